@@ -1,0 +1,15 @@
+import { SockscopeError } from '../errors.ts'
+import type { App } from './app.ts'
+import { echoApp } from './echo.ts'
+import { echoTimeApp } from './echo-time.ts'
+
+export const apps: readonly App[] = [echoApp, echoTimeApp]
+
+export function findApp(name: string): App {
+  const app = apps.find((a) => a.name === name)
+  if (!app) {
+    const known = apps.map((a) => a.name).join(', ')
+    throw new SockscopeError('UNKNOWN_APP', `unknown app '${name}' (known: ${known})`)
+  }
+  return app
+}

@@ -1,0 +1,26 @@
+/**
+ * A client driver process: runs one client workload with real sockets and reports the
+ * client side of every connection, then each client's result.
+ */
+import type { EventEmitter } from '../emitter.ts'
+import { createProcessEmitter, runChildProcess, sendToLab } from '../host/child-channel.ts'
+import type { LabToChild } from '../host/protocol.ts'
+import { findWorkload } from './workloads/index.ts'
+
+let emitter: EventEmitter | undefined
+const abort = new AbortController()
+
+runChildProcess<Extract<LabToChild, { type: 'start-clients' }>>('start-clients', {
+  async start({ run, spec }) {
+    emitter = createProcessEmitter('client', run)
+    const workload = findWorkload(spec.workload)
+    await sendToLab({ type: 'ready', host: spec.host, ports: [spec.port] })
+    const results = await workload.run({ emitter, spec, signal: abort.signal })
+    emitter.flush()
+    await sendToLab({ type: 'results', results })
+  },
+  async stop() {
+    abort.abort()
+    emitter?.flush()
+  },
+})

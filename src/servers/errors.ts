@@ -1,0 +1,51 @@
+/**
+ * Errors with codes, carried across processes and the WebSocket as `{ code, message }`.
+ * The message is written for the person at the keyboard: what happened and what to do.
+ */
+
+export type ErrorCode =
+  | 'BAD_OPTION'
+  | 'UNKNOWN_MODEL'
+  | 'UNKNOWN_APP'
+  | 'UNKNOWN_WORKLOAD'
+  | 'PORT_IN_USE'
+  | 'LISTEN_FAILED'
+  | 'CONNECTION_REFUSED'
+  | 'CONNECTION_RESET'
+  | 'CONNECTION_FAILED'
+  | 'TIMEOUT'
+  | 'HOST_CRASHED'
+  | 'BAD_MESSAGE'
+  | 'TRACE_CORRUPT'
+  | 'NOT_RUNNING'
+  | 'INTERNAL'
+
+export interface ErrorInfo {
+  code: ErrorCode
+  message: string
+}
+
+export class SockscopeError extends Error {
+  readonly code: ErrorCode
+
+  constructor(code: ErrorCode, message: string) {
+    super(message)
+    this.name = 'SockscopeError'
+    this.code = code
+  }
+
+  toInfo(): ErrorInfo {
+    return { code: this.code, message: this.message }
+  }
+
+  static from(info: ErrorInfo): SockscopeError {
+    return new SockscopeError(info.code, info.message)
+  }
+}
+
+/** Any thrown value as `{ code, message }`, for sending across a process boundary. */
+export function toErrorInfo(err: unknown): ErrorInfo {
+  if (err instanceof SockscopeError) return err.toInfo()
+  const message = err instanceof Error ? err.message : String(err)
+  return { code: 'INTERNAL', message }
+}

@@ -1,0 +1,207 @@
+/**
+ * The one event stream: the contract between servers, clients, the lab, the renderer,
+ * trace files and the CLI. Types only: nothing here runs.
+ *
+ * Every event carries
+ *  - `t`: µs since the run's origin, read from the machine's monotonic clock, which all
+ *    processes share (see clock.ts), so events from different processes order correctly;
+ *  - `src`: who saw it (server or client side, pid, thread);
+ *  - `conn`, where it has one: the same id on the server and the client side of one
+ *    connection (see connId in connection-id.ts).
+ */
+
+export type ConnId = string
+
+export type Role = 'server' | 'client' | 'lab'
+
+export interface EventSource {
+  role: Role
+  /** The server or client run this event belongs to (a lab-assigned id such as `s1`, `c2`). */
+  run: string
+  /** Real OS process id of the process that saw the event. */
+  pid: number
+  /** Node thread id inside that process: 0 is the main thread, workers count up. */
+  tid: number
+}
+
+interface Base<K extends string> {
+  kind: K
+  t: number
+  src: EventSource
+}
+
+interface OnConn<K extends string> extends Base<K> {
+  conn: ConnId
+}
+
+/** A server started listening (one event per listening port). */
+export interface ListenEvent extends Base<'listen'> {
+  host: string
+  port: number
+  model: string
+  app: string
+}
+
+/** Client side: the TCP handshake completed. */
+export interface ConnectEvent extends OnConn<'connect'> {
+  local: string
+  remote: string
+}
+
+/** Server side: the connection is established and waits in the accept queue. */
+export interface QueuedEvent extends OnConn<'queued'> {
+  /** Connections waiting, this one included. */
+  depth: number
+}
+
+/** Server side: the server took the connection out of the queue. */
+export interface AcceptEvent extends OnConn<'accept'> {
+  remote: string
+  /** µs the connection spent in the accept queue. */
+  waitedUs: number
+}
+
+export interface RecvEvent extends OnConn<'recv'> {
+  bytes: number
+  /** The first bytes as text (control characters escaped), for tooltips and logs. */
+  preview: string
+}
+
+export interface SendEvent extends OnConn<'send'> {
+  bytes: number
+  preview: string
+}
+
+export interface CloseEvent extends OnConn<'close'> {
+  /** Who ended it: this side closing, the peer's EOF, or an error. */
+  by: 'local' | 'peer' | 'error'
+}
+
+/** Fork model: the server process started a child for a connection. */
+export interface ForkEvent extends OnConn<'fork'> {
+  childPid: number
+}
+
+/** A child process ended (observed by its parent). */
+export interface ExitEvent extends Base<'exit'> {
+  childPid: number
+  conn?: ConnId
+  code: number | null
+  signal: string | null
+}
+
+export type ReapPolicy = 'immediate' | 'on-accept' | 'never'
+
+/**
+ * A child's process-table entry was removed. Node's runtime always reaps at once (libuv
+ * waits on SIGCHLD), so for a Node server this is where the server's reap policy *would*
+ * have reaped it: `modelled` says so, and `zombieUs` is the zombie interval that policy
+ * leaves (exit → reap).
+ */
+export interface ReapEvent extends Base<'reap'> {
+  childPid: number
+  conn?: ConnId
+  policy: ReapPolicy
+  /** What triggered the reap: the exit itself, the next accept, or the server's own exit. */
+  trigger: 'exit' | 'accept' | 'server-exit'
+  zombieUs: number
+  modelled: boolean
+}
+
+export interface ThreadStartEvent extends OnConn<'thread-start'> {
+  threadId: number
+}
+
+export interface ThreadEndEvent extends OnConn<'thread-end'> {
+  threadId: number
+}
+
+/** A coroutine / task began or ended (asyncio model). */
+export interface TaskStartEvent extends OnConn<'task-start'> {
+  task: string
+}
+
+export interface TaskEndEvent extends OnConn<'task-end'> {
+  task: string
+}
+
+/** An event loop woke up (select / asyncio / reactor): what was ready, and how long it waited. */
+export interface WakeupEvent extends Base<'wakeup'> {
+  readable: string[]
+  writable: string[]
+  waitedUs: number
+}
+
+export type BlockReason = 'recv' | 'send' | 'sleep' | 'accept' | 'lock' | 'select'
+
+/** A thread of control stopped to wait (on `on`), or resumed. */
+export interface BlockEvent extends Base<'block'> {
+  conn?: ConnId
+  on: BlockReason
+}
+
+export interface UnblockEvent extends Base<'unblock'> {
+  conn?: ConnId
+  on: BlockReason
+  /** µs spent blocked. */
+  blockedUs: number
+}
+
+export interface LockWaitEvent extends Base<'lock-wait'> {
+  conn?: ConnId
+  lock: string
+}
+
+export interface LockAcquireEvent extends Base<'lock-acquire'> {
+  conn?: ConnId
+  lock: string
+  waitedUs: number
+}
+
+export interface LockReleaseEvent extends Base<'lock-release'> {
+  conn?: ConnId
+  lock: string
+}
+
+/** A named phase of a handler (socketserver setup / handle / finish, reactor callbacks). */
+export interface PhaseEvent extends OnConn<'phase'> {
+  phase: string
+  edge: 'begin' | 'end'
+}
+
+export interface ErrorEvent extends Base<'error'> {
+  conn?: ConnId
+  code: string
+  message: string
+}
+
+export type SockscopeEvent =
+  | ListenEvent
+  | ConnectEvent
+  | QueuedEvent
+  | AcceptEvent
+  | RecvEvent
+  | SendEvent
+  | CloseEvent
+  | ForkEvent
+  | ExitEvent
+  | ReapEvent
+  | ThreadStartEvent
+  | ThreadEndEvent
+  | TaskStartEvent
+  | TaskEndEvent
+  | WakeupEvent
+  | BlockEvent
+  | UnblockEvent
+  | LockWaitEvent
+  | LockAcquireEvent
+  | LockReleaseEvent
+  | PhaseEvent
+  | ErrorEvent
+
+export type EventKind = SockscopeEvent['kind']
+
+/** An event before the emitter stamps its time and source. */
+export type EventBody<E extends SockscopeEvent = SockscopeEvent> = E extends SockscopeEvent
+  ? Omit<E, 't' | 'src'>
+  : never

@@ -1,0 +1,75 @@
+import { z } from 'zod'
+import type { ErrorInfo } from '../errors.ts'
+import type { SockscopeEvent } from '../events.ts'
+import type { ClientSpec, ServerSpec } from '../spec.ts'
+
+/**
+ * Messages between the lab and the processes it starts (server hosts, client drivers),
+ * and between a server host and its own children (forked connection handlers). Process
+ * IPC uses Node's 'advanced' serialization (structured clone), so Buffers survive.
+ */
+
+export interface ClientResult {
+  /** 1-based client number within the workload. */
+  client: number
+  conn?: string
+  replies: string[]
+  elapsedMs: number
+  error?: ErrorInfo
+}
+
+/** Lab → child process. */
+export type LabToChild =
+  | { type: 'start-server'; run: string; spec: ServerSpec }
+  | { type: 'start-clients'; run: string; spec: ClientSpec }
+  | { type: 'stop' }
+
+/** Child process → lab. `upTo` is the sender's clock when the batch left. */
+export type ChildToLab =
+  | { type: 'events'; events: SockscopeEvent[]; upTo: number }
+  | { type: 'ready'; host: string; ports: number[] }
+  | { type: 'results'; results: ClientResult[] }
+  | { type: 'fatal'; error: ErrorInfo }
+
+/** Server host → forked connection handler (the socket travels as the message's handle). */
+export interface ServeConnection {
+  type: 'serve'
+  run: string
+  conn: string
+  app: string
+  delayMs: number
+}
+
+const errorInfo = z.object({ code: z.string(), message: z.string() })
+
+/**
+ * The lab checks what its children send: a malformed message is reported as BAD_MESSAGE
+ * and dropped, not trusted. Events are checked for the fields every consumer relies on.
+ */
+export const ChildToLabSchema = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('events'),
+    upTo: z.number(),
+    events: z.array(
+      z.looseObject({
+        kind: z.string(),
+        t: z.number(),
+        src: z.object({ role: z.string(), run: z.string(), pid: z.number(), tid: z.number() }),
+      }),
+    ),
+  }),
+  z.object({ type: z.literal('ready'), host: z.string(), ports: z.array(z.number()) }),
+  z.object({
+    type: z.literal('results'),
+    results: z.array(
+      z.object({
+        client: z.number(),
+        conn: z.string().optional(),
+        replies: z.array(z.string()),
+        elapsedMs: z.number(),
+        error: errorInfo.optional(),
+      }),
+    ),
+  }),
+  z.object({ type: z.literal('fatal'), error: errorInfo }),
+])

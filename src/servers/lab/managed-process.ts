@@ -1,0 +1,123 @@
+import { type ChildProcess, fork } from 'node:child_process'
+import { EventEmitter as NodeEmitter } from 'node:events'
+import { ORIGIN_ENV } from '../clock.ts'
+import { CHILD_EXEC_ARGV, childEnv } from '../entries.ts'
+import { type ErrorInfo, SockscopeError } from '../errors.ts'
+import { type ChildToLab, ChildToLabSchema, type LabToChild } from '../host/protocol.ts'
+
+export type ProcessState = 'starting' | 'running' | 'stopping' | 'stopped'
+
+/** Every process any lab started, so that none outlives this one, however it ends. */
+const live = new Set<ChildProcess>()
+let exitHookInstalled = false
+
+function killTree(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined) return
+  // The child leads its own process group: this reaches its forked handlers too.
+  try {
+    process.kill(-child.pid, signal)
+  } catch {
+    try {
+      child.kill(signal)
+    } catch {}
+  }
+}
+
+function installExitHook(): void {
+  if (exitHookInstalled) return
+  exitHookInstalled = true
+  process.on('exit', () => {
+    for (const child of live) killTree(child, 'SIGKILL')
+  })
+}
+
+export interface ManagedProcessEvents {
+  message: [ChildToLab]
+  invalid: [ErrorInfo]
+  exit: [{ code: number | null; signal: string | null; expected: boolean }]
+}
+
+/**
+ * A process started by the lab, with an explicit lifecycle (starting → running →
+ * stopping → stopped). stop() is idempotent: it asks the process to stop, and kills its
+ * whole process group if it has not gone within the grace period.
+ */
+export class ManagedProcess extends NodeEmitter<ManagedProcessEvents> {
+  state: ProcessState = 'starting'
+  readonly child: ChildProcess
+  private stopping: Promise<void> | undefined
+  private readonly exited: Promise<void>
+
+  constructor(entry: string, originNs: bigint) {
+    super()
+    installExitHook()
+    this.child = fork(entry, [], {
+      execArgv: CHILD_EXEC_ARGV,
+      serialization: 'advanced',
+      detached: true,
+      env: childEnv({ [ORIGIN_ENV]: String(originNs) }),
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    })
+    live.add(this.child)
+    this.exited = new Promise((resolve) => {
+      this.child.once('exit', (code, signal) => {
+        live.delete(this.child)
+        // Forked handlers left behind by a crashed host go with it.
+        killTree(this.child, 'SIGKILL')
+        const expected = this.state === 'stopping'
+        this.state = 'stopped'
+        this.emit('exit', { code, signal, expected })
+        resolve()
+      })
+    })
+    this.child.on('error', (err) => this.emit('invalid', { code: 'HOST_CRASHED', message: err.message }))
+    this.child.on('message', (raw: unknown) => {
+      const parsed = ChildToLabSchema.safeParse(raw)
+      if (parsed.success) {
+        // A process that reports a fatal error is about to exit on purpose.
+        if (parsed.data.type === 'fatal') this.state = 'stopping'
+        this.emit('message', parsed.data as ChildToLab)
+      }
+      else this.emit('invalid', { code: 'BAD_MESSAGE', message: `malformed message from pid ${this.pid}: ${parsed.error.issues[0]?.message}` })
+    })
+  }
+
+  get pid(): number {
+    return this.child.pid ?? -1
+  }
+
+  send(message: LabToChild): void {
+    if (this.child.connected) this.child.send(message)
+  }
+
+  /** Resolves with the process's first message of `type`, or rejects on fatal / exit. */
+  waitFor<T extends ChildToLab['type']>(type: T): Promise<Extract<ChildToLab, { type: T }>> {
+    return new Promise((resolve, reject) => {
+      const onMessage = (message: ChildToLab) => {
+        if (message.type === type) done(() => resolve(message as Extract<ChildToLab, { type: T }>))
+        else if (message.type === 'fatal') done(() => reject(SockscopeError.from(message.error as ErrorInfo)))
+      }
+      const onExit = ({ code, signal }: { code: number | null; signal: string | null }) =>
+        done(() => reject(new SockscopeError('HOST_CRASHED', `process ${this.pid} ended (${signal ?? `exit code ${code}`}) before it was ready`)))
+      const done = (settle: () => void) => {
+        this.off('message', onMessage)
+        this.off('exit', onExit)
+        settle()
+      }
+      this.on('message', onMessage)
+      this.on('exit', onExit)
+    })
+  }
+
+  stop(graceMs = 3000): Promise<void> {
+    if (this.state === 'stopped') return Promise.resolve()
+    this.stopping ??= (async () => {
+      this.state = 'stopping'
+      this.send({ type: 'stop' })
+      const timer = setTimeout(() => killTree(this.child, 'SIGKILL'), graceMs)
+      await this.exited
+      clearTimeout(timer)
+    })()
+    return this.stopping
+  }
+}

@@ -1,0 +1,40 @@
+/**
+ * A forked connection handler (fork model): receives one socket from the server
+ * process, serves it with the app, reports its events to the parent, and exits.
+ */
+import type net from 'node:net'
+import { served } from '../apps/app.ts'
+import { findApp } from '../apps/index.ts'
+import { clockFromEnv } from '../clock.ts'
+import { EventEmitter } from '../emitter.ts'
+import type { ServeConnection } from '../host/protocol.ts'
+import { appContext, finishConnection } from './connection.ts'
+import { runAsync, SocketIo } from './runtime.ts'
+
+const send = (message: unknown) => new Promise<void>((resolve) => process.send!(message, undefined, {}, () => resolve()))
+
+// The parent gone means the server is gone: a handler must not outlive it.
+process.on('disconnect', () => process.exit(0))
+
+process.once('message', async (message: ServeConnection, handle: unknown) => {
+  const socket = handle as net.Socket
+  const emitter = new EventEmitter({
+    clock: clockFromEnv(),
+    source: { role: 'server', run: message.run, pid: process.pid, tid: 0 },
+    sink: (events, upTo) => void send({ type: 'events', events, upTo }),
+  })
+  const { conn } = message
+  const io = new SocketIo(socket)
+  socket.resume()
+  try {
+    const end = await runAsync(served(findApp(message.app), appContext(conn), message.delayMs), io, { emitter, conn })
+    finishConnection(emitter, conn, socket, end)
+  } catch (err) {
+    finishConnection(emitter, conn, socket, 'error', err as Error)
+  }
+  await new Promise<void>((resolve) => (socket.destroyed ? resolve() : socket.once('close', () => resolve())))
+  emitter.flush()
+  await send({ type: 'flushed' })
+  // os._exit(0) in the seed: the child ends as soon as its client is served.
+  process.exit(0)
+})

@@ -1,0 +1,35 @@
+/**
+ * One connection's thread (thread model): runs the app as blocking straight-line code,
+ * as the seeds' handleClient does in its own thread.
+ */
+import { parentPort, threadId, workerData } from 'node:worker_threads'
+import { served } from '../apps/app.ts'
+import { findApp } from '../apps/index.ts'
+import { createClock } from '../clock.ts'
+import { EventEmitter } from '../emitter.ts'
+import { appContext, errnoCode } from './connection.ts'
+import { runBlocking } from './runtime.ts'
+import { BlockingSocket, type ThreadWorkerData, type WorkerToMain } from './thread-channel.ts'
+
+const data = workerData as ThreadWorkerData
+const emitter = new EventEmitter({
+  clock: createClock(BigInt(data.originNs)),
+  source: { role: 'server', run: data.run, pid: process.pid, tid: threadId },
+  sink: (events) => parentPort!.postMessage({ type: 'events', events } satisfies WorkerToMain),
+})
+const { conn } = data
+const socket = new BlockingSocket(data.signal, data.port)
+
+emitter.emit({ kind: 'thread-start', conn, threadId })
+try {
+  const end = runBlocking(served(findApp(data.app), appContext(conn), data.delayMs), socket, { emitter, conn })
+  emitter.emit({ kind: 'close', conn, by: end })
+  socket.end(false)
+} catch (err) {
+  emitter.emit({ kind: 'error', conn, code: errnoCode(err as Error), message: (err as Error).message })
+  emitter.emit({ kind: 'close', conn, by: 'error' })
+  socket.end(true)
+}
+emitter.emit({ kind: 'thread-end', conn, threadId })
+emitter.flush()
+data.port.close()
