@@ -12,7 +12,8 @@
 
 export type ConnId = string
 
-export type Role = 'server' | 'client' | 'lab'
+/** `os` is the process sampler: what the kernel reports, not what a server says. */
+export type Role = 'server' | 'client' | 'lab' | 'os'
 
 export interface EventSource {
   role: Role
@@ -175,6 +176,20 @@ export interface ErrorEvent extends Base<'error'> {
   message: string
 }
 
+/**
+ * The OS's own view of a process (the sampler reading /proc or the platform's tool):
+ * a process appeared under a watched root, changed state or thread count, or is gone.
+ */
+export interface ProcEvent extends Base<'proc'> {
+  change: 'appeared' | 'changed' | 'gone'
+  pid: number
+  ppid: number
+  /** The kernel's state letter: R, S, D, Z, T, … ('?' where the platform cannot tell). */
+  state: string
+  threads: number
+  command: string
+}
+
 export type SockscopeEvent =
   | ListenEvent
   | ConnectEvent
@@ -198,6 +213,7 @@ export type SockscopeEvent =
   | LockReleaseEvent
   | PhaseEvent
   | ErrorEvent
+  | ProcEvent
 
 export type EventKind = SockscopeEvent['kind']
 
