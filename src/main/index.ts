@@ -1,0 +1,100 @@
+/**
+ * The Electron main process: one window, the lab behind it, and the IPC bridge. Kept
+ * thin: the lab, its API and the renderer are the same as in web mode.
+ *
+ * Child processes: the lab forks its server hosts and client drivers with
+ * child_process.fork, which in Electron runs process.execPath, the Electron binary; with
+ * ELECTRON_RUN_AS_NODE=1 in their environment (src/servers/entries.ts adds it under
+ * Electron) that binary runs them as plain Node 24, as in web mode. utilityProcess is not
+ * used: the lab needs process groups (to kill a server with its forked handlers), Node's
+ * 'advanced' IPC and socket-handle passing, which child_process gives and it does not.
+ * The scripts are built beside this file (electron.vite.config.ts) and found through
+ * SOCKSCOPE_ENTRY_DIR.
+ */
+import path from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { app, BrowserWindow, ipcMain, type IpcMainEvent, type IpcMainInvokeEvent, session, type WebContents } from 'electron'
+import { Lab } from '../servers/lab/lab.ts'
+import { LabService } from '../servers/web/lab-service.ts'
+import { CHANNELS } from '../preload/channels.ts'
+import { isAppUrl, isPermissionAllowed } from './security.ts'
+import { windowOptions } from './window-options.ts'
+
+const here = path.dirname(fileURLToPath(import.meta.url))
+process.env.SOCKSCOPE_ENTRY_DIR = here
+
+const rendererUrl = process.env.ELECTRON_RENDERER_URL ?? pathToFileURL(path.join(here, '../renderer/index.html')).href
+
+app.enableSandbox()
+
+let service: LabService | undefined
+const sessions = new Map<number, () => void>()
+
+function trusted(event: IpcMainEvent | IpcMainInvokeEvent): boolean {
+  return isAppUrl(event.senderFrame?.url, rendererUrl) && BrowserWindow.fromWebContents(event.sender) !== null
+}
+
+function wireIpc(lab: LabService): void {
+  ipcMain.handle(CHANNELS.request, async (event, message: unknown) => {
+    if (!trusted(event)) return { type: 'response', id: -1, ok: false, error: { code: 'BAD_MESSAGE', message: 'refused: not the app page' } }
+    return lab.handle(message)
+  })
+  ipcMain.on(CHANNELS.subscribe, (event) => {
+    if (!trusted(event)) return
+    const contents: WebContents = event.sender
+    sessions.get(contents.id)?.()
+    const detach = lab.attach((message) => {
+      if (!contents.isDestroyed()) contents.send(CHANNELS.message, message)
+    })
+    sessions.set(contents.id, detach)
+    contents.once('destroyed', () => {
+      detach()
+      sessions.delete(contents.id)
+    })
+  })
+}
+
+function lockDown(): void {
+  session.defaultSession.setPermissionRequestHandler((_contents, permission, callback) => callback(isPermissionAllowed(permission)))
+  session.defaultSession.setPermissionCheckHandler((_contents, permission) => isPermissionAllowed(permission))
+  app.on('web-contents-created', (_event, contents) => {
+    contents.on('will-navigate', (event, url) => {
+      if (!isAppUrl(url, rendererUrl)) event.preventDefault()
+    })
+    contents.on('will-redirect', (event, url) => {
+      if (!isAppUrl(url, rendererUrl)) event.preventDefault()
+    })
+    contents.on('will-attach-webview', (event) => event.preventDefault())
+    contents.setWindowOpenHandler(() => ({ action: 'deny' }))
+  })
+}
+
+function createWindow(): void {
+  const win = new BrowserWindow(windowOptions(path.join(here, '../preload/index.cjs')))
+  win.once('ready-to-show', () => win.show())
+  void win.loadURL(rendererUrl)
+}
+
+app.whenReady().then(() => {
+  lockDown()
+  service = new LabService(new Lab(), { host: 'electron' })
+  wireIpc(service)
+  service.lab.installSignalHandlers(() => app.quit())
+  createWindow()
+  app.on('activate', () => {
+    if (BrowserWindow.getAllWindows().length === 0) createWindow()
+  })
+})
+
+app.on('window-all-closed', () => app.quit())
+
+// Nothing outlives the app: stop every server and client before quitting.
+let stopped = false
+app.on('will-quit', (event) => {
+  if (stopped || !service) return
+  event.preventDefault()
+  void service.dispose().finally(() => {
+    stopped = true
+    app.quit()
+  })
+})

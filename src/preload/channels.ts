@@ -1,0 +1,19 @@
+/**
+ * The only IPC channels between the renderer's preload and the main process. The preload's
+ * bridge takes no channel name from the page, and main listens on these alone.
+ */
+export const CHANNELS = {
+  /** invoke: one API request, answered with its response message. */
+  request: 'sockscope:request',
+  /** send: the page is ready for messages (hello, history, then live batches). */
+  subscribe: 'sockscope:subscribe',
+  /** main → page: host messages (event batches, run lists, problems). */
+  message: 'sockscope:message',
+} as const
+
+export type Channel = (typeof CHANNELS)[keyof typeof CHANNELS]
+
+export const ALLOWED_CHANNELS: readonly Channel[] = Object.values(CHANNELS)
+
+/** The name under which the preload exposes the bridge on `window`. */
+export const BRIDGE_NAME = 'sockscope'

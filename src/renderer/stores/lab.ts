@@ -1,0 +1,101 @@
+import { defineStore } from 'pinia'
+import { computed, ref, shallowRef } from 'vue'
+import type { Catalog, HostMessage, Method, RunInfo } from '../../servers/web/protocol.ts'
+import { ApiError, type LabClient } from '../api/lab-client.ts'
+import type { TransportStatus } from '../api/transport.ts'
+
+export interface Problem {
+  id: number
+  code: string
+  message: string
+}
+
+/** The classic first run: seed 003's forking server, timestamped echo, 5 s of work, 8 clients. */
+export const DEMO = {
+  server: { model: 'fork', app: 'echo-time', delay: 5 },
+  clients: { workload: 'burst', count: 8 },
+} as const
+
+const isLive = (r: RunInfo) => r.state === 'starting' || r.state === 'running' || r.state === 'stopping'
+
+/** The lab's area: the connection to the host, what can be run, what runs, and the actions. */
+export const useLabStore = defineStore('lab', () => {
+  const client = shallowRef<LabClient | null>(null)
+  const status = ref<TransportStatus>('connecting')
+  const host = ref<'web' | 'electron' | null>(null)
+  const labPid = ref<number | null>(null)
+  const catalog = shallowRef<Catalog | null>(null)
+  const runs = ref<RunInfo[]>([])
+  const problems = ref<Problem[]>([])
+  const inFlight = ref(0)
+  let nextProblem = 1
+
+  const servers = computed(() => runs.value.filter((r) => r.kind === 'server'))
+  const clientRuns = computed(() => runs.value.filter((r) => r.kind === 'clients'))
+  const liveServers = computed(() => servers.value.filter((r) => r.state === 'running'))
+  const anyLive = computed(() => runs.value.some(isLive))
+
+  function attach(c: LabClient): void {
+    client.value = c
+  }
+
+  function setStatus(s: TransportStatus): void {
+    status.value = s
+  }
+
+  function applyHello(hello: Extract<HostMessage, { type: 'hello' }>): void {
+    host.value = hello.host
+    labPid.value = hello.labPid
+    catalog.value = hello.catalog
+    runs.value = hello.runs
+  }
+
+  function setRuns(list: RunInfo[]): void {
+    runs.value = list
+  }
+
+  function report(problem: { code: string; message: string }): void {
+    const entry = { id: nextProblem++, code: problem.code, message: problem.message }
+    problems.value = [...problems.value.slice(-4), entry]
+    setTimeout(() => dismiss(entry.id), 9000)
+  }
+
+  function dismiss(id: number): void {
+    problems.value = problems.value.filter((p) => p.id !== id)
+  }
+
+  async function call<T>(method: Method, params: unknown): Promise<T> {
+    if (!client.value) throw new ApiError('NOT_CONNECTED', 'not connected to the lab yet')
+    inFlight.value++
+    try {
+      return (await client.value.request(method, params as never)) as T
+    } catch (err) {
+      const e = err as ApiError
+      report({ code: e.code ?? 'INTERNAL', message: e.message })
+      throw err
+    } finally {
+      inFlight.value--
+    }
+  }
+
+  const startServer = (spec: Record<string, unknown>) => call<RunInfo>('startServer', spec)
+  const stopServer = (id: string) => call<null>('stopServer', { id })
+  const runClients = (spec: Record<string, unknown>) => call<RunInfo>('runClients', spec)
+  const stopClients = (id: string) => call<null>('stopClients', { id })
+  const stopAll = () => call<null>('stopAll', {})
+  const clear = () => call<null>('clear', {})
+
+  /** One click from nothing to the classic picture. */
+  async function runDemo(): Promise<void> {
+    const server = await startServer({ ...DEMO.server })
+    const port = server.ports?.[0]
+    if (port) await runClients({ ...DEMO.clients, port })
+  }
+
+  return {
+    status, host, labPid, catalog, runs, problems, inFlight,
+    servers, clientRuns, liveServers, anyLive,
+    attach, setStatus, applyHello, setRuns, report, dismiss,
+    startServer, stopServer, runClients, stopClients, stopAll, clear, runDemo,
+  }
+})

@@ -1,0 +1,154 @@
+import { defineStore } from 'pinia'
+import { computed, markRaw, ref } from 'vue'
+import type { RunInfo } from '../../servers/web/protocol.ts'
+import { type ClientGroupInfo, type Layout, layoutLanes, type ServerGroupInfo } from '../timeline/layout.ts'
+import { fit, follow as followEnd, panBy, type Viewport, zoomAt } from '../timeline/viewport.ts'
+import { useLabStore } from './lab.ts'
+import { useTraceStore } from './trace.ts'
+
+const isLive = (r: RunInfo) => r.state === 'starting' || r.state === 'running' || r.state === 'stopping'
+
+/**
+ * The timeline's area: the lane layout (recomputed when events arrive, once per frame at
+ * most), the visible window and how it follows the live edge, the selection.
+ */
+export const useTimelineStore = defineStore('timeline', () => {
+  const lab = useLabStore()
+  const trace = useTraceStore()
+  const view = ref<Viewport>({ start: 0, end: 10e6 })
+  const following = ref(true)
+  /** While following: show everything since the first event (else a window of fixed span). */
+  const fitAll = ref(true)
+  const selectedConn = ref<string | null>(null)
+  const collapsed = ref<string[]>([])
+  /** A lane the canvas should scroll into view (set by the process table). */
+  const reveal = ref<string | null>(null)
+
+  const layout = computed<Layout>(() => {
+    void trace.version
+    const model = trace.model
+    const listens = new Map(model.servers().map((s) => [s.run, s]))
+    const connections = model.connections()
+    const claimedRuns = new Set(connections.map((c) => c.serverRun))
+    const servers: ServerGroupInfo[] = []
+    for (const run of lab.servers) {
+      const listen = listens.get(run.id)
+      if (!listen && !isLive(run) && !claimedRuns.has(run.id)) continue
+      servers.push({
+        run: run.id,
+        pid: run.pid,
+        model: listen?.model ?? String(run.spec.model ?? '?'),
+        app: listen?.app ?? String(run.spec.app ?? '?'),
+        host: run.host ?? listen?.host ?? '127.0.0.1',
+        ports: run.ports?.length ? run.ports : (listen?.ports ?? []),
+        state: run.state,
+        startedAt: run.startedAt,
+      })
+      listens.delete(run.id)
+    }
+    // Servers seen only in events (another session started them before this page loaded).
+    for (const listen of listens.values())
+      servers.push({ ...listen, state: 'seen', startedAt: listen.listenT })
+    const clientPids = new Set(model.processes().filter((p) => p.role === 'client').map((p) => p.pid))
+    const clients: ClientGroupInfo[] = lab.clientRuns
+      .filter((run) => isLive(run) || clientPids.has(run.pid))
+      .map((run) => ({
+        run: run.id,
+        pid: run.pid,
+        workload: String(run.spec.workload ?? ''),
+        count: typeof run.spec.count === 'number' ? run.spec.count : null,
+        port: typeof run.spec.port === 'number' ? run.spec.port : null,
+        state: run.state,
+        startedAt: run.startedAt,
+      }))
+    return markRaw(
+      layoutLanes({
+        servers,
+        clients,
+        connections,
+        processes: model.processes(),
+        threads: model.threads(),
+        loops: model.loops(),
+        collapsed: new Set(collapsed.value),
+      }),
+    )
+  })
+
+  /** Where open phases of a run end: now while it runs, else when it ended. */
+  function liveEnd(run: string | null): number {
+    const info = run ? lab.runs.find((r) => r.id === run) : undefined
+    if (info) return isLive(info) ? trace.nowUs() : (info.endedAt ?? trace.store.maxT)
+    return lab.anyLive ? trace.nowUs() : trace.store.maxT
+  }
+
+  /** The live edge: now while anything runs, else the last event. */
+  function edge(): number {
+    const last = Number.isFinite(trace.store.maxT) ? trace.store.maxT : trace.nowUs()
+    return lab.anyLive ? Math.max(trace.nowUs(), last) : last
+  }
+
+  /** The window to draw now: computed each frame while following, else the user's. */
+  function currentView(): Viewport {
+    if (!following.value) return view.value
+    const end = edge()
+    if (fitAll.value) return fit(trace.origin(), Math.max(end, trace.origin() + 1e6), 0.02)
+    return followEnd(view.value, end + (view.value.end - view.value.start) * 0.02)
+  }
+
+  function stopFollowing(): Viewport {
+    const v = currentView()
+    view.value = v
+    following.value = false
+    return v
+  }
+
+  function zoom(factor: number, anchor?: number): void {
+    if (following.value && anchor === undefined) {
+      // Zooming from the toolbar while following keeps the live edge in view.
+      const v = currentView()
+      view.value = zoomAt(v, factor, v.end)
+      fitAll.value = false
+      return
+    }
+    const v = stopFollowing()
+    view.value = zoomAt(v, factor, anchor ?? (v.start + v.end) / 2)
+  }
+
+  function pan(deltaUs: number): void {
+    const v = stopFollowing()
+    view.value = panBy(v, deltaUs)
+  }
+
+  function setView(v: Viewport): void {
+    following.value = false
+    view.value = v
+  }
+
+  function setFollowing(on: boolean): void {
+    if (on && !following.value) view.value = { ...view.value }
+    following.value = on
+  }
+
+  function fitToAll(): void {
+    following.value = true
+    fitAll.value = true
+  }
+
+  function select(conn: string | null): void {
+    selectedConn.value = selectedConn.value === conn ? null : conn
+  }
+
+  function toggleGroup(key: string): void {
+    collapsed.value = collapsed.value.includes(key) ? collapsed.value.filter((k) => k !== key) : [...collapsed.value, key]
+  }
+
+  function revealLane(key: string | null, conn: string | null = null): void {
+    if (conn) selectedConn.value = conn
+    reveal.value = key
+  }
+
+  return {
+    view, following, fitAll, selectedConn, collapsed, reveal, layout,
+    liveEnd, edge, currentView, zoom, pan, setView, setFollowing, fitToAll, select, toggleGroup, revealLane,
+  }
+})

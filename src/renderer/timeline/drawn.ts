@@ -1,0 +1,74 @@
+import type { Layout } from './layout.ts'
+import type { Viewport } from './viewport.ts'
+
+/** A read-only description of what the canvas drew last: for tests, and nothing else. */
+export interface DrawnLane {
+  key: string
+  kind: string
+  label: string
+  sublabel: string
+  run: string | null
+  conn: string | null
+  index: number | null
+  pid: number | null
+  y: number
+  height: number
+  onScreen: boolean
+  phases: { kind: string; on: string | null; start: number; end: number | null }[]
+  marks: number
+  acceptT: number | null
+  serverCloseT: number | null
+  clientCloseT: number | null
+}
+
+export interface DrawnSnapshot {
+  frames: number
+  view: Viewport
+  origin: number
+  following: boolean
+  selectedConn: string | null
+  lanes: DrawnLane[]
+}
+
+let frames = 0
+let last: { layout: Layout; view: Viewport; origin: number; following: boolean; selectedConn: string | null; top: number; bottom: number } | null = null
+
+/** Called by the canvas after each frame it draws. */
+export function recordFrame(layout: Layout, view: Viewport, origin: number, following: boolean, selectedConn: string | null, top: number, bottom: number): void {
+  frames++
+  last = { layout, view, origin, following, selectedConn, top, bottom }
+}
+
+export function drawnSnapshot(): DrawnSnapshot | null {
+  if (!last) return null
+  const { layout, top, bottom } = last
+  return {
+    frames,
+    view: { ...last.view },
+    origin: last.origin,
+    following: last.following,
+    selectedConn: last.selectedConn,
+    lanes: layout.lanes.map((lane) => {
+      const phases = lane.conn?.phases ?? lane.proc?.phases ?? lane.thread?.phases ?? []
+      const marks = lane.conn?.marks ?? lane.proc?.marks ?? lane.thread?.marks ?? []
+      return {
+        key: lane.key,
+        kind: lane.kind,
+        label: lane.label,
+        sublabel: lane.sublabel,
+        run: lane.run,
+        conn: lane.connKey,
+        index: lane.index,
+        pid: lane.proc?.pid ?? lane.thread?.pid ?? null,
+        y: lane.y,
+        height: lane.height,
+        onScreen: lane.y + lane.height > top && lane.y < bottom,
+        phases: phases.map((p) => ({ kind: p.kind, on: p.on ?? null, start: p.start, end: p.end })),
+        marks: marks.length + (lane.loop?.wakeups.length ?? 0),
+        acceptT: lane.conn?.acceptT ?? null,
+        serverCloseT: lane.conn?.serverCloseT ?? null,
+        clientCloseT: lane.conn?.clientCloseT ?? null,
+      }
+    }),
+  }
+}

@@ -1,0 +1,68 @@
+import type { Mark, Phase, Wakeup } from '../model/derive.ts'
+import { type Lane, type Layout, laneAt } from './layout.ts'
+import { CONN_BAR } from './render/connection-track.ts'
+import { type Geometry, lowerBound } from './render/context.ts'
+import type { TimeScale } from './time-scale.ts'
+
+export interface Hit {
+  lane: Lane
+  t: number
+  /** The pointer is over the label column. */
+  onLabel: boolean
+  mark?: Mark
+  phase?: Phase
+  wakeup?: Wakeup
+}
+
+/** Pixels within which the pointer picks an instant mark. */
+const TOLERANCE_PX = 5
+
+/**
+ * What is under the pointer at (x, y) in canvas CSS px: the lane, and on it the nearest
+ * mark within a few pixels (on the side of the bar the pointer is on), else the phase.
+ */
+export function hitTest(layout: Layout, scale: TimeScale, g: Geometry, x: number, y: number, liveEnd: (run: string | null) => number): Hit | null {
+  if (y < g.axisHeight || y > g.height) return null
+  const contentY = y - g.axisHeight + g.scrollY
+  const lane = laneAt(layout.lanes, contentY)
+  if (!lane) return null
+  const t = scale.toT(x)
+  if (x < g.labelWidth || lane.kind === 'group') return { lane, t, onLabel: true }
+  const tol = TOLERANCE_PX / scale.pxPerUs
+  const hit: Hit = { lane, t, onLabel: false }
+
+  if (lane.loop) {
+    const wakeups = lane.loop.wakeups
+    let best: Wakeup | undefined
+    for (let i = lowerBound(wakeups, t - tol); i < wakeups.length && wakeups[i]!.t <= t + tol; i++)
+      if (!best || Math.abs(wakeups[i]!.t - t) < Math.abs(best.t - t)) best = wakeups[i]
+    if (best) hit.wakeup = best
+    return hit
+  }
+
+  const marks = lane.conn?.marks ?? lane.proc?.marks ?? lane.thread?.marks ?? []
+  const phases = lane.conn?.phases ?? lane.proc?.phases ?? lane.thread?.phases ?? []
+  // In a connection lane, above the bar's middle is the server's side, below the client's.
+  const side = lane.kind === 'conn' ? (contentY - lane.y < CONN_BAR.top + CONN_BAR.height / 2 ? 'server' : 'client') : null
+  let best: Mark | undefined
+  let bestScore = Number.POSITIVE_INFINITY
+  for (let i = lowerBound(marks, t - tol); i < marks.length && marks[i]!.t <= t + tol; i++) {
+    const mark = marks[i]!
+    const score = Math.abs(mark.t - t) + (side && mark.side !== side ? tol * 0.75 : 0)
+    if (score < bestScore) {
+      best = mark
+      bestScore = score
+    }
+  }
+  if (best) hit.mark = best
+  const run = lane.run
+  for (const phase of phases) {
+    const end = phase.end ?? liveEnd(run)
+    if (t >= phase.start && t <= end) {
+      hit.phase = phase
+      // Phases can nest (a sleep inside running time): the innermost wins.
+      if (phase.kind !== 'running' && phase.kind !== 'working') break
+    }
+  }
+  return hit
+}

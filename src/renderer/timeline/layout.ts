@@ -1,0 +1,182 @@
+import type { ConnectionTrack, LoopTrack, ProcessTrack, ThreadTrack } from '../model/derive.ts'
+
+export type LaneKind = 'group' | 'server' | 'loop' | 'conn' | 'process' | 'thread' | 'clients'
+
+export const LANE_HEIGHT: Record<LaneKind, number> = {
+  group: 28,
+  server: 22,
+  loop: 30,
+  conn: 30,
+  process: 20,
+  thread: 20,
+  clients: 22,
+}
+
+export interface Lane {
+  key: string
+  kind: LaneKind
+  /** Top of the lane in content coordinates (0 = first lane, below the axis). */
+  y: number
+  height: number
+  label: string
+  sublabel: string
+  /** The run (server or client workload) the lane belongs to. */
+  run: string | null
+  group: string
+  /** The connection this lane is about or serves, for selection. */
+  connKey: string | null
+  /** 1-based number of the connection within its server. */
+  index: number | null
+  conn?: ConnectionTrack
+  proc?: ProcessTrack
+  thread?: ThreadTrack
+  loop?: LoopTrack
+  /** Group headers: collapsed or not. */
+  collapsed?: boolean
+}
+
+export interface ServerGroupInfo {
+  run: string
+  pid: number
+  model: string
+  app: string
+  host: string
+  ports: number[]
+  state: string
+  startedAt: number
+}
+
+export interface ClientGroupInfo {
+  run: string
+  pid: number
+  workload: string
+  count: number | null
+  port: number | null
+  state: string
+  startedAt: number
+}
+
+export interface LayoutInput {
+  servers: readonly ServerGroupInfo[]
+  clients: readonly ClientGroupInfo[]
+  connections: readonly ConnectionTrack[]
+  processes: readonly ProcessTrack[]
+  threads: readonly ThreadTrack[]
+  loops: readonly LoopTrack[]
+  collapsed?: ReadonlySet<string>
+}
+
+export interface Layout {
+  lanes: Lane[]
+  height: number
+  /** Connection key → its number within its server. */
+  connIndex: Map<string, number>
+  /** Lane keys by the connection they relate to. */
+  related: Map<string, string[]>
+}
+
+/**
+ * Lanes, top to bottom: per server (in start order) a header, the server process, its
+ * event loops, one lane per connection (in arrival order), then its child processes and
+ * threads; then the client workloads; then connections no known server claims.
+ */
+export function layoutLanes(input: LayoutInput): Layout {
+  const lanes: Lane[] = []
+  const connIndex = new Map<string, number>()
+  const related = new Map<string, string[]>()
+  const collapsed = input.collapsed ?? new Set<string>()
+  let y = 0
+  const push = (lane: Omit<Lane, 'y' | 'height'>) => {
+    const height = LANE_HEIGHT[lane.kind]
+    lanes.push({ ...lane, y, height })
+    y += height
+    if (lane.connKey) related.set(lane.connKey, [...(related.get(lane.connKey) ?? []), lane.key])
+  }
+
+  const claimed = new Set<string>()
+  const servers = [...input.servers].sort((a, b) => a.startedAt - b.startedAt)
+  for (const server of servers) {
+    const group = `group:${server.run}`
+    const conns = input.connections.filter((c) => c.serverRun === server.run || (c.serverRun === null && server.ports.includes(c.serverPort)))
+    conns.forEach((c, i) => {
+      connIndex.set(c.key, i + 1)
+      claimed.add(c.key)
+    })
+    const isCollapsed = collapsed.has(group)
+    const where = server.ports.length ? `${server.host}:${server.ports.join(', ')}` : server.host
+    push({
+      key: group,
+      kind: 'group',
+      label: `${server.run} · ${server.model} · ${server.app} · ${where}`,
+      sublabel: `${server.state} · pid ${server.pid} · ${conns.length} connection${conns.length === 1 ? '' : 's'}`,
+      run: server.run,
+      group,
+      connKey: null,
+      index: null,
+      collapsed: isCollapsed,
+    })
+    if (isCollapsed) continue
+    const proc = input.processes.find((p) => p.pid === server.pid)
+    push({ key: `server:${server.run}`, kind: 'server', label: `server`, sublabel: `pid ${server.pid}`, run: server.run, group, connKey: null, index: null, proc })
+    for (const loop of input.loops.filter((l) => l.run === server.run))
+      push({ key: `loop:${loop.key}`, kind: 'loop', label: 'event loop', sublabel: `pid ${loop.pid}${loop.tid ? ` t${loop.tid}` : ''}`, run: server.run, group, connKey: null, index: null, loop })
+    conns.forEach((c, i) =>
+      push({ key: `conn:${c.key}`, kind: 'conn', label: `#${i + 1}`, sublabel: `:${c.clientPort}`, run: server.run, group, connKey: c.key, index: i + 1, conn: c }),
+    )
+    const byConn = (a: { conn: string | null; startT: number | null }, b: { conn: string | null; startT: number | null }) =>
+      (connIndex.get(a.conn ?? '') ?? 1e9) - (connIndex.get(b.conn ?? '') ?? 1e9) || (a.startT ?? 0) - (b.startT ?? 0)
+    for (const child of input.processes.filter((p) => p.role === 'child' && p.ppid === server.pid).sort(byConn)) {
+      const index = child.conn ? (connIndex.get(child.conn) ?? null) : null
+      push({ key: `proc:${child.pid}`, kind: 'process', label: `pid ${child.pid}`, sublabel: index ? `child #${index}` : 'child', run: server.run, group, connKey: child.conn, index, proc: child })
+    }
+    for (const thread of input.threads.filter((t) => t.pid === server.pid).sort(byConn)) {
+      const index = thread.conn ? (connIndex.get(thread.conn) ?? null) : null
+      push({ key: `thread:${thread.key}`, kind: 'thread', label: `thread ${thread.tid}`, sublabel: index ? `for #${index}` : '', run: server.run, group, connKey: thread.conn, index, thread })
+    }
+  }
+
+  if (input.clients.length) {
+    const group = 'group:clients'
+    const isCollapsed = collapsed.has(group)
+    push({ key: group, kind: 'group', label: 'clients', sublabel: `${input.clients.length} workload${input.clients.length === 1 ? '' : 's'}`, run: null, group, connKey: null, index: null, collapsed: isCollapsed })
+    if (!isCollapsed) {
+      for (const client of [...input.clients].sort((a, b) => a.startedAt - b.startedAt)) {
+        const proc = input.processes.find((p) => p.pid === client.pid)
+        const what = `${client.workload}${client.count ? ` ×${client.count}` : ''}`
+        push({ key: `clients:${client.run}`, kind: 'clients', label: client.run, sublabel: `${what} · pid ${client.pid}`, run: client.run, group, connKey: null, index: null, proc })
+      }
+    }
+  }
+
+  const orphans = input.connections.filter((c) => !claimed.has(c.key))
+  if (orphans.length) {
+    const group = 'group:other'
+    const isCollapsed = collapsed.has(group)
+    push({ key: group, kind: 'group', label: 'other connections', sublabel: 'no server of this lab claims them', run: null, group, connKey: null, index: null, collapsed: isCollapsed })
+    orphans.forEach((c, i) => {
+      connIndex.set(c.key, i + 1)
+      if (!isCollapsed) push({ key: `conn:${c.key}`, kind: 'conn', label: `#${i + 1}`, sublabel: `:${c.clientPort}`, run: c.serverRun ?? c.clientRun, group, connKey: c.key, index: i + 1, conn: c })
+    })
+  }
+
+  return { lanes, height: y, connIndex, related }
+}
+
+/** The lane at content y (binary search: lanes are in y order). */
+export function laneAt(lanes: readonly Lane[], y: number): Lane | undefined {
+  let lo = 0
+  let hi = lanes.length - 1
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1
+    const lane = lanes[mid]!
+    if (y < lane.y) hi = mid - 1
+    else if (y >= lane.y + lane.height) lo = mid + 1
+    else return lane
+  }
+  return undefined
+}
+
+/** Lanes that overlap [top, bottom) in content coordinates. */
+export function visibleLanes(lanes: readonly Lane[], top: number, bottom: number): Lane[] {
+  return lanes.filter((lane) => lane.y + lane.height > top && lane.y < bottom)
+}

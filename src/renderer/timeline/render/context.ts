@@ -1,0 +1,175 @@
+import type { Phase } from '../../model/derive.ts'
+import { isHatched, type Palette, phaseColor } from '../palette.ts'
+import type { TimeScale } from '../time-scale.ts'
+
+/** Where things are on the canvas (CSS px). Content y 0 is the top of the first lane. */
+export interface Geometry {
+  width: number
+  height: number
+  labelWidth: number
+  axisHeight: number
+  scrollY: number
+}
+
+export const GEOMETRY_DEFAULTS = { labelWidth: 196, axisHeight: 30 }
+
+/** Everything a track's render function needs for one frame. */
+export interface RenderContext {
+  ctx: CanvasRenderingContext2D
+  scale: TimeScale
+  palette: Palette
+  geometry: Geometry
+  /** Axis labels are relative to this time (µs). */
+  origin: number
+  /** Where phases that are still going end: the lab's now for live runs, else when the run ended. */
+  liveEnd(run: string | null): number
+  selectedConn: string | null
+  font: string
+  patterns: Map<string, CanvasPattern | string>
+}
+
+export function screenY(g: Geometry, contentY: number): number {
+  return g.axisHeight + contentY - g.scrollY
+}
+
+/** Diagonal stripes in `color` over a faint fill of it: waiting and zombie time. */
+export function hatch(rc: RenderContext, color: string): CanvasPattern | string {
+  const key = `hatch:${color}`
+  const cached = rc.patterns.get(key)
+  if (cached) return cached
+  let pattern: CanvasPattern | string = color
+  if (typeof document !== 'undefined') {
+    const tile = document.createElement('canvas')
+    const size = 8 * Math.max(1, Math.round(globalThis.devicePixelRatio || 1))
+    tile.width = tile.height = size
+    const c = tile.getContext('2d')
+    if (c) {
+      c.fillStyle = withAlpha(color, 0.28)
+      c.fillRect(0, 0, size, size)
+      c.strokeStyle = withAlpha(color, 0.95)
+      c.lineWidth = size / 5
+      c.beginPath()
+      for (const o of [-size, 0, size]) {
+        c.moveTo(o, size)
+        c.lineTo(o + size, 0)
+      }
+      c.stroke()
+      pattern = rc.ctx.createPattern(tile, 'repeat') ?? color
+      if (typeof pattern !== 'string' && size !== 8) pattern.setTransform(new DOMMatrix().scale(8 / size))
+    }
+  }
+  rc.patterns.set(key, pattern)
+  return pattern
+}
+
+/** `#rrggbb` with an alpha, for tints of palette colours. */
+export function withAlpha(color: string, alpha: number): string {
+  const m = /^#([0-9a-f]{6})$/i.exec(color)
+  if (!m) return color
+  const n = Number.parseInt(m[1]!, 16)
+  return `rgba(${(n >> 16) & 255}, ${(n >> 8) & 255}, ${n & 255}, ${alpha})`
+}
+
+/** Draw a phase as a bar between top and top+height; returns its x extent on screen. */
+export function drawPhase(rc: RenderContext, phase: Phase, run: string | null, top: number, height: number): [number, number] | null {
+  const { scale, ctx, geometry } = rc
+  const end = phase.end ?? Math.max(phase.start, rc.liveEnd(run))
+  if (end < scale.start || phase.start > scale.end) return null
+  const x0 = Math.max(geometry.labelWidth, scale.toX(phase.start))
+  const x1 = Math.min(geometry.width, scale.toX(end))
+  const w = Math.max(1, x1 - x0)
+  const color = phaseColor(rc.palette, phase)
+  ctx.fillStyle = isHatched(phase.kind) ? hatch(rc, color) : color
+  ctx.fillRect(x0, top, w, height)
+  return [x0, x0 + w]
+}
+
+/** Text inside a bar when it fits. */
+export function barText(rc: RenderContext, text: string, x0: number, x1: number, midY: number, color: string, inset = 4): void {
+  const { ctx } = rc
+  // Keep clear of the label column and of a glyph at the bar's start.
+  const left = Math.max(x0, rc.geometry.labelWidth) + inset
+  const room = x1 - left - 4
+  if (room < 24) return
+  let shown = text
+  if (ctx.measureText(shown).width > room) {
+    // Cut at a word: "sleep 5.00 s" becomes "sleep", never "sl…".
+    const words = text.split(' ')
+    shown = ''
+    for (const word of words) {
+      const next = shown ? `${shown} ${word}` : word
+      if (ctx.measureText(next).width > room) break
+      shown = next
+    }
+    if (!shown) return
+  }
+  ctx.fillStyle = color
+  ctx.textBaseline = 'middle'
+  ctx.textAlign = 'left'
+  ctx.fillText(shown, left, midY + 0.5)
+}
+
+/** First index in a t-sorted array whose t ≥ t0. */
+export function lowerBound<T extends { t: number }>(items: readonly T[], t0: number): number {
+  let lo = 0
+  let hi = items.length
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if (items[mid]!.t < t0) lo = mid + 1
+    else hi = mid
+  }
+  return lo
+}
+
+/** Height of a recv/send tick: grows with the log of the bytes, 3–8 px. */
+export function tickHeight(bytes: number, max = 8): number {
+  return Math.min(max, 3 + Math.log2(1 + Math.max(0, bytes)) * 0.6)
+}
+
+export type Glyph = 'circle' | 'square' | 'triangle-right' | 'triangle-down' | 'triangle-up' | 'cross' | 'diamond'
+
+export function glyph(ctx: CanvasRenderingContext2D, kind: Glyph, x: number, y: number, r: number, color: string): void {
+  ctx.fillStyle = color
+  ctx.strokeStyle = color
+  ctx.beginPath()
+  switch (kind) {
+    case 'circle':
+      ctx.arc(x, y, r, 0, Math.PI * 2)
+      ctx.fill()
+      return
+    case 'square':
+      ctx.fillRect(x - r, y - r, r * 2, r * 2)
+      return
+    case 'triangle-right':
+      ctx.moveTo(x - r * 0.6, y - r)
+      ctx.lineTo(x + r, y)
+      ctx.lineTo(x - r * 0.6, y + r)
+      break
+    case 'triangle-down':
+      ctx.moveTo(x - r, y - r * 0.7)
+      ctx.lineTo(x + r, y - r * 0.7)
+      ctx.lineTo(x, y + r)
+      break
+    case 'triangle-up':
+      ctx.moveTo(x - r, y + r * 0.7)
+      ctx.lineTo(x + r, y + r * 0.7)
+      ctx.lineTo(x, y - r)
+      break
+    case 'diamond':
+      ctx.moveTo(x, y - r)
+      ctx.lineTo(x + r, y)
+      ctx.lineTo(x, y + r)
+      ctx.lineTo(x - r, y)
+      break
+    case 'cross':
+      ctx.lineWidth = 1.6
+      ctx.moveTo(x - r, y - r)
+      ctx.lineTo(x + r, y + r)
+      ctx.moveTo(x + r, y - r)
+      ctx.lineTo(x - r, y + r)
+      ctx.stroke()
+      return
+  }
+  ctx.closePath()
+  ctx.fill()
+}

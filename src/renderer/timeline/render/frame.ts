@@ -1,0 +1,178 @@
+import type { Lane, Layout } from '../layout.ts'
+import { visibleLanes } from '../layout.ts'
+import { axisTicks } from '../time-scale.ts'
+import { renderConnectionLane } from './connection-track.ts'
+import { type RenderContext, screenY, withAlpha } from './context.ts'
+import { renderGroupLane, renderLoopLane, renderProcessLane } from './process-track.ts'
+
+export interface FrameExtras {
+  /** The lab's now, drawn as a line while something runs. */
+  now: number | null
+  /** The pointer's time, drawn as a hairline. */
+  hoverT: number | null
+  hoverLane: string | null
+}
+
+/** A track's render function: draws one lane whose top is at screen y `top`. */
+export type TrackRenderer = (rc: RenderContext, lane: Lane, top: number) => void
+
+const TRACKS: Record<Lane['kind'], TrackRenderer> = {
+  group: renderGroupLane,
+  server: renderProcessLane,
+  process: renderProcessLane,
+  thread: renderProcessLane,
+  clients: renderProcessLane,
+  conn: renderConnectionLane,
+  loop: renderLoopLane,
+}
+
+/**
+ * One frame: lane backgrounds, the time grid, every visible lane through its track's
+ * render function, the label column, the axis, the now line. Returns the lanes drawn.
+ */
+export function renderFrame(rc: RenderContext, layout: Layout, extras: FrameExtras): Lane[] {
+  const { ctx, palette, geometry: g, scale } = rc
+  ctx.fillStyle = palette.background
+  ctx.fillRect(0, 0, g.width, g.height)
+
+  const shown = visibleLanes(layout.lanes, g.scrollY, g.scrollY + g.height - g.axisHeight)
+  const related = rc.selectedConn ? new Set(layout.related.get(rc.selectedConn) ?? []) : null
+
+  // Lane backgrounds: alternate rows, the selection, the hovered lane.
+  const onScreen = new Set(shown)
+  let row = 0
+  for (const lane of layout.lanes) {
+    if (lane.kind === 'group') row = 0
+    else row++
+    if (!onScreen.has(lane) || lane.kind === 'group') continue
+    const top = screenY(g, lane.y)
+    if (related?.has(lane.key)) {
+      ctx.fillStyle = palette.selection
+      ctx.fillRect(0, top, g.width, lane.height)
+      ctx.fillStyle = palette.selectionEdge
+      ctx.fillRect(0, top, 3, lane.height)
+    } else if (row % 2 === 0) {
+      ctx.fillStyle = palette.laneAlt
+      ctx.fillRect(0, top, g.width, lane.height)
+    }
+    if (extras.hoverLane === lane.key) {
+      ctx.fillStyle = withAlpha(palette.selectionEdge, 0.06)
+      ctx.fillRect(0, top, g.width, lane.height)
+    }
+  }
+
+  // The time grid.
+  const ticks = axisTicks(scale, rc.origin, 110)
+  ctx.fillStyle = palette.grid
+  for (const tick of ticks) if (tick.x >= g.labelWidth) ctx.fillRect(Math.round(tick.x), g.axisHeight, 1, g.height - g.axisHeight)
+
+  // Lanes, clipped to below the axis.
+  ctx.save()
+  ctx.beginPath()
+  ctx.rect(0, g.axisHeight, g.width, g.height - g.axisHeight)
+  ctx.clip()
+  for (const lane of shown) {
+    const top = screenY(g, lane.y)
+    const dim = related !== null && lane.kind !== 'group' && !related.has(lane.key)
+    ctx.globalAlpha = dim ? 0.32 : 1
+    TRACKS[lane.kind](rc, lane, top)
+  }
+  ctx.globalAlpha = 1
+  ctx.restore()
+
+  // The label column, over whatever reached under it.
+  ctx.save()
+  ctx.beginPath()
+  ctx.rect(0, g.axisHeight, g.labelWidth, g.height - g.axisHeight)
+  ctx.clip()
+  for (const lane of shown) {
+    if (lane.kind === 'group') continue
+    const top = screenY(g, lane.y)
+    const selected = related?.has(lane.key)
+    ctx.fillStyle = selected ? palette.selection : palette.background
+    ctx.fillRect(0, top, g.labelWidth, lane.height)
+    if (selected) {
+      ctx.fillStyle = palette.selectionEdge
+      ctx.fillRect(0, top, 3, lane.height)
+    }
+    drawLabel(rc, lane, top, related !== null && !selected)
+  }
+  ctx.restore()
+  ctx.fillStyle = palette.gridStrong
+  ctx.fillRect(g.labelWidth - 1, g.axisHeight, 1, g.height - g.axisHeight)
+
+  // The axis.
+  ctx.fillStyle = palette.groupBg
+  ctx.fillRect(0, 0, g.width, g.axisHeight)
+  ctx.fillStyle = palette.gridStrong
+  ctx.fillRect(0, g.axisHeight - 1, g.width, 1)
+  ctx.font = rc.font
+  ctx.textBaseline = 'middle'
+  for (const tick of ticks) {
+    if (tick.x < g.labelWidth) continue
+    const x = Math.round(tick.x)
+    ctx.fillStyle = palette.gridStrong
+    ctx.fillRect(x, g.axisHeight - 7, 1, 6)
+    ctx.fillStyle = palette.textMuted
+    ctx.textAlign = 'left'
+    ctx.fillText(tick.label, x + 4, g.axisHeight / 2)
+  }
+  ctx.textAlign = 'left'
+  ctx.fillStyle = palette.textMuted
+  ctx.font = `600 ${rc.font}`
+  ctx.fillText('time since first event', 12, g.axisHeight / 2)
+
+  if (extras.now !== null && scale.contains(extras.now)) {
+    const x = Math.round(scale.toX(extras.now)) + 0.5
+    if (x >= g.labelWidth) {
+      ctx.fillStyle = palette.now
+      ctx.fillRect(x - 0.5, g.axisHeight - 6, 1.5, g.height - g.axisHeight + 6)
+    }
+  }
+  if (extras.hoverT !== null && scale.contains(extras.hoverT)) {
+    const x = Math.round(scale.toX(extras.hoverT)) + 0.5
+    if (x >= g.labelWidth) {
+      ctx.fillStyle = withAlpha(palette.textMuted, 0.7)
+      ctx.fillRect(x, g.axisHeight, 1, g.height - g.axisHeight)
+    }
+  }
+  return shown
+}
+
+function drawLabel(rc: RenderContext, lane: Lane, top: number, dim: boolean): void {
+  const { ctx, palette } = rc
+  const mid = top + lane.height / 2
+  const indent = lane.kind === 'conn' ? 16 : lane.kind === 'server' || lane.kind === 'clients' || lane.kind === 'loop' ? 16 : 28
+  ctx.globalAlpha = dim ? 0.45 : 1
+  ctx.textBaseline = 'middle'
+  ctx.textAlign = 'left'
+  ctx.font = lane.kind === 'conn' ? `600 ${rc.font}` : rc.font
+  ctx.fillStyle = lane.kind === 'conn' ? palette.text : palette.textMuted
+  ctx.fillText(lane.label, indent, mid + 0.5)
+  const w = ctx.measureText(lane.label).width
+  ctx.font = rc.font
+  ctx.fillStyle = palette.textMuted
+  const sub = lane.sublabel
+  const room = rc.geometry.labelWidth - indent - w - 16
+  if (room > 20) {
+    let shown = sub
+    while (shown.length > 1 && ctx.measureText(shown).width > room) shown = shown.slice(0, -2) + '…'
+    ctx.fillText(shown, indent + w + 8, mid + 0.5)
+  }
+  if (lane.kind === 'conn' && lane.conn) {
+    // A state dot: what the connection is doing right now.
+    const c = lane.conn
+    const color = c.serverCloseT !== null || c.clientCloseT !== null
+      ? palette.textMuted
+      : c.acceptT === null
+        ? palette.queued
+        : c.blockedOn
+          ? palette.blocked[c.blockedOn]
+          : palette.working
+    ctx.fillStyle = color
+    ctx.beginPath()
+    ctx.arc(rc.geometry.labelWidth - 14, mid, 4, 0, Math.PI * 2)
+    ctx.fill()
+  }
+  ctx.globalAlpha = 1
+}

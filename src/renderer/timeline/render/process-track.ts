@@ -1,0 +1,115 @@
+import type { Lane } from '../layout.ts'
+import { formatDuration } from '../time-scale.ts'
+import { phaseLabel } from './connection-track.ts'
+import { barText, drawPhase, glyph, lowerBound, type RenderContext } from './context.ts'
+
+/**
+ * A process or thread: its life as a thin bar (starting, running, sleeping, zombie), with
+ * fork, exit and reap marks; on the server's lane, each fork and reap of its children.
+ */
+export function renderProcessLane(rc: RenderContext, lane: Lane, top: number): void {
+  const { ctx, scale, palette } = rc
+  const phases = lane.proc?.phases ?? lane.thread?.phases ?? []
+  const marks = lane.proc?.marks ?? lane.thread?.marks ?? []
+  const barHeight = lane.kind === 'server' || lane.kind === 'clients' ? 10 : 8
+  const barTop = top + Math.round((lane.height - barHeight) / 2)
+  const mid = barTop + barHeight / 2
+  const run = lane.run
+
+  ctx.font = rc.font
+  for (const phase of phases) {
+    const span = drawPhase(rc, phase, run, barTop, barHeight)
+    if (span && phase.kind === 'zombie') {
+      const end = phase.end ?? Math.max(phase.start, rc.liveEnd(run))
+      barText(rc, `zombie ${formatDuration(end - phase.start)}`, span[0], span[1], mid, palette.text, 8)
+    } else if (span && lane.kind !== 'server' && lane.kind !== 'clients' && phase.kind === 'starting' && span[1] - span[0] > 90) {
+      barText(rc, phaseLabel(phase), span[0], span[1], mid, '#0b0e14')
+    }
+  }
+
+  const from = lowerBound(marks, scale.start - 1)
+  for (let i = from; i < marks.length; i++) {
+    const mark = marks[i]!
+    if (mark.t > scale.end) break
+    const x = Math.round(scale.toX(mark.t)) + 0.5
+    if (x < rc.geometry.labelWidth) continue
+    switch (mark.kind) {
+      case 'fork':
+        glyph(ctx, 'triangle-down', x, barTop - 1, 3.4, palette.fork)
+        break
+      case 'exit':
+        glyph(ctx, 'cross', x, mid, 3.2, palette.mark)
+        break
+      case 'reap':
+        glyph(ctx, 'diamond', x, mid, 4, palette.reap)
+        break
+      case 'accept':
+        ctx.fillStyle = palette.mark
+        ctx.fillRect(x - 0.5, barTop - 2, 1, barHeight + 4)
+        break
+      case 'listen':
+        glyph(ctx, 'circle', x, mid, 3, palette.mark)
+        break
+      case 'error':
+        glyph(ctx, 'triangle-up', x, mid, 3.4, palette.error)
+        break
+      case 'thread-start':
+      case 'thread-end':
+        ctx.fillStyle = palette.spawn
+        ctx.fillRect(x - 0.75, barTop - 2, 1.5, barHeight + 4)
+        break
+    }
+  }
+}
+
+/** An event loop: one tick per wake-up, its height the size of the ready set. */
+export function renderLoopLane(rc: RenderContext, lane: Lane, top: number): void {
+  const loop = lane.loop
+  if (!loop) return
+  const { ctx, scale, palette } = rc
+  const base = top + lane.height - 5
+  const room = lane.height - 9
+  ctx.fillStyle = palette.grid
+  ctx.fillRect(rc.geometry.labelWidth, base, rc.geometry.width - rc.geometry.labelWidth, 1)
+  const from = lowerBound(loop.wakeups, scale.start - 1)
+  const max = Math.max(1, loop.maxReady)
+  ctx.fillStyle = palette.wakeup
+  for (let i = from; i < loop.wakeups.length; i++) {
+    const w = loop.wakeups[i]!
+    if (w.t > scale.end) break
+    const x = Math.round(scale.toX(w.t))
+    const h = 3 + (room - 3) * ((w.readable + w.writable) / max)
+    ctx.fillRect(x - 1, base - h, 2, h)
+  }
+}
+
+/** A group's header: its title, its state, a caret for collapsing. */
+export function renderGroupLane(rc: RenderContext, lane: Lane, top: number): void {
+  const { ctx, palette, geometry } = rc
+  ctx.fillStyle = palette.groupBg
+  ctx.fillRect(0, top, geometry.width, lane.height)
+  ctx.fillStyle = palette.gridStrong
+  ctx.fillRect(0, top, geometry.width, 1)
+  const mid = top + lane.height / 2
+  ctx.fillStyle = palette.textMuted
+  ctx.beginPath()
+  if (lane.collapsed) {
+    ctx.moveTo(10, mid - 4)
+    ctx.lineTo(15, mid)
+    ctx.lineTo(10, mid + 4)
+  } else {
+    ctx.moveTo(8, mid - 2.5)
+    ctx.lineTo(16, mid - 2.5)
+    ctx.lineTo(12, mid + 2.5)
+  }
+  ctx.fill()
+  ctx.textBaseline = 'middle'
+  ctx.textAlign = 'left'
+  ctx.font = `600 ${rc.font}`
+  ctx.fillStyle = palette.text
+  ctx.fillText(lane.label, 24, mid + 0.5)
+  const w = ctx.measureText(lane.label).width
+  ctx.font = rc.font
+  ctx.fillStyle = palette.textMuted
+  ctx.fillText(lane.sublabel, 24 + w + 14, mid + 0.5)
+}

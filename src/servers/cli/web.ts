@@ -1,0 +1,77 @@
+import { spawn } from 'node:child_process'
+import path from 'node:path'
+import { Command } from 'commander'
+import { APP_OUTPUTS, buildStatus, type BuildStatus, locateElectron, OUT_DIR, RENDERER_DIR, RENDERER_OUTPUTS, REPO_ROOT, runBuild } from '../web/artifacts.ts'
+import { startWebHost } from '../web/web-host.ts'
+import { numberOption } from './common.ts'
+
+/**
+ * `sockscope web`: the app's UI in any browser, served on 127.0.0.1 with the lab behind
+ * it. `sockscope app`: the same UI in its Electron window. Both need the built UI
+ * (out/); with --build they build it first when it is missing or older than the sources.
+ */
+export function webCommands(): Command[] {
+  const web = new Command('web')
+    .description('serve the Sockscope UI and its lab on 127.0.0.1 for any browser (prints the URL, opens nothing)')
+    .option('--host <address>', 'address to serve on', '127.0.0.1')
+    .option('-p, --port <n>', 'port to serve on (0 picks a free one)', numberOption('--port', { integer: true }), 0)
+    .option('--build', 'build the UI first if it is missing or out of date')
+    .addHelpText('after', '\nExample:\n  sockscope web --port 8080      then open the printed URL')
+    .action(async (opts) => {
+      await ensureBuilt(RENDERER_OUTPUTS, Boolean(opts.build))
+      let host
+      try {
+        host = await startWebHost({ rendererDir: RENDERER_DIR, host: opts.host, port: opts.port })
+      } catch (err) {
+        const e = err as NodeJS.ErrnoException
+        const why = e.code === 'EADDRINUSE' ? `port ${opts.port} on ${opts.host} is already in use; pick another or use --port 0` : e.message
+        console.error(`sockscope: cannot serve the UI: ${why}`)
+        process.exit(1)
+      }
+      console.log(`Sockscope web UI: ${host.url}`)
+      console.log('Open it in a browser. Ctrl-C stops the server and everything it started.')
+      host.service.lab.installSignalHandlers(() => void host.close().finally(() => process.exit(0)))
+    })
+
+  const app = new Command('app')
+    .description('open the Sockscope desktop app (Electron)')
+    .option('--build', 'build the app first if it is missing or out of date')
+    .action(async (opts) => {
+      await ensureBuilt(APP_OUTPUTS, Boolean(opts.build))
+      const electron = locateElectron()
+      if (!electron.ok) {
+        console.error(`sockscope: the app is built (${path.relative(process.cwd(), OUT_DIR) || OUT_DIR}), but it cannot open: ${electron.problem}.`)
+        console.error('  Install the binary with `npx install-electron` where downloads are allowed,')
+        console.error('  or use the same UI in a browser: `npm run web` (sockscope web).')
+        process.exit(1)
+      }
+      // The app must start as Electron, not as Node: drop a RUN_AS_NODE inherited from a shell.
+      const env = { ...process.env }
+      delete env.ELECTRON_RUN_AS_NODE
+      const child = spawn(electron.path, [REPO_ROOT], { stdio: 'inherit', env })
+      for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill(signal))
+      child.once('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)))
+    })
+
+  return [web, app]
+}
+
+async function ensureBuilt(outputs: readonly string[], build: boolean): Promise<void> {
+  const status: BuildStatus = buildStatus(outputs)
+  if (status.ok) return
+  if (!build) {
+    if (status.reason === 'stale') {
+      console.error(`sockscope: note: the built UI may be out of date (${status.detail}); \`npm run build\` rebuilds it.`)
+      return
+    }
+    console.error(`sockscope: the UI is not built (${status.detail}). Run \`npm run build\` first, or \`npm run web\`, which builds it.`)
+    process.exit(1)
+  }
+  console.error(`sockscope: building the UI (${status.detail})…`)
+  try {
+    await runBuild()
+  } catch (err) {
+    console.error(`sockscope: ${(err as Error).message}`)
+    process.exit(1)
+  }
+}

@@ -1,0 +1,110 @@
+import { z } from 'zod'
+import type { SockscopeEvent } from '../events.ts'
+
+/**
+ * The API between a host (web mode's WebSocket, Electron's IPC) and the renderer. Both
+ * hosts carry the same messages, so the renderer knows one protocol and one adapter per
+ * host. Every message is checked with these schemas on the side that receives it.
+ * Runtime-neutral: zod only, imported by Node and by the browser bundle alike.
+ */
+
+export const PROTOCOL_VERSION = 1
+/** Web mode: the WebSocket endpoint, beside the static files. */
+export const API_PATH = '/api'
+
+const errorInfo = z.object({ code: z.string(), message: z.string() })
+export type WireError = z.infer<typeof errorInfo>
+
+const runId = z.string().regex(/^[a-z]\d+$/)
+/** Spec input: validated in full by the lab (ServerSpec / ClientSpec), so a bad value
+ *  comes back as the lab's own BAD_OPTION message. */
+const specInput = z.record(z.string(), z.unknown())
+
+/** Renderer → host. `id` pairs a request with its response. */
+export const RequestSchema = z.discriminatedUnion('method', [
+  z.object({ type: z.literal('request'), id: z.number().int().nonnegative(), method: z.literal('startServer'), params: specInput }),
+  z.object({ type: z.literal('request'), id: z.number().int().nonnegative(), method: z.literal('stopServer'), params: z.object({ id: runId }) }),
+  z.object({ type: z.literal('request'), id: z.number().int().nonnegative(), method: z.literal('runClients'), params: specInput }),
+  z.object({ type: z.literal('request'), id: z.number().int().nonnegative(), method: z.literal('stopClients'), params: z.object({ id: runId }) }),
+  z.object({ type: z.literal('request'), id: z.number().int().nonnegative(), method: z.literal('stopAll'), params: z.object({}).optional() }),
+  /** Forget the events seen so far (the timeline starts afresh; running processes go on). */
+  z.object({ type: z.literal('request'), id: z.number().int().nonnegative(), method: z.literal('clear'), params: z.object({}).optional() }),
+])
+export type Request = z.infer<typeof RequestSchema>
+export type Method = Request['method']
+
+export const RunStateSchema = z.enum(['starting', 'running', 'stopping', 'stopped', 'finished', 'crashed'])
+export type RunState = z.infer<typeof RunStateSchema>
+
+/** A server or client workload the lab started, as the UI lists it. Times are the lab's clock (µs). */
+export const RunInfoSchema = z.object({
+  id: runId,
+  kind: z.enum(['server', 'clients']),
+  pid: z.number().int(),
+  state: RunStateSchema,
+  spec: z.record(z.string(), z.unknown()),
+  host: z.string().optional(),
+  ports: z.array(z.number().int()).optional(),
+  startedAt: z.number(),
+  endedAt: z.number().nullable(),
+  /** Client workloads, once finished: how many clients succeeded and failed. */
+  outcome: z.object({ ok: z.number().int(), failed: z.number().int(), elapsedMs: z.number() }).optional(),
+})
+export type RunInfo = z.infer<typeof RunInfoSchema>
+
+export const FieldInfoSchema = z.object({
+  name: z.string(),
+  type: z.enum(['number', 'integer', 'string', 'boolean', 'enum', 'list']),
+  itemType: z.enum(['string', 'number', 'integer']).optional(),
+  default: z.unknown().optional(),
+  min: z.number().optional(),
+  max: z.number().optional(),
+  choices: z.array(z.string()).optional(),
+  description: z.string().optional(),
+  required: z.boolean(),
+})
+export type FieldInfo = z.infer<typeof FieldInfoSchema>
+
+const entry = z.object({ name: z.string(), summary: z.string(), options: z.array(z.string()).default([]) })
+
+/** What can be run, from the registries and the specs, so new models, apps and
+ *  workloads appear in the UI without UI changes. */
+export const CatalogSchema = z.object({
+  models: z.array(entry),
+  apps: z.array(entry),
+  workloads: z.array(entry),
+  serverFields: z.array(FieldInfoSchema),
+  clientFields: z.array(FieldInfoSchema),
+})
+export type Catalog = z.infer<typeof CatalogSchema>
+
+/** The fields every consumer relies on; the rest of an event is passed through as is. */
+export const WireEventSchema = z.looseObject({
+  kind: z.string(),
+  t: z.number(),
+  src: z.object({ role: z.string(), run: z.string(), pid: z.number(), tid: z.number() }),
+})
+
+/** Host → renderer. `now` is the lab's clock (µs since its origin) when the message left. */
+export const HostMessageSchema = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('hello'),
+    protocol: z.literal(PROTOCOL_VERSION),
+    host: z.enum(['web', 'electron']),
+    labPid: z.number().int(),
+    now: z.number(),
+    /** Wall-clock ms (Unix epoch) at the lab's origin, for clock-time labels. */
+    originWallMs: z.number(),
+    catalog: CatalogSchema,
+    runs: z.array(RunInfoSchema),
+  }),
+  /** ok: `result` holds the method's result; not ok: `error` says why. */
+  z.object({ type: z.literal('response'), id: z.number().int(), ok: z.boolean(), result: z.unknown().optional(), error: errorInfo.optional() }),
+  z.object({ type: z.literal('events'), now: z.number(), events: z.array(WireEventSchema) }),
+  z.object({ type: z.literal('runs'), now: z.number(), runs: z.array(RunInfoSchema) }),
+  z.object({ type: z.literal('problem'), run: z.string(), code: z.string(), message: z.string() }),
+  z.object({ type: z.literal('cleared'), now: z.number() }),
+])
+type WireMessage = z.infer<typeof HostMessageSchema>
+/** The host's messages, with events typed as the event union (the schema checks their common fields). */
+export type HostMessage = Exclude<WireMessage, { type: 'events' }> | { type: 'events'; now: number; events: SockscopeEvent[] }

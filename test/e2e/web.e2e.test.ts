@@ -1,0 +1,260 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { type BrowserContext, chromium, type Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { DrawnLane, DrawnSnapshot } from '../../src/renderer/timeline/drawn.ts'
+import { REPO_ROOT } from '../../src/servers/web/artifacts.ts'
+import { ensureBuilt } from '../helpers/built.ts'
+import { isAlive } from '../helpers/lab-run.ts'
+
+/**
+ * The UI end to end, as a user drives it: web mode (`sockscope web`, a real lab, real
+ * servers and clients) in Debian's Chromium. Assertions read the screen: the DOM for the
+ * tables and the log, and for the canvas the read-only description of what it drew last
+ * (window.__sockscope.timeline()). Screenshots go to test-results/e2e/.
+ */
+
+const CHROMIUM = '/usr/bin/chromium'
+const SHOTS = path.join(REPO_ROOT, 'test-results', 'e2e')
+const haveChromium = fs.existsSync(CHROMIUM)
+if (!haveChromium) console.warn(`e2e: skipped: ${CHROMIUM} is missing (apt-get install -y chromium)`)
+
+let web: ChildProcess
+let url: string
+let context: BrowserContext
+let page: Page
+let userDataDir: string
+const pageErrors: string[] = []
+/** Every pid the process table showed, to check that none is left at the end. */
+const seenPids = new Set<number>()
+
+async function startWeb(): Promise<void> {
+  web = spawn(process.execPath, ['src/servers/cli/sockscope.ts', 'web', '--port', '0'], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+  url = await new Promise<string>((resolve, reject) => {
+    let out = ''
+    const timer = setTimeout(() => reject(new Error(`sockscope web printed no URL: ${out}`)), 20_000)
+    web.stdout!.on('data', (chunk) => {
+      out += chunk
+      const m = /(http:\/\/127\.0\.0\.1:\d+\/)/.exec(out)
+      if (m) {
+        clearTimeout(timer)
+        resolve(m[1]!)
+      }
+    })
+    web.stderr!.on('data', (chunk) => (out += chunk))
+    web.once('exit', (code) => reject(new Error(`sockscope web exited (${code}): ${out}`)))
+  })
+}
+
+const shot = (name: string) => page.screenshot({ path: path.join(SHOTS, name) })
+const timeline = () => page.evaluate(() => (globalThis as unknown as { __sockscope: { timeline(): DrawnSnapshot | null } }).__sockscope.timeline())
+const connLanes = async (): Promise<DrawnLane[]> => ((await timeline())?.lanes ?? []).filter((l) => l.kind === 'conn')
+
+interface Row {
+  pid: number
+  ppid: string
+  kind: string
+  state: string
+  conn: string
+}
+async function rows(kind?: string): Promise<Row[]> {
+  const all = await page.$$eval('[data-testid=proc-row]', (trs) =>
+    trs.map((tr) => {
+      const d = (tr as HTMLElement).dataset
+      return { pid: Number(d.pid), ppid: d.ppid ?? '', kind: d.kind ?? '', state: d.state ?? '', conn: d.conn ?? '' }
+    }),
+  )
+  for (const row of all) if (row.kind !== 'lab' && row.kind !== 'thread') seenPids.add(row.pid)
+  return kind ? all.filter((r) => r.kind === kind) : all
+}
+
+/** Poll the screen until `check` holds; fail with what the screen last showed. */
+async function until<T>(what: string, read: () => Promise<T>, check: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  let last: T = await read()
+  while (!check(last)) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last seen: ${JSON.stringify(last).slice(0, 800)}`)
+    await page.waitForTimeout(100)
+    last = await read()
+  }
+  return last
+}
+
+async function processesGone(pids: number[], timeoutMs = 8000): Promise<number[]> {
+  const deadline = Date.now() + timeoutMs
+  let alive = pids.filter(isAlive)
+  while (alive.length && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    alive = alive.filter(isAlive)
+  }
+  return alive
+}
+
+describe.skipIf(!haveChromium)('the UI in web mode (Chromium)', { timeout: 90_000 }, () => {
+  beforeAll(async () => {
+    fs.mkdirSync(SHOTS, { recursive: true })
+    await ensureBuilt()
+    await startWeb()
+    userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sockscope-chromium-'))
+    context = await chromium.launchPersistentContext(userDataDir, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
+      viewport: { width: 1920, height: 1080 },
+      colorScheme: 'dark',
+    })
+    page = context.pages()[0] ?? (await context.newPage())
+    page.on('pageerror', (err) => pageErrors.push(err.message))
+    page.on('console', (msg) => {
+      if (msg.type() === 'error') pageErrors.push(msg.text())
+    })
+    await page.goto(url)
+  }, 120_000)
+
+  afterAll(async () => {
+    await context?.close()
+    if (web && web.exitCode === null) {
+      const exited = new Promise((resolve) => web.once('exit', resolve))
+      web.kill('SIGTERM')
+      await exited
+    }
+    if (userDataDir) fs.rmSync(userDataDir, { recursive: true, force: true })
+  })
+
+  it('first run: says what to click, and runs the classic fork demo in one click', async () => {
+    await page.getByTestId('empty-state').waitFor()
+    await until('the lab connection', () => page.getByTestId('lab-status').innerText(), (t) => t.includes('connected'))
+    expect(await page.getByTestId('run-demo').isEnabled()).toBe(true)
+    // The forms come from the catalog: the models registered on the Node side.
+    const models = await page.$$eval('[data-testid=server-model] option', (os) => os.map((o) => (o as HTMLOptionElement).value))
+    expect(models).toEqual(expect.arrayContaining(['iterative', 'fork', 'thread']))
+    await shot('01-first-run.png')
+
+    await page.getByTestId('run-demo').click()
+    // 8 connection lanes on the canvas, 8 child-process rows in the table.
+    const lanes = await until('8 connection lanes', connLanes, (l) => l.length === 8 && l.every((c) => c.acceptT !== null))
+    expect(lanes.map((l) => l.label)).toEqual(['#1', '#2', '#3', '#4', '#5', '#6', '#7', '#8'])
+    const children = await until('8 sleeping children', () => rows('child'), (r) => r.length === 8 && r.every((c) => c.state === 'sleeping'))
+    const server = (await rows('server'))[0]!
+    expect(children.every((c) => c.ppid === String(server.pid))).toBe(true)
+    expect(new Set(children.map((c) => c.conn))).toEqual(new Set(lanes.map((l) => l.conn)))
+    for (const child of children) expect(isAlive(child.pid), `child ${child.pid} is a real process`).toBe(true)
+    const drawn = (await timeline())!
+    expect(drawn.lanes.filter((l) => l.kind === 'process')).toHaveLength(8)
+    expect(await page.getByTestId('timeline').getAttribute('data-connection-lanes')).toBe('8')
+    // Each connection lane shows the child starting, then its 5 s sleep (the seed's time.sleep(5)).
+    for (const lane of await connLanes()) expect(lane.phases.map((p) => (p.on ? `${p.kind}:${p.on}` : p.kind))).toContain('blocked:sleep')
+    await page.waitForTimeout(700)
+    await shot('02-fork-children-sleeping.png')
+  })
+
+  it('fork: children exit and stay zombies until the next accept reaps them', async () => {
+    const zombies = await until('8 zombies', () => rows('child'), (r) => r.length === 8 && r.every((c) => c.state === 'zombie'), 30_000)
+    expect(await page.getByTestId('zombie-count').innerText()).toContain('8 zombie')
+    // Node reaped them for real; the zombie interval is the server's reap policy, modelled.
+    expect(await processesGone(zombies.map((z) => z.pid))).toEqual([])
+    // Every lane ended: the server closed after the client's last recv.
+    const lanes = await connLanes()
+    expect(lanes.every((l) => l.serverCloseT !== null && l.clientCloseT !== null)).toBe(true)
+
+    // Hover the third connection's sleep: the tooltip says what it is.
+    const box = (await page.getByTestId('timeline').boundingBox())!
+    const snap = (await timeline())!
+    const lane = snap.lanes.find((l) => l.label === '#3')!
+    const sleep = lane.phases.find((p) => p.on === 'sleep')!
+    const plotLeft = 196
+    const x = box.x + plotLeft + ((sleep.start + sleep.end!) / 2 - snap.view.start) / (snap.view.end - snap.view.start) * (box.width - 14 - plotLeft)
+    await page.mouse.move(x, box.y + 30 + lane.y + 15)
+    const tip = await page.getByTestId('timeline-tooltip').innerText()
+    expect(tip).toContain('#3')
+    expect(tip).toContain('blocked on sleep')
+    await shot('03-fork-zombies-tooltip.png')
+    await page.mouse.move(box.x + box.width - 20, box.y + box.height - 10)
+
+    // One more client: the server reaps its zombies before it forks again (seed 003).
+    await page.getByTestId('client-count').fill('1')
+    await page.getByTestId('run-clients').click()
+    const after = await until('the 8 zombies reaped', () => rows('child'), (r) => r.length === 9 && zombies.every((z) => r.find((c) => c.pid === z.pid)?.state === 'reaped'))
+    expect(after.filter((c) => c.state === 'reaped')).toHaveLength(8)
+
+    // Select connection #1: its lanes are highlighted, its child row too, and the log can show only it.
+    const first = (await connLanes()).find((l) => l.label === '#1')!
+    await page.mouse.click(box.x + 60, box.y + 30 + first.y + 15)
+    await until('the selection', timeline, (s) => s?.selectedConn === first.conn)
+    expect(await page.locator(`[data-testid=proc-row][data-conn="${first.conn}"]`).getAttribute('class')).toContain('selected')
+    await page.getByTestId('log-conn-filter').selectOption(first.conn!)
+    const logConns = await until('the log filtered to #1', () => page.$$eval('[data-testid=log-row]', (rs) => rs.map((r) => (r as HTMLElement).dataset.conn)), (c) => c.length > 0 && c.every((x) => x === first.conn))
+    expect(logConns.length).toBeGreaterThan(3)
+    await page.waitForTimeout(300)
+    await shot('04-fork-reaped-selected.png')
+    await page.getByTestId('log-conn-filter').selectOption('all')
+    await page.keyboard.press('Escape')
+
+    // Stop the fork server: it and every child it forked are gone for real.
+    const server = (await rows('server'))[0]!
+    await page.getByTestId('stop-s1').click()
+    await until('the fork server stopped', () => rows('server'), (r) => r[0]?.state === 'exited')
+    expect(await processesGone([server.pid, ...after.map((c) => c.pid)])).toEqual([])
+  })
+
+  it('iterative: the staircase — connection k is accepted only after k−1 closed', async () => {
+    await page.getByTestId('clear').click()
+    await until('an empty timeline', connLanes, (l) => l.length === 0)
+    await page.getByTestId('server-model').selectOption('iterative')
+    await page.getByTestId('server-delay').fill('1')
+    await page.getByTestId('start-server').click()
+    await until('the iterative server', () => page.getByTestId('client-target').inputValue(), (v) => v !== '' && v !== 's1')
+    await page.getByTestId('client-count').fill('8')
+    await page.getByTestId('run-clients').click()
+    // The first connection is served while the other seven wait in the accept queue.
+    const waiting = await until('7 queued connections', connLanes, (l) => l.length === 8 && l.filter((c) => c.acceptT === null).length === 7)
+    expect(waiting.filter((c) => c.phases[0]?.kind === 'queued')).toHaveLength(8)
+
+    const lanes = await until('8 served connections', connLanes, (l) => l.length === 8 && l.every((c) => c.serverCloseT !== null), 30_000)
+    const byAccept = [...lanes].sort((a, b) => a.acceptT! - b.acceptT!)
+    for (let k = 1; k < byAccept.length; k++) {
+      expect(byAccept[k]!.acceptT!, `#${byAccept[k]!.index} accepted after #${byAccept[k - 1]!.index} closed`).toBeGreaterThanOrEqual(byAccept[k - 1]!.serverCloseT!)
+      // Each waited in the queue longer than the one before it.
+      const queued = (l: DrawnLane) => l.phases.find((p) => p.kind === 'queued')!
+      expect(queued(byAccept[k]!).end! - queued(byAccept[k]!).start).toBeGreaterThan(queued(byAccept[k - 1]!).end! - queued(byAccept[k - 1]!).start)
+    }
+    const serverRow = (await rows('server')).find((r) => r.state !== 'exited')!
+    expect(serverRow.state).toBe('sleeping') // back in accept()
+    await page.waitForTimeout(500)
+    await shot('05-iterative-staircase-dark.png')
+
+    // Pan and zoom: the wheel zooms at the pointer, a drag pans, 0 fits everything and follows again.
+    const box = (await page.getByTestId('timeline').boundingBox())!
+    const before = (await timeline())!
+    await page.mouse.move(box.x + box.width * 0.6, box.y + 220)
+    await page.mouse.wheel(0, -600)
+    const zoomed = (await until('a zoom', timeline, (s) => !!s && !s.following && s.view.end - s.view.start < (before.view.end - before.view.start) * 0.7))!
+    await page.mouse.down()
+    await page.mouse.move(box.x + box.width * 0.6 + 240, box.y + 220, { steps: 6 })
+    await page.mouse.up()
+    await until('a pan', timeline, (s) => !!s && s.view.start < zoomed.view.start - 1)
+    await page.keyboard.press('w')
+    await until('a keyboard zoom', timeline, (s) => !!s && s.view.end - s.view.start < zoomed.view.end - zoomed.view.start)
+    await page.keyboard.press('0')
+    await until('follow live again', timeline, (s) => !!s && s.following)
+    expect(await page.getByTestId('timeline').getAttribute('data-following')).toBe('true')
+    await page.getByTestId('theme-toggle').click()
+    await page.waitForTimeout(300)
+    await shot('06-iterative-staircase-light.png')
+    await page.getByTestId('theme-toggle').click()
+  })
+
+  it('stop everything: no process it started is left', async () => {
+    await rows()
+    await page.getByTestId('stop-all').click()
+    await until('every run ended', () => page.$$eval('[data-testid=run-row]', (rs) => rs.map((r) => (r as HTMLElement).dataset.state)), (s) => s.length > 0 && s.every((x) => x === 'stopped' || x === 'finished'))
+    const live = (await rows()).filter((r) => r.kind !== 'lab' && r.state !== 'exited' && r.state !== 'reaped')
+    expect(live).toEqual([])
+    expect(seenPids.size).toBeGreaterThanOrEqual(8 + 1 + 1 + 1 + 1 + 1)
+    expect(await processesGone([...seenPids])).toEqual([])
+    await shot('07-everything-stopped.png')
+    expect(pageErrors).toEqual([])
+  })
+})

@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest'
+import { EventStore, KINDS, kindCode, kindName, OTHER_KIND } from '../../../src/renderer/model/event-store.ts'
+import { TraceModel } from '../../../src/renderer/model/trace-model.ts'
+import { client, ev, forkConnection, server } from '../events.ts'
+
+const times = (store: EventStore) => Array.from({ length: store.size }, (_, i) => store.at(i).t)
+
+describe('EventStore', () => {
+  it('keeps every kind of the event union as a small code, and unknown kinds as other', () => {
+    expect(kindName(kindCode('wakeup'))).toBe('wakeup')
+    expect(kindCode('something-new')).toBe(OTHER_KIND)
+    expect(new Set(KINDS).size).toBe(KINDS.length)
+  })
+
+  it('fills its columns from a batch and grows past its capacity', () => {
+    const store = new EventStore(4)
+    const events = forkConnection('35252>45627', 0, 501)
+    const result = store.append(events)
+    expect(result).toEqual({ first: 0, count: events.length, orderFrom: 0 })
+    expect(store.capacity).toBeGreaterThanOrEqual(events.length)
+    const send = events.findIndex((e) => e.kind === 'send')
+    expect(kindName(store.kind[send]!)).toBe('send')
+    expect(store.bytes[send]).toBe(5)
+    expect(store.conns.name(store.conn[send]!)).toBe('35252>45627')
+    expect(store.pid[send]).toBe(200)
+    const exit = events.findIndex((e) => e.kind === 'exit')
+    expect(store.conn[exit]).toBe(store.conns.find('35252>45627'))
+    expect(store.minT).toBe(0)
+  })
+
+  it('keeps time order when a late batch arrives (a process that was blocked)', () => {
+    const store = new EventStore()
+    store.append([ev('accept', 10, server(), { conn: 'a' }), ev('accept', 30, server(), { conn: 'b' })])
+    store.append([ev('recv', 40, client(), { conn: 'b', bytes: 1, preview: '' })])
+    const late = store.append([ev('send', 35, server(5), { conn: 'a', bytes: 1, preview: '' }), ev('send', 20, server(5), { conn: 'a', bytes: 2, preview: '' })])
+    expect(late.orderFrom).toBe(1)
+    expect(times(store)).toEqual([10, 20, 30, 35, 40])
+    // Arrival numbers (seq) stay put: what the log and tooltips point at does not move.
+    expect(store.objects[3]!.t).toBe(35)
+  })
+
+  it('keeps equal times in arrival order', () => {
+    const store = new EventStore()
+    store.append([ev('reap', 5, server(), { childPid: 1 }), ev('reap', 5, server(), { childPid: 2 })])
+    store.append([ev('reap', 5, server(), { childPid: 3 })])
+    expect(Array.from({ length: 3 }, (_, i) => (store.at(i) as { childPid: number }).childPid)).toEqual([1, 2, 3])
+  })
+
+  it('takes 100k events in batches quickly', () => {
+    const store = new EventStore()
+    const started = performance.now()
+    for (let b = 0; b < 100; b++) {
+      const batch = Array.from({ length: 1000 }, (_, i) => ev('send', b * 1000 + i, client(), { conn: `${i % 50}>1`, bytes: 10, preview: 'x' }))
+      store.append(batch)
+    }
+    expect(store.size).toBe(100_000)
+    expect(performance.now() - started).toBeLessThan(1500)
+    expect(store.at(99_999).t).toBe(99_999)
+  })
+})
+
+describe('TraceModel', () => {
+  it('sorts events into connection, process and thread tracks, and derives only what changed', () => {
+    const store = new EventStore()
+    const model = new TraceModel(store)
+    model.ingest(store.append([ev('listen', 0, server(100), { host: '127.0.0.1', port: 2, model: 'fork', app: 'echo' }), ...forkConnection('1>2', 10, 501)]))
+    expect(model.servers()).toEqual([{ run: 's1', pid: 100, model: 'fork', app: 'echo', host: '127.0.0.1', ports: [2], listenT: 0 }])
+    const [first] = model.connections()
+    expect(first!.childPid).toBe(501)
+    expect(model.processes().map((p) => `${p.pid}:${p.role}`)).toEqual(['100:server', '200:client', '501:child'])
+    // Untouched tracks come back as the same objects.
+    model.ingest(store.append(forkConnection('3>2', 20, 502)))
+    const again = model.connections()
+    expect(again[0]).toBe(first)
+    expect(again).toHaveLength(2)
+  })
+
+  it('sends a thread’s own events to its thread track and wake-ups to a loop track', () => {
+    const store = new EventStore()
+    const model = new TraceModel(store)
+    model.ingest(store.append([
+      ev('thread-start', 1, server(100, 2), { conn: '1>2', threadId: 2 }),
+      ev('wakeup', 2, server(100), { readable: ['1>2'], writable: [], waitedUs: 1 }),
+    ]))
+    expect(model.threads().map((t) => t.key)).toEqual(['100:2'])
+    expect(model.loops().map((l) => l.wakeups.length)).toEqual([1])
+  })
+})

@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest'
+import { deriveConnection } from '../../../src/renderer/model/derive.ts'
+import { hitTest } from '../../../src/renderer/timeline/hit-test.ts'
+import { layoutLanes } from '../../../src/renderer/timeline/layout.ts'
+import { GEOMETRY_DEFAULTS, type Geometry } from '../../../src/renderer/timeline/render/context.ts'
+import { TimeScale } from '../../../src/renderer/timeline/time-scale.ts'
+import { forkConnection, items } from '../events.ts'
+
+const conn = deriveConnection('1>2', '1>2', items(forkConnection('1>2', 0, 501, 1e6)))
+const layout = layoutLanes({
+  servers: [{ run: 's1', pid: 100, model: 'fork', app: 'echo', host: '127.0.0.1', ports: [2], state: 'running', startedAt: 0 }],
+  clients: [],
+  connections: [conn],
+  processes: [],
+  threads: [],
+  loops: [],
+})
+const g: Geometry = { width: 1200, height: 400, scrollY: 0, ...GEOMETRY_DEFAULTS }
+const scale = new TimeScale(0, 2e6, g.labelWidth, g.width)
+const lane = layout.lanes.find((l) => l.kind === 'conn')!
+const yOf = (offset: number) => g.axisHeight + lane.y + offset
+
+describe('hitTest', () => {
+  it('finds the phase under the pointer', () => {
+    const hit = hitTest(layout, scale, g, scale.toX(0.6e6), yOf(15), () => 2e6)
+    expect(hit?.lane.key).toBe('conn:1>2')
+    expect(hit?.phase).toMatchObject({ kind: 'blocked', on: 'sleep' })
+  })
+
+  it('picks the nearest mark on the side of the bar the pointer is on', () => {
+    const recvT = conn.marks.find((m) => m.kind === 'recv' && m.side === 'server')!.t
+    const above = hitTest(layout, scale, g, scale.toX(recvT), yOf(4), () => 2e6)
+    expect(above?.mark?.side).toBe('server')
+    const clientRecv = conn.marks.find((m) => m.kind === 'recv' && m.side === 'client')!
+    const below = hitTest(layout, scale, g, scale.toX(clientRecv.t), yOf(26), () => 2e6)
+    expect(below?.mark).toMatchObject({ side: 'client', kind: 'recv' })
+  })
+
+  it('reports the label column and the axis', () => {
+    expect(hitTest(layout, scale, g, 20, yOf(10), () => 0)).toMatchObject({ onLabel: true })
+    expect(hitTest(layout, scale, g, 500, 5, () => 0)).toBeNull()
+  })
+})
