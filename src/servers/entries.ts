@@ -34,5 +34,7 @@ export const CHILD_EXEC_ARGV = ['--disable-warning=ExperimentalWarning']
  * difference between a fork server that keeps up with a burst and one that lags it.
  */
 export function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  return { NODE_COMPILE_CACHE: path.join(os.tmpdir(), 'sockscope-compile-cache'), ...process.env, ...extra }
+  // Under Electron, fork() runs the Electron binary (process.execPath): make it plain Node.
+  const asNode = process.versions.electron ? { ELECTRON_RUN_AS_NODE: '1' } : {}
+  return { NODE_COMPILE_CACHE: path.join(os.tmpdir(), 'sockscope-compile-cache'), ...process.env, ...asNode, ...extra }
 }

@@ -18,6 +18,8 @@ export type ErrorCode =
   | 'BAD_MESSAGE'
   | 'TRACE_CORRUPT'
   | 'NOT_RUNNING'
+  | 'NO_SUCH_PROCESS'
+  | 'UNSUPPORTED_PLATFORM'
   | 'INTERNAL'
 
 export interface ErrorInfo {

@@ -170,6 +170,21 @@ export interface PhaseEvent extends OnConn<'phase'> {
   edge: 'begin' | 'end'
 }
 
+/**
+ * Application state read or written by a handler (the bank's balances): which key, what
+ * value, and whose memory holds it, so that lost updates and per-process copies show.
+ *  - process: one process's memory, used by the one thread that runs every handler;
+ *  - shared: memory every thread of the process sees (a SharedArrayBuffer);
+ *  - copy: a forked child's own copy; no other connection sees what it writes.
+ */
+export interface StateEvent extends Base<'state'> {
+  conn?: ConnId
+  access: 'read' | 'write'
+  key: string
+  value: number
+  memory: 'process' | 'shared' | 'copy'
+}
+
 export interface ErrorEvent extends Base<'error'> {
   conn?: ConnId
   code: string
@@ -186,8 +201,48 @@ export interface ProcEvent extends Base<'proc'> {
   ppid: number
   /** The kernel's state letter: R, S, D, Z, T, … ('?' where the platform cannot tell). */
   state: string
-  threads: number
+  /** null where the platform cannot tell (macOS's ps). */
+  threads: number | null
   command: string
+  /** The kernel's short name (comm), which survives into the zombie state. */
+  name?: string
+  /** Thread ids (Linux TIDs); null where the platform cannot tell. */
+  threadIds?: number[] | null
+  /** CPU time used so far, user + system (ms). */
+  cpuMs?: number | null
+  /** CPU use since the previous sample, % of one core (first sample: over the process's life, as ps). */
+  cpuPercent?: number | null
+  /** Resident memory (bytes). */
+  rssBytes?: number | null
+  /** When the process started (ms since the Unix epoch). */
+  startTime?: number | null
+}
+
+/**
+ * The OS's view of a watched process's TCP sockets (sampler, sockets on): the whole table,
+ * sent when a process appears with sockets and whenever a row or a queue length changes.
+ */
+export interface SocketsEvent extends Base<'sockets'> {
+  pid: number
+  /** null: the table cannot be read (another user's process, or the platform cannot tell). */
+  sockets: OsSocket[] | null
+}
+
+export interface OsSocket {
+  /** The process's descriptor for it; null where the platform does not say. */
+  fd: number | null
+  family: 'tcp' | 'tcp6'
+  /** `address:port`, IPv6 in brackets. */
+  local: string
+  remote: string
+  /** LISTEN, ESTABLISHED, TIME_WAIT, … as the kernel names them. */
+  state: string
+  /** Bytes received and not yet read (for LISTEN: connections waiting to be accepted). */
+  rxQueue: number | null
+  /** Bytes sent and not yet acknowledged. */
+  txQueue: number | null
+  /** LISTEN only: connections completed by the kernel and waiting for accept(). */
+  acceptQueue: number | null
 }
 
 export type SockscopeEvent =
@@ -212,8 +267,10 @@ export type SockscopeEvent =
   | LockAcquireEvent
   | LockReleaseEvent
   | PhaseEvent
+  | StateEvent
   | ErrorEvent
   | ProcEvent
+  | SocketsEvent
 
 export type EventKind = SockscopeEvent['kind']
 

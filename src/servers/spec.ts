@@ -11,6 +11,9 @@ const port = z.number().int().min(0).max(65535)
 const host = z.string().min(1).default('127.0.0.1')
 
 export const REAP_POLICIES = ['immediate', 'on-accept', 'never'] as const
+export const LOCK_MODES = ['on', 'off'] as const
+export const MIXINS = ['threading', 'forking'] as const
+export const BANK_OPS = ['dp', 'wd'] as const
 
 export const ServerSpec = z.object({
   model: z.string().min(1),
@@ -21,6 +24,26 @@ export const ServerSpec = z.object({
   delay: z.number().min(0).max(3600).default(0),
   /** Fork model: when finished children are reaped. */
   reap: z.enum(REAP_POLICIES).default('on-accept'),
+  ports: z
+    .number()
+    .int()
+    .min(1)
+    .max(16)
+    .default(1)
+    .describe('select, asyncio, reactor: listen on this many consecutive ports, all in one loop (seed 003 listens on two)'),
+  writeSelect: z
+    .boolean()
+    .default(false)
+    .describe('select: wait for writability and keep an output buffer per connection (seed 001), instead of a send that can block the loop'),
+  lock: z.enum(LOCK_MODES).default('on').describe('bank: guard each balance update with the lock (off: updates can be lost)'),
+  mixin: z.enum(MIXINS).default('threading').describe('socketserver: ThreadingMixIn or ForkingMixIn'),
+  maxLength: z
+    .number()
+    .int()
+    .min(1)
+    .max(1 << 30)
+    .default(65536)
+    .describe('the longest request an app accepts, in bytes: a bank line, a length-prefixed body'),
 })
 export type ServerSpec = z.output<typeof ServerSpec>
 export type ServerSpecInput = z.input<typeof ServerSpec>
@@ -35,6 +58,27 @@ export const ClientSpec = z.object({
   words: z.array(z.string().min(1)).min(1).default(['Hello', 'network', 'world']),
   /** Give up on a connection after this many seconds without progress. */
   timeout: z.number().positive().max(3600).default(60),
+  interval: z.number().min(0).max(60_000).default(200).describe('staggered: ms between one client and the next'),
+  ops: z.number().int().min(1).max(100_000).default(100).describe('bank: operations per client'),
+  mix: z.array(z.enum(BANK_OPS)).min(1).default(['dp', 'dp', 'wd']).describe('bank: the cycle of operations each client repeats'),
+  account: z
+    .string()
+    .min(1)
+    .max(60)
+    .regex(/^[^:\r\n]+$/, 'an account name has no colon or line break')
+    .default('jack')
+    .describe('bank: the account every client uses'),
+  chunk: z.number().int().min(1).max(65536).default(1).describe('length-prefixed: bytes per piece sent'),
+  gap: z.number().min(0).max(10_000).default(5).describe('length-prefixed: ms between pieces'),
+  hold: z.number().min(0).max(3600).default(2).describe('bad clients (idle, no-read, half-close, …): seconds they stay connected'),
+  bytes: z
+    .number()
+    .int()
+    .min(1)
+    .max(256 * 1024 * 1024)
+    .default(8 * 1024 * 1024)
+    .describe('no-read, oversize: how many bytes to send'),
+  lines: z.array(z.string()).default([]).describe('interactive: lines to send first (more can be pushed while it runs)'),
 })
 export type ClientSpec = z.output<typeof ClientSpec>
 export type ClientSpecInput = z.input<typeof ClientSpec>

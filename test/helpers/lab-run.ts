@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { Lab } from '../../src/servers/lab/lab.ts'
 import type { ClientResult } from '../../src/servers/host/protocol.ts'
 import type { SockscopeEvent } from '../../src/servers/events.ts'
@@ -70,10 +71,14 @@ export function firstOn(events: readonly SockscopeEvent[], conn: string, kind: S
   return events.find((e) => e.kind === kind && 'conn' in e && e.conn === conn && (!role || e.src.role === role))
 }
 
+/**
+ * True while the process runs. A zombie is dead: it only waits for its parent (or init,
+ * once orphaned) to collect its exit status, and on some machines init is slow to.
+ */
 export function isAlive(pid: number): boolean {
   try {
-    process.kill(pid, 0)
-    return true
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z'
   } catch {
     return false
   }

@@ -1,4 +1,4 @@
-import { type App, recv, send } from './app.ts'
+import { type App, receive, send } from './app.ts'
 
 const LINE_END = /\r?\n$/
 
@@ -9,10 +9,11 @@ const LINE_END = /\r?\n$/
 export const echoTimeApp: App = {
   name: 'echo-time',
   summary: "reply 'Echo=><data> at <server time>' to every chunk (seed 003)",
+  options: [],
   *handle(ctx) {
     while (true) {
-      const data = yield recv(1024)
-      if (!data || data.byteLength === 0) return
+      const data = yield* receive(1024)
+      if (data.byteLength === 0) return
       const text = Buffer.from(data).toString('utf8')
       const ending = LINE_END.exec(text)?.[0] ?? ''
       yield send(`Echo=>${text.slice(0, text.length - ending.length)} at ${ctx.serverTime()}${ending}`)

@@ -1,9 +1,37 @@
 import { Command, Option } from 'commander'
 import { apps } from '../apps/index.ts'
+import { SockscopeError } from '../errors.ts'
 import { models } from '../models/index.ts'
-import { REAP_POLICIES } from '../spec.ts'
+import { LOCK_MODES, MIXINS, REAP_POLICIES, type ServerSpec } from '../spec.ts'
 import { fail, numberOption, openLab } from './common.ts'
 import { formatEvent, isHeadline } from './format.ts'
+
+/** Command-line flag → the spec field it sets, for options only some models or apps use. */
+const SPEC_FLAGS: Record<string, keyof ServerSpec> = {
+  delay: 'delay',
+  reap: 'reap',
+  ports: 'ports',
+  writeSelect: 'writeSelect',
+  lock: 'lock',
+  mixin: 'mixin',
+  maxLength: 'maxLength',
+}
+const FLAG_NAMES: Record<string, string> = { writeSelect: '--write-select', maxLength: '--max-length' }
+
+/** A flag given on the command line that neither the model nor the app reads is a mistake worth saying. */
+function checkUsed(command: Command, modelName: string, appName: string): void {
+  const model = models.find((m) => m.name === modelName)!
+  const app = apps.find((a) => a.name === appName)!
+  for (const [flag, field] of Object.entries(SPEC_FLAGS)) {
+    if (command.getOptionValueSource(flag) !== 'cli') continue
+    if (model.options.includes(field) || app.options.includes(field)) continue
+    const users = [...models.filter((m) => m.options.includes(field)).map((m) => `model ${m.name}`), ...apps.filter((a) => a.options.includes(field)).map((a) => `app ${a.name}`)]
+    throw new SockscopeError(
+      'BAD_OPTION',
+      `${FLAG_NAMES[flag] ?? `--${flag}`} means nothing to the ${modelName} model with the ${appName} app (it is for ${users.join(', ')})`,
+    )
+  }
+}
 
 export function serveCommand(): Command {
   return new Command('serve')
@@ -12,15 +40,25 @@ export function serveCommand(): Command {
     .addOption(new Option('-a, --app <name>', 'application protocol').choices(apps.map((a) => a.name)).default('echo'))
     .option('--host <address>', 'address to listen on', '127.0.0.1')
     .option('-p, --port <n>', 'port to listen on (0 picks a free one)', numberOption('--port', { integer: true }), 0)
-    .option('-d, --delay <seconds>', 'simulated work before serving each connection', numberOption('--delay'), 0)
-    .addOption(new Option('--reap <policy>', 'fork: when exited children are reaped').choices(REAP_POLICIES).default('on-accept'))
+    .option('--ports <n>', 'select, asyncio, reactor: listen on N consecutive ports from --port, in one loop', numberOption('--ports', { integer: true, min: 1 }), 1)
+    .option('-d, --delay <seconds>', 'simulated work before serving each connection (select: blocks the loop)', numberOption('--delay'), 0)
+    .addOption(new Option('--reap <policy>', 'fork, socketserver --mixin forking: when exited children are reaped').choices(REAP_POLICIES).default('on-accept'))
+    .option('--write-select', 'select: wait for writability and buffer output per connection, instead of a send that can block the loop')
+    .addOption(new Option('--lock <on|off>', 'bank: guard each balance update with the lock').choices(LOCK_MODES).default('on'))
+    .addOption(new Option('--mixin <kind>', 'socketserver: ThreadingMixIn or ForkingMixIn').choices(MIXINS).default('threading'))
+    .option('--max-length <bytes>', 'longest request an app accepts: a bank line, a length-prefixed body', numberOption('--max-length', { integer: true, min: 1 }), 65536)
     .option('--trace <file>', 'write every event as NDJSON')
     .option('-q, --quiet', 'print only the listening line and errors')
     .addHelpText(
       'after',
-      `\nModels:\n${models.map((m) => `  ${m.name.padEnd(12)} ${m.summary}`).join('\n')}\n\nApps:\n${apps.map((a) => `  ${a.name.padEnd(12)} ${a.summary}`).join('\n')}\n\nExample:\n  sockscope serve --model fork --app echo-time --port 50007 --delay 5`,
+      `\nModels:\n${models.map((m) => `  ${m.name.padEnd(15)} ${m.summary}`).join('\n')}\n\nApps:\n${apps.map((a) => `  ${a.name.padEnd(15)} ${a.summary}`).join('\n')}\n\nExamples:\n  sockscope serve --model fork --app echo-time --port 50007 --delay 5\n  sockscope serve --model select --ports 2 --port 50007\n  sockscope serve --model thread --app bank --lock off`,
     )
-    .action(async (opts) => {
+    .action(async (opts, command: Command) => {
+      try {
+        checkUsed(command, opts.model, opts.app)
+      } catch (err) {
+        fail(err)
+      }
       const { lab, shutdown } = await openLab(opts.trace, 'serve').catch(fail)
       if (!opts.quiet) lab.onEvents((batch) => batch.filter(isHeadline).forEach((e) => console.log(formatEvent(e))))
       lab.onProblem((problem) => {
@@ -34,8 +72,13 @@ export function serveCommand(): Command {
           app: opts.app,
           host: opts.host,
           port: opts.port,
+          ports: opts.ports,
           delay: opts.delay,
           reap: opts.reap,
+          writeSelect: Boolean(opts.writeSelect),
+          lock: opts.lock,
+          mixin: opts.mixin,
+          maxLength: opts.maxLength,
         })
         for (const port of server.ports) console.log(`listening on ${server.host}:${port}`)
       } catch (err) {

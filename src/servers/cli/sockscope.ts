@@ -4,7 +4,9 @@
  */
 import { Command } from 'commander'
 import { clientsCommand } from './clients.ts'
+import { psCommand } from './ps.ts'
 import { serveCommand } from './serve.ts'
+import { webCommands } from './web.ts'
 
 const output = { outputError: (text: string, write: (s: string) => void) => write(`sockscope: ${text.replace(/^error: /, '')}`) }
 
@@ -14,7 +16,7 @@ const program = new Command('sockscope')
   .showHelpAfterError('(run with --help for usage)')
   .configureOutput(output)
 
-for (const command of [serveCommand(), clientsCommand()]) {
+for (const command of [serveCommand(), clientsCommand(), psCommand(), ...webCommands()]) {
   program.addCommand(command.configureOutput(output).showHelpAfterError('(run with --help for usage)'))
 }
 

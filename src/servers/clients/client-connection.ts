@@ -106,6 +106,68 @@ export class ClientConnection {
     return new Uint8Array(0)
   }
 
+  /** Bytes received so far and not yet taken by recv(). */
+  get pendingBytes(): number {
+    return this.chunks.reduce((sum, c) => sum + c.byteLength, 0)
+  }
+
+  get sawEof(): boolean {
+    return this.eof
+  }
+
+  /** Send each write as its own segment at once (no Nagle), so pieces reach the server as pieces. */
+  setNoDelay(): void {
+    this.socket.setNoDelay(true)
+  }
+
+  /** Resolves once everything written so far has been handed to the kernel. */
+  drained(): Promise<void> {
+    if (this.socket.writableLength === 0 || this.socket.destroyed) return Promise.resolve()
+    return new Promise((resolve) => {
+      const done = () => {
+        this.socket.off('drain', done)
+        this.socket.off('close', done)
+        resolve()
+      }
+      this.socket.on('drain', done)
+      this.socket.on('close', done)
+    })
+  }
+
+  /** Half-close: shut down our sending side (the server reads EOF), and keep reading. */
+  shutdownWrite(): void {
+    if (!this.socket.destroyed) this.socket.end()
+  }
+
+  /** Stop reading: what the server sends piles up in our kernel buffer, then in its own. */
+  stopReading(): void {
+    this.socket.pause()
+  }
+
+  /**
+   * Everything the server sends until it closes, until `untilBytes` have come, or until
+   * the deadline, whichever is first. A reset by the server ends it too, as `error`.
+   */
+  async collect(deadlineMs: number, untilBytes = Infinity): Promise<{ data: Buffer; eof: boolean; error?: SockscopeError }> {
+    const parts: Buffer[] = []
+    let total = 0
+    const deadline = Date.now() + deadlineMs
+    while (total < untilBytes) {
+      const left = deadline - Date.now()
+      if (left <= 0) break
+      try {
+        const chunk = await this.recv(left)
+        if (chunk.byteLength === 0) return { data: Buffer.concat(parts), eof: true }
+        parts.push(Buffer.from(chunk))
+        total += chunk.byteLength
+      } catch (err) {
+        if ((err as SockscopeError).code === 'TIMEOUT') break
+        return { data: Buffer.concat(parts), eof: false, error: err as SockscopeError }
+      }
+    }
+    return { data: Buffer.concat(parts), eof: false }
+  }
+
   /** Close our side and wait for the socket to be fully closed. */
   async close(): Promise<void> {
     if (this.socket.destroyed) return
@@ -122,6 +184,13 @@ export class ClientConnection {
     if (this.socket.destroyed) return
     this.socket.destroy()
     this.emitter.emit({ kind: 'close', conn: this.conn, by: error ? 'error' : 'local' })
+  }
+
+  /** Cut the connection with a reset (RST), not a FIN: the server's next read fails. */
+  reset(): void {
+    if (this.socket.destroyed) return
+    this.socket.resetAndDestroy()
+    this.emitter.emit({ kind: 'close', conn: this.conn, by: 'local' })
   }
 
   private wake(): void {

@@ -6,16 +6,21 @@ import type { EventEmitter } from '../emitter.ts'
 import { createProcessEmitter, runChildProcess, sendToLab } from '../host/child-channel.ts'
 import type { LabToChild } from '../host/protocol.ts'
 import { findWorkload } from './workloads/index.ts'
+import { LineQueue } from './workloads/workload.ts'
 
 let emitter: EventEmitter | undefined
 const abort = new AbortController()
+const input = new LineQueue()
+process.on('message', (message: LabToChild) => {
+  if (message?.type === 'input') input.push(message.line)
+})
 
 runChildProcess<Extract<LabToChild, { type: 'start-clients' }>>('start-clients', {
   async start({ run, spec }) {
     emitter = createProcessEmitter('client', run)
     const workload = findWorkload(spec.workload)
     await sendToLab({ type: 'ready', host: spec.host, ports: [spec.port] })
-    const results = await workload.run({ emitter, spec, signal: abort.signal })
+    const results = await workload.run({ emitter, spec, signal: abort.signal, input })
     emitter.flush()
     await sendToLab({ type: 'results', results })
   },

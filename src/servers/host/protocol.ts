@@ -1,6 +1,8 @@
 import { z } from 'zod'
+import type { AppOptions } from '../apps/app.ts'
 import type { ErrorInfo } from '../errors.ts'
 import type { SockscopeEvent } from '../events.ts'
+import type { HandlerStyle } from '../models/request-handler.ts'
 import type { ClientSpec, ServerSpec } from '../spec.ts'
 
 /**
@@ -22,6 +24,8 @@ export interface ClientResult {
 export type LabToChild =
   | { type: 'start-server'; run: string; spec: ServerSpec }
   | { type: 'start-clients'; run: string; spec: ClientSpec }
+  /** A line for a running workload that reads input (interactive); null ends the input. */
+  | { type: 'input'; line: string | null }
   | { type: 'stop' }
 
 /** Child process → lab. `upTo` is the sender's clock when the batch left. */
@@ -38,6 +42,8 @@ export interface ServeConnection {
   conn: string
   app: string
   delayMs: number
+  options: AppOptions
+  style: HandlerStyle
 }
 
 const errorInfo = z.object({ code: z.string(), message: z.string() })

@@ -137,6 +137,13 @@ export class Lab {
     return run
   }
 
+  /** Push a line to a running workload that reads input (interactive); null ends its input. */
+  sendInput(id: string, line: string | null): void {
+    const entry = this.clients.get(id)
+    if (!entry) throw new SockscopeError('NOT_RUNNING', `no workload ${id} is running`)
+    entry.process.send({ type: 'input', line })
+  }
+
   async stopClients(id: string): Promise<void> {
     const entry = this.clients.get(id)
     if (!entry) return

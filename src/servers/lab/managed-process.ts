@@ -60,7 +60,9 @@ export class ManagedProcess extends NodeEmitter<ManagedProcessEvents> {
     })
     live.add(this.child)
     this.exited = new Promise((resolve) => {
-      this.child.once('exit', (code, signal) => {
+      // 'close', not 'exit': it comes after the IPC channel has delivered every message,
+      // so a fatal error the process reported is seen before its exit is judged.
+      this.child.once('close', (code, signal) => {
         live.delete(this.child)
         // Forked handlers left behind by a crashed host go with it.
         killTree(this.child, 'SIGKILL')

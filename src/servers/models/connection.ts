@@ -1,30 +1,47 @@
 import type net from 'node:net'
-import { ctime } from '../apps/app.ts'
+import { type AppContext, type AppOptions, ctime } from '../apps/app.ts'
 import { connId } from '../connection-id.ts'
 import type { ConnId } from '../events.ts'
 import type { HandlerEnd } from './runtime.ts'
 import type { EventEmitter } from '../emitter.ts'
 
-/** The server side's id for an accepted socket: the same id the client computes. */
+let unknownPeers = 0
+
+/**
+ * The server side's id for an accepted socket: the same id the client computes. A client
+ * that reset its connection before the server got to it leaves no address to ask for
+ * (getpeername fails): such a connection gets an id of its own, `?N>port`.
+ */
 export function serverConnId(socket: net.Socket): ConnId {
-  return connId(socket.remotePort ?? 0, socket.localPort ?? 0)
+  if (socket.remotePort === undefined) return `?${++unknownPeers}>${socket.localPort ?? 0}`
+  return connId(socket.remotePort, socket.localPort ?? 0)
 }
 
 export function remoteOf(socket: net.Socket): string {
   return `${socket.remoteAddress}:${socket.remotePort}`
 }
 
-export const appContext = (conn: ConnId) => ({ conn, serverTime: () => ctime() })
+export const appContext = (conn: ConnId, options: AppOptions): AppContext => ({ conn, serverTime: () => ctime(), options })
+
+/** After our close, how long a peer may keep its side open before it is cut off. */
+const LINGER_MS = 2000
 
 /** End a served connection and report how it ended. */
 export function finishConnection(emitter: EventEmitter, conn: ConnId, socket: net.Socket, end: HandlerEnd, err?: Error): void {
   if (err) emitter.emit({ kind: 'error', conn, code: errnoCode(err), message: err.message })
   emitter.emit({ kind: 'close', conn, by: err ? 'error' : end })
-  if (err) socket.destroy()
-  else socket.end()
+  if (err) return void socket.destroy()
+  socket.end()
+  // Half-open sockets are allowed (a client may shut down its sending side and still
+  // read), so a peer that never closes its side would otherwise hold the socket forever.
+  if (!socket.destroyed) {
+    const timer = setTimeout(() => socket.destroy(), LINGER_MS)
+    timer.unref()
+    socket.once('close', () => clearTimeout(timer))
+  }
 }
 
 export function errnoCode(err: Error): string {
   const code = (err as NodeJS.ErrnoException).code
-  return code === 'ECONNRESET' ? 'CONNECTION_RESET' : (code ?? 'CONNECTION_FAILED')
+  return code === 'ECONNRESET' ? 'CONNECTION_RESET' : code === 'EPIPE' ? 'CONNECTION_RESET' : (code ?? 'CONNECTION_FAILED')
 }

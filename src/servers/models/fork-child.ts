@@ -3,31 +3,44 @@
  * process, serves it with the app, reports its events to the parent, and exits.
  */
 import type net from 'node:net'
-import { served } from '../apps/app.ts'
 import { findApp } from '../apps/index.ts'
 import { clockFromEnv } from '../clock.ts'
 import { EventEmitter } from '../emitter.ts'
 import type { ServeConnection } from '../host/protocol.ts'
 import { appContext, finishConnection } from './connection.ts'
+import { connectionHandler } from './request-handler.ts'
 import { runAsync, SocketIo } from './runtime.ts'
+import { LocalWorld } from './world.ts'
 
 const send = (message: unknown) => new Promise<void>((resolve) => process.send!(message, undefined, {}, () => resolve()))
 
+let emitter: EventEmitter | undefined
+
 // The parent gone means the server is gone: a handler must not outlive it.
 process.on('disconnect', () => process.exit(0))
+// The server stopping: report what this handler saw, then go.
+process.on('SIGTERM', () => {
+  emitter?.flush()
+  void send({ type: 'flushed' }).then(() => process.exit(0))
+})
 
 process.once('message', async (message: ServeConnection, handle: unknown) => {
   const socket = handle as net.Socket
-  const emitter = new EventEmitter({
+  emitter = new EventEmitter({
     clock: clockFromEnv(),
     source: { role: 'server', run: message.run, pid: process.pid, tid: 0 },
     sink: (events, upTo) => void send({ type: 'events', events, upTo }),
   })
   const { conn } = message
+  // As the server's sockets: a client that shuts down its sending side still gets its replies.
+  socket.allowHalfOpen = true
   const io = new SocketIo(socket)
   socket.resume()
+  // A forked child starts from its parent's memory and goes its own way: its own copy.
+  const world = new LocalWorld('copy')
   try {
-    const end = await runAsync(served(findApp(message.app), appContext(conn), message.delayMs), io, { emitter, conn })
+    const handler = connectionHandler(message.style, findApp(message.app), appContext(conn, message.options), message.delayMs)
+    const end = await runAsync(handler, io, { emitter, conn, world })
     finishConnection(emitter, conn, socket, end)
   } catch (err) {
     finishConnection(emitter, conn, socket, 'error', err as Error)

@@ -1,5 +1,6 @@
 import { type ChildProcess, fork } from 'node:child_process'
 import type net from 'node:net'
+import { appOptions } from '../apps/app.ts'
 import { ORIGIN_ENV } from '../clock.ts'
 import { CHILD_EXEC_ARGV, childEnv, entryPath } from '../entries.ts'
 import type { ConnId } from '../events.ts'
@@ -7,6 +8,7 @@ import type { ServeConnection } from '../host/protocol.ts'
 import { remoteOf, serverConnId } from './connection.ts'
 import { listenTcp, stopListening } from './listen.ts'
 import type { ModelContext, RunningServer, ServerModel } from './model.ts'
+import type { HandlerStyle } from './request-handler.ts'
 
 interface Zombie {
   pid: number
@@ -30,85 +32,99 @@ export const forkModel: ServerModel = {
   name: 'fork',
   summary: 'one child process per client, socket handed over; exit, zombie, reap (seed 003)',
   options: ['app', 'delay', 'reap'],
+  start: (ctx) => startForkServer(ctx, 'plain'),
+}
 
-  async start(ctx: ModelContext): Promise<RunningServer> {
-    const { emitter, spec } = ctx
-    const children = new Map<number, ChildProcess>()
-    const zombies: Zombie[] = []
-    let stopping = false
+/**
+ * The process-per-connection machinery, also socketserver's ForkingMixIn. Each child
+ * serves with its own copy of the app's state: what one connection's child writes, no
+ * other connection sees (the state events say 'copy', under the child's pid).
+ */
+export async function startForkServer(ctx: ModelContext, style: HandlerStyle): Promise<RunningServer> {
+  const { emitter, spec } = ctx
+  const children = new Map<number, ChildProcess>()
+  const zombies: Zombie[] = []
+  let stopping = false
 
-    const reap = (trigger: 'accept' | 'server-exit') => {
-      const t = emitter.clock.nowUs()
-      for (const z of zombies.splice(0)) {
-        emitter.emit(
-          { kind: 'reap', childPid: z.pid, conn: z.conn, policy: spec.reap, trigger, zombieUs: t - z.exitedAt, modelled: true },
-          t,
-        )
-      }
+  const reap = (trigger: 'accept' | 'server-exit') => {
+    const t = emitter.clock.nowUs()
+    for (const z of zombies.splice(0)) {
+      emitter.emit(
+        { kind: 'reap', childPid: z.pid, conn: z.conn, policy: spec.reap, trigger, zombieUs: t - z.exitedAt, modelled: true },
+        t,
+      )
     }
+  }
 
-    const forkFor = (socket: net.Socket, conn: ConnId) => {
-      const child = fork(entryPath('fork-child'), [], {
-        execArgv: CHILD_EXEC_ARGV,
-        serialization: 'advanced',
-        env: childEnv({ [ORIGIN_ENV]: String(emitter.clock.originNs) }),
-        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      })
-      const pid = child.pid ?? -1
-      children.set(pid, child)
-      emitter.emit({ kind: 'fork', conn, childPid: pid })
-      child.on('message', (msg: { type?: string; events?: never[] }) => {
-        if (msg?.type === 'events' && Array.isArray(msg.events)) emitter.forward(msg.events)
-      })
-      child.on('error', (err) => emitter.emit({ kind: 'error', conn, code: 'FORK_FAILED', message: err.message }))
-      child.on('exit', (code, signal) => {
-        children.delete(pid)
-        const exitedAt = emitter.emit({ kind: 'exit', childPid: pid, conn, code, signal }).t
-        if (spec.reap === 'immediate')
-          emitter.emit(
-            { kind: 'reap', childPid: pid, conn, policy: 'immediate', trigger: 'exit', zombieUs: 0, modelled: true },
-            exitedAt,
-          )
-        else zombies.push({ pid, conn, exitedAt })
-      })
-      const serve: ServeConnection = { type: 'serve', run: emitter.source.run, conn, app: spec.app, delayMs: spec.delay * 1000 }
-      // The handle moves to the child; the parent's copy is closed once it has been sent.
-      child.send(serve, socket, (err) => {
-        if (err) {
-          emitter.emit({ kind: 'error', conn, code: 'FORK_FAILED', message: `could not pass the socket: ${err.message}` })
-          socket.destroy()
-          child.kill('SIGKILL')
-        }
-      })
-    }
-
-    const server = await listenTcp(ctx, (socket) => {
-      if (stopping) return void socket.destroy()
-      const conn = serverConnId(socket)
-      socket.on('error', () => {})
-      emitter.emit({ kind: 'accept', conn, remote: remoteOf(socket), waitedUs: 0 })
-      if (spec.reap === 'on-accept') reap('accept')
-      forkFor(socket, conn)
+  const forkFor = (socket: net.Socket, conn: ConnId) => {
+    const child = fork(entryPath('fork-child'), [], {
+      execArgv: CHILD_EXEC_ARGV,
+      serialization: 'advanced',
+      env: childEnv({ [ORIGIN_ENV]: String(emitter.clock.originNs) }),
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     })
-
-    let stopped: Promise<void> | undefined
-    return {
-      host: spec.host,
-      ports: [(server.address() as net.AddressInfo).port],
-      stop() {
-        stopped ??= (async () => {
-          stopping = true
-          stopListening(server)
-          const exits = [...children.values()].map(
-            (child) => new Promise<void>((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve()))),
-          )
-          for (const child of children.values()) child.kill('SIGTERM')
-          await Promise.all(exits)
-          // The server is going away: init adopts whatever zombies it leaves and reaps them.
-          reap('server-exit')
-        })()
-        return stopped
-      },
+    const pid = child.pid ?? -1
+    children.set(pid, child)
+    emitter.emit({ kind: 'fork', conn, childPid: pid })
+    child.on('message', (msg: { type?: string; events?: never[] }) => {
+      if (msg?.type === 'events' && Array.isArray(msg.events)) emitter.forward(msg.events)
+    })
+    child.on('error', (err) => emitter.emit({ kind: 'error', conn, code: 'FORK_FAILED', message: err.message }))
+    child.on('exit', (code, signal) => {
+      children.delete(pid)
+      const exitedAt = emitter.emit({ kind: 'exit', childPid: pid, conn, code, signal }).t
+      if (spec.reap === 'immediate')
+        emitter.emit(
+          { kind: 'reap', childPid: pid, conn, policy: 'immediate', trigger: 'exit', zombieUs: 0, modelled: true },
+          exitedAt,
+        )
+      else zombies.push({ pid, conn, exitedAt })
+    })
+    const serve: ServeConnection = {
+      type: 'serve',
+      run: emitter.source.run,
+      conn,
+      app: spec.app,
+      delayMs: spec.delay * 1000,
+      options: appOptions(spec),
+      style,
     }
-  },
+    // The handle moves to the child; the parent's copy is closed once it has been sent.
+    child.send(serve, socket, (err) => {
+      if (err) {
+        emitter.emit({ kind: 'error', conn, code: 'FORK_FAILED', message: `could not pass the socket: ${err.message}` })
+        socket.destroy()
+        child.kill('SIGKILL')
+      }
+    })
+  }
+
+  const server = await listenTcp(ctx, (socket) => {
+    if (stopping) return void socket.destroy()
+    const conn = serverConnId(socket)
+    socket.on('error', () => {})
+    emitter.emit({ kind: 'accept', conn, remote: remoteOf(socket), waitedUs: 0 })
+    if (spec.reap === 'on-accept') reap('accept')
+    forkFor(socket, conn)
+  })
+
+  let stopped: Promise<void> | undefined
+  return {
+    host: spec.host,
+    ports: [(server.address() as net.AddressInfo).port],
+    stop() {
+      stopped ??= (async () => {
+        stopping = true
+        stopListening(server)
+        const exits = [...children.values()].map(
+          (child) => new Promise<void>((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve()))),
+        )
+        for (const child of children.values()) child.kill('SIGTERM')
+        await Promise.all(exits)
+        // The server is going away: init adopts whatever zombies it leaves and reaps them.
+        reap('server-exit')
+      })()
+      return stopped
+    },
+  }
 }

@@ -1,10 +1,14 @@
 import { SockscopeError } from '../errors.ts'
+import { asyncioModel } from './asyncio.ts'
 import { forkModel } from './fork.ts'
 import { iterativeModel } from './iterative.ts'
 import type { ServerModel } from './model.ts'
+import { reactorModel } from './reactor.ts'
+import { selectModel } from './select.ts'
+import { socketserverModel } from './socketserver.ts'
 import { threadModel } from './thread.ts'
 
-export const models: readonly ServerModel[] = [iterativeModel, forkModel, threadModel]
+export const models: readonly ServerModel[] = [iterativeModel, forkModel, threadModel, socketserverModel, selectModel, asyncioModel, reactorModel]
 
 export function findModel(name: string): ServerModel {
   const model = models.find((m) => m.name === name)

@@ -1,10 +1,11 @@
 import type net from 'node:net'
-import { served } from '../apps/app.ts'
+import { appOptions, served } from '../apps/app.ts'
 import type { ConnId } from '../events.ts'
 import { appContext, finishConnection, remoteOf, serverConnId } from './connection.ts'
 import { listenTcp, stopListening } from './listen.ts'
 import type { ModelContext, RunningServer, ServerModel } from './model.ts'
 import { runAsync, SocketIo } from './runtime.ts'
+import { LocalWorld } from './world.ts'
 
 interface Waiting {
   socket: net.Socket
@@ -26,6 +27,7 @@ export const iterativeModel: ServerModel = {
 
   async start(ctx: ModelContext): Promise<RunningServer> {
     const { emitter } = ctx
+    const world = new LocalWorld('process')
     const queue: Waiting[] = []
     let wake: (() => void) | undefined
     let current: net.Socket | undefined
@@ -62,7 +64,7 @@ export const iterativeModel: ServerModel = {
         const io = new SocketIo(socket)
         socket.resume()
         try {
-          const end = await runAsync(served(ctx.app, appContext(conn), ctx.spec.delay * 1000), io, { emitter, conn })
+          const end = await runAsync(served(ctx.app, appContext(conn, appOptions(ctx.spec)), ctx.spec.delay * 1000), io, { emitter, conn, world })
           finishConnection(emitter, conn, socket, end)
         } catch (err) {
           finishConnection(emitter, conn, socket, 'error', err as Error)

@@ -1,18 +1,24 @@
 import type net from 'node:net'
-import type { Handler, OpResult } from '../apps/app.ts'
+import type { AppOp, Handler, OpResult } from '../apps/app.ts'
 import { preview } from '../connection-id.ts'
 import type { EventEmitter } from '../emitter.ts'
 import type { BlockReason, ConnId } from '../events.ts'
+import type { AsyncMutex, BlockingMutex, Mutex, World } from './world.ts'
 
 /**
- * The two interpreters of app operations that the first models share: one that awaits
- * (a forked child, the iterative server, a coroutine) and one that blocks its thread
- * (a worker thread). Both emit the same recv / send / block / unblock / close events.
+ * The three interpreters of app operations:
+ *  - runAsync awaits them (a forked child, the iterative server, an asyncio task);
+ *  - runBlocking blocks its thread on them (a worker thread);
+ *  - SteppedHandler runs a handler only as far as it can go without waiting, and is
+ *    resumed by an event loop when the socket is ready (select, reactor).
+ * All three emit the same block / unblock / lock / state / phase events.
  */
 
-export interface ConnTrace {
+export interface RunContext<M extends Mutex = Mutex> {
   emitter: EventEmitter
   conn: ConnId
+  /** The memory and locks the app's read / write / lock ops touch. */
+  world: World<M>
 }
 
 /** How a handler ended, for the close event. */
@@ -21,7 +27,8 @@ export type HandlerEnd = 'local' | 'peer' | 'error'
 export interface AsyncConnIo {
   /** Resolves with up to `max` bytes, or an empty array at EOF; `waited` says it had to wait. */
   recv(max: number): Promise<{ data: Uint8Array; waited: boolean }>
-  send(data: Uint8Array): Promise<void>
+  /** Nothing if the bytes were taken at once; a promise if the sender must wait for room. */
+  send(data: Uint8Array): Promise<void> | void
 }
 
 export interface BlockingConnIo {
@@ -31,71 +38,369 @@ export interface BlockingConnIo {
   sleep(ms: number): void
 }
 
-function traceBlock(trace: ConnTrace, on: BlockReason, startedAt: number): void {
-  const t = trace.emitter.clock.nowUs()
-  trace.emitter.emit({ kind: 'unblock', conn: trace.conn, on, blockedUs: t - startedAt }, t)
+/** Put the calling thread to sleep in the kernel (time.sleep): nothing else runs on it meanwhile. */
+export function sleepThread(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms)
 }
 
-export async function runAsync(handler: Handler, io: AsyncConnIo, trace: ConnTrace): Promise<HandlerEnd> {
-  const { emitter, conn } = trace
-  let result: OpResult
-  let sawEof = false
-  while (true) {
-    const step = handler.next(result)
-    if (step.done) return sawEof ? 'peer' : 'local'
-    const op = step.value
-    result = undefined
-    if (op.op === 'recv') {
-      const blockedAt = emitter.emit({ kind: 'block', conn, on: 'recv' }).t
-      const { data } = await io.recv(op.max)
-      traceBlock(trace, 'recv', blockedAt)
-      if (data.byteLength === 0) sawEof = true
-      else emitter.emit({ kind: 'recv', conn, bytes: data.byteLength, preview: preview(data) })
-      result = data
-    } else if (op.op === 'send') {
-      emitter.emit({ kind: 'send', conn, bytes: op.data.byteLength, preview: preview(op.data) })
-      await io.send(op.data)
-    } else {
-      const blockedAt = emitter.emit({ kind: 'block', conn, on: 'sleep' }).t
-      await new Promise((resolve) => setTimeout(resolve, op.ms))
-      traceBlock(trace, 'sleep', blockedAt)
+function unblocked(ctx: RunContext, on: BlockReason, startedAt: number): void {
+  const t = ctx.emitter.clock.nowUs()
+  ctx.emitter.emit({ kind: 'unblock', conn: ctx.conn, on, blockedUs: t - startedAt }, t)
+}
+
+/**
+ * What one handler is doing with locks and state. The operations here never wait, so
+ * every interpreter performs them the same way.
+ */
+class HandlerState {
+  private readonly held = new Set<string>()
+  private readonly ctx: RunContext
+
+  constructor(ctx: RunContext) {
+    this.ctx = ctx
+  }
+
+  immediate(op: AppOp): OpResult {
+    const { emitter, conn, world } = this.ctx
+    switch (op.op) {
+      case 'read': {
+        const value = world.state.read(op.key)
+        emitter.emit({ kind: 'state', conn, access: 'read', key: op.key, value, memory: world.state.memory })
+        return value
+      }
+      case 'write':
+        world.state.write(op.key, op.value)
+        emitter.emit({ kind: 'state', conn, access: 'write', key: op.key, value: op.value, memory: world.state.memory })
+        return undefined
+      case 'unlock':
+        if (!this.held.delete(op.name)) throw Object.assign(new Error(`unlock of '${op.name}', which this connection does not hold`), { code: 'LOCK_NOT_HELD' })
+        // Stamped before the release, so the next holder's acquire can never appear to come first.
+        emitter.emit({ kind: 'lock-release', conn, lock: op.name })
+        world.mutex(op.name).release()
+        return undefined
+      case 'phase':
+        emitter.emit({ kind: 'phase', conn, phase: op.phase, edge: op.edge })
+        return undefined
+      case 'error':
+        emitter.emit({ kind: 'error', conn, code: op.code, message: op.message })
+        return undefined
+      default:
+        throw new Error(`operation '${op.op}' is not immediate`)
     }
+  }
+
+  /** Try the lock without waiting; on success it is held and traced. */
+  tryLock(name: string): boolean {
+    if (!this.ctx.world.mutex(name).tryAcquire()) return false
+    this.acquired(name, undefined)
+    return true
+  }
+
+  /** Trace that we must wait; returns when the wait began. */
+  waitingFor(name: string): number {
+    return this.ctx.emitter.emit({ kind: 'lock-wait', conn: this.ctx.conn, lock: name }).t
+  }
+
+  acquired(name: string, waitedSince: number | undefined): void {
+    this.held.add(name)
+    const t = this.ctx.emitter.clock.nowUs()
+    this.ctx.emitter.emit({ kind: 'lock-acquire', conn: this.ctx.conn, lock: name, waitedUs: waitedSince === undefined ? 0 : t - waitedSince }, t)
+  }
+
+  /** A handler that ends holding a lock must not leave every other connection waiting for it. */
+  releaseAll(): void {
+    for (const name of [...this.held]) this.immediate({ op: 'unlock', name })
   }
 }
 
-export function runBlocking(handler: Handler, io: BlockingConnIo, trace: ConnTrace): HandlerEnd {
-  const { emitter, conn } = trace
-  let result: OpResult
+/** Step input: the value to resume the handler with, or an error to throw into it. */
+type Input = { value: OpResult } | { error: unknown }
+
+function resume(handler: Handler, input: Input) {
+  return 'error' in input ? handler.throw(input.error) : handler.next(input.value)
+}
+
+export async function runAsync(handler: Handler, io: AsyncConnIo, ctx: RunContext<AsyncMutex>): Promise<HandlerEnd> {
+  const { emitter, conn, world } = ctx
+  const state = new HandlerState(ctx)
   let sawEof = false
-  while (true) {
-    const step = handler.next(result)
-    if (step.done) return sawEof ? 'peer' : 'local'
-    const op = step.value
-    result = undefined
-    if (op.op === 'recv') {
-      const blockedAt = emitter.emit({ kind: 'block', conn, on: 'recv' }).t
-      // Events queued so far must leave before this thread sleeps in the kernel.
-      emitter.flush()
-      const { data } = io.recv(op.max)
-      traceBlock(trace, 'recv', blockedAt)
-      if (data.byteLength === 0) sawEof = true
-      else emitter.emit({ kind: 'recv', conn, bytes: data.byteLength, preview: preview(data) })
-      result = data
-    } else if (op.op === 'send') {
-      emitter.emit({ kind: 'send', conn, bytes: op.data.byteLength, preview: preview(op.data) })
-      io.send(op.data)
-    } else {
-      const blockedAt = emitter.emit({ kind: 'block', conn, on: 'sleep' }).t
-      emitter.flush()
-      io.sleep(op.ms)
-      traceBlock(trace, 'sleep', blockedAt)
+  let input: Input = { value: undefined }
+  try {
+    while (true) {
+      const step = resume(handler, input)
+      if (step.done) return sawEof ? 'peer' : 'local'
+      const op = step.value
+      try {
+        if (op.op === 'recv') {
+          const blockedAt = emitter.emit({ kind: 'block', conn, on: 'recv' }).t
+          const { data } = await io.recv(op.max)
+          unblocked(ctx, 'recv', blockedAt)
+          if (data.byteLength === 0) sawEof = true
+          else emitter.emit({ kind: 'recv', conn, bytes: data.byteLength, preview: preview(data) })
+          input = { value: data }
+        } else if (op.op === 'send') {
+          emitter.emit({ kind: 'send', conn, bytes: op.data.byteLength, preview: preview(op.data) })
+          const room = io.send(op.data)
+          if (room) {
+            const blockedAt = emitter.emit({ kind: 'block', conn, on: 'send' }).t
+            await room
+            unblocked(ctx, 'send', blockedAt)
+          }
+          input = { value: undefined }
+        } else if (op.op === 'sleep') {
+          const blockedAt = emitter.emit({ kind: 'block', conn, on: 'sleep' }).t
+          await new Promise((resolve) => setTimeout(resolve, op.ms))
+          unblocked(ctx, 'sleep', blockedAt)
+          input = { value: undefined }
+        } else if (op.op === 'lock') {
+          if (!state.tryLock(op.name)) {
+            const since = state.waitingFor(op.name)
+            await world.mutex(op.name).acquire().granted
+            state.acquired(op.name, since)
+          }
+          input = { value: undefined }
+        } else input = { value: state.immediate(op) }
+      } catch (err) {
+        input = { error: err }
+      }
     }
+  } finally {
+    state.releaseAll()
+  }
+}
+
+export function runBlocking(handler: Handler, io: BlockingConnIo, ctx: RunContext<BlockingMutex>): HandlerEnd {
+  const { emitter, conn, world } = ctx
+  const state = new HandlerState(ctx)
+  let sawEof = false
+  let input: Input = { value: undefined }
+  try {
+    while (true) {
+      const step = resume(handler, input)
+      if (step.done) return sawEof ? 'peer' : 'local'
+      const op = step.value
+      try {
+        if (op.op === 'recv') {
+          const blockedAt = emitter.emit({ kind: 'block', conn, on: 'recv' }).t
+          // Events queued so far must leave before this thread sleeps in the kernel.
+          emitter.flush()
+          const { data } = io.recv(op.max)
+          unblocked(ctx, 'recv', blockedAt)
+          if (data.byteLength === 0) sawEof = true
+          else emitter.emit({ kind: 'recv', conn, bytes: data.byteLength, preview: preview(data) })
+          input = { value: data }
+        } else if (op.op === 'send') {
+          emitter.emit({ kind: 'send', conn, bytes: op.data.byteLength, preview: preview(op.data) })
+          io.send(op.data)
+          input = { value: undefined }
+        } else if (op.op === 'sleep') {
+          const blockedAt = emitter.emit({ kind: 'block', conn, on: 'sleep' }).t
+          emitter.flush()
+          io.sleep(op.ms)
+          unblocked(ctx, 'sleep', blockedAt)
+          input = { value: undefined }
+        } else if (op.op === 'lock') {
+          if (!state.tryLock(op.name)) {
+            const since = state.waitingFor(op.name)
+            emitter.flush()
+            world.mutex(op.name).acquireBlocking()
+            state.acquired(op.name, since)
+          }
+          input = { value: undefined }
+        } else input = { value: state.immediate(op) }
+      } catch (err) {
+        input = { error: err }
+      }
+    }
+  } finally {
+    state.releaseAll()
+  }
+}
+
+/** What an event loop gives a SteppedHandler to work with. */
+export interface StepIo {
+  /** Up to `max` bytes that are there now, an empty array at EOF, or undefined: none yet. Throws on a broken connection. */
+  recv(max: number): Uint8Array | undefined
+  /** Hand bytes to the connection; whether this blocks the thread is the loop's choice. */
+  send(data: Uint8Array): void
+  /** Either sleep right here, blocking the thread (returns true), or arrange for `wake` to be called (returns false). */
+  sleep(ms: number, wake: () => void): boolean
+  /** Run `fn` from the loop soon: a handler is never resumed from inside another one. */
+  later(fn: () => void): void
+}
+
+export type Waiting = 'recv' | 'sleep' | 'lock'
+
+export interface SteppedOptions {
+  /** Trace each wait for bytes as block / unblock (select: a connection waits for readiness). */
+  traceRecvWaits: boolean
+  /** Called after the handler moved on by itself (a sleep ended, a lock was granted). */
+  onResumed(): void
+}
+
+/**
+ * A handler run by an event loop: advance() runs it until it needs something that is not
+ * there yet (bytes, the end of a sleep, a lock), then returns, and the loop calls
+ * advance() again when the socket is readable. It never throws: a failure ends the
+ * handler with `end === 'error'` and `failure` set.
+ */
+export class SteppedHandler {
+  waiting: Waiting | undefined
+  end: HandlerEnd | undefined
+  failure: Error | undefined
+  private readonly handler: Handler
+  private readonly io: StepIo
+  private readonly ctx: RunContext<AsyncMutex>
+  private readonly options: SteppedOptions
+  private readonly state: HandlerState
+  private started = false
+  private sawEof = false
+  private waitingSince = 0
+  private pendingRecv = 0
+  private cancelWait: (() => void) | undefined
+
+  constructor(handler: Handler, io: StepIo, ctx: RunContext<AsyncMutex>, options: SteppedOptions) {
+    this.handler = handler
+    this.io = io
+    this.ctx = ctx
+    this.options = options
+    this.state = new HandlerState(ctx)
+  }
+
+  get done(): boolean {
+    return this.end !== undefined
+  }
+
+  /** Start the handler, or retry the recv it waits on. */
+  advance(): void {
+    if (this.done) return
+    if (!this.started) {
+      this.started = true
+      return this.drive({ value: undefined })
+    }
+    if (this.waiting !== 'recv') return
+    let data: Uint8Array | undefined
+    try {
+      data = this.io.recv(this.pendingRecv)
+    } catch (err) {
+      this.stopWaiting()
+      return this.drive({ error: err })
+    }
+    if (data === undefined) return
+    this.stopWaiting()
+    this.drive({ value: this.received(data) })
+  }
+
+  /** The connection is gone: throw that into the handler wherever it waits, so its finally blocks run. */
+  abort(error: Error): void {
+    if (this.done) return
+    if (!this.started) {
+      this.end = 'error'
+      this.failure = error
+      return
+    }
+    this.cancelWait?.()
+    this.stopWaiting()
+    this.drive({ error })
+  }
+
+  private drive(first: Input): void {
+    let input = first
+    try {
+      while (true) {
+        const step = resume(this.handler, input)
+        if (step.done) return this.finish(this.sawEof ? 'peer' : 'local')
+        const next = this.perform(step.value)
+        if (next === undefined) return
+        input = next
+      }
+    } catch (err) {
+      this.finish('error', err as Error)
+    }
+  }
+
+  /** Perform one operation: its input for the handler, or undefined when it must wait. */
+  private perform(op: AppOp): Input | undefined {
+    const { emitter, conn, world } = this.ctx
+    try {
+      switch (op.op) {
+        case 'recv': {
+          const data = this.io.recv(op.max)
+          if (data !== undefined) return { value: this.received(data) }
+          this.pendingRecv = op.max
+          this.waiting = 'recv'
+          this.waitingSince = this.options.traceRecvWaits ? emitter.emit({ kind: 'block', conn, on: 'recv' }).t : -1
+          return undefined
+        }
+        case 'send':
+          this.io.send(op.data)
+          return { value: undefined }
+        case 'sleep': {
+          const blockedAt = emitter.emit({ kind: 'block', conn, on: 'sleep' }).t
+          const slept = this.io.sleep(op.ms, () => this.resumeLater({ value: undefined }))
+          if (slept) {
+            unblocked(this.ctx, 'sleep', blockedAt)
+            return { value: undefined }
+          }
+          this.waiting = 'sleep'
+          this.waitingSince = blockedAt
+          return undefined
+        }
+        case 'lock': {
+          if (this.state.tryLock(op.name)) return { value: undefined }
+          const since = this.state.waitingFor(op.name)
+          const { granted, cancel } = world.mutex(op.name).acquire()
+          this.waiting = 'lock'
+          this.cancelWait = cancel
+          void granted.then(() =>
+            this.io.later(() => {
+              if (this.waiting !== 'lock') return
+              this.state.acquired(op.name, since)
+              this.resumeLater({ value: undefined })
+            }),
+          )
+          return undefined
+        }
+        default:
+          return { value: this.state.immediate(op) }
+      }
+    } catch (err) {
+      return { error: err }
+    }
+  }
+
+  private received(data: Uint8Array): Uint8Array {
+    if (data.byteLength === 0) this.sawEof = true
+    return data
+  }
+
+  private stopWaiting(): void {
+    if (this.waiting && this.waiting !== 'lock' && this.waitingSince >= 0) unblocked(this.ctx, this.waiting, this.waitingSince)
+    this.waiting = undefined
+    this.cancelWait = undefined
+  }
+
+  private resumeLater(input: Input): void {
+    if (this.done) return
+    this.stopWaiting()
+    this.drive(input)
+    this.options.onResumed()
+  }
+
+  private finish(end: HandlerEnd, failure?: Error): void {
+    this.waiting = undefined
+    this.end = end
+    this.failure = failure
+    try {
+      this.state.releaseAll()
+    } catch {}
   }
 }
 
 /**
  * Async recv/send over a net.Socket: data is buffered as it arrives, recv hands out up
- * to `max` bytes at a time (like socket.recv(1024)), and an empty result means EOF.
+ * to `max` bytes at a time (like socket.recv(1024)), and an empty result means EOF. A
+ * send the kernel cannot take at once makes its sender wait until it has (sendall).
  */
 export class SocketIo implements AsyncConnIo {
   private chunks: Buffer[] = []
@@ -148,11 +453,13 @@ export class SocketIo implements AsyncConnIo {
     return { data: head.subarray(0, max), waited }
   }
 
-  send(data: Uint8Array): Promise<void> {
-    return new Promise((resolve, reject) => {
-      if (this.socket.destroyed) return reject(this.failure ?? new Error('socket closed'))
-      this.socket.write(data, (err) => (err ? reject(err) : resolve()))
-    })
+  send(data: Uint8Array): Promise<void> | void {
+    if (this.socket.destroyed) throw this.failure ?? Object.assign(new Error('the connection is closed'), { code: 'EPIPE' })
+    const written = new Promise<void>((resolve, reject) => this.socket.write(data, (err) => (err ? reject(err) : resolve())))
+    // A write the kernel took whole leaves nothing queued: the sender need not wait.
+    // (A later failure still shows: the socket's error reaches the next recv.)
+    if (this.socket.writableLength === 0) return void written.catch(() => {})
+    return written
   }
 
   private wake(): void {

@@ -1,5 +1,7 @@
 import type net from 'node:net'
 import { MessageChannel, type MessagePort, receiveMessageOnPort } from 'node:worker_threads'
+import type { AppOptions } from '../apps/app.ts'
+import type { HandlerStyle } from './request-handler.ts'
 
 /**
  * A socket shared between the main thread (which owns it) and one worker thread (which
@@ -13,6 +15,10 @@ export interface ThreadWorkerData {
   conn: string
   app: string
   delayMs: number
+  options: AppOptions
+  style: HandlerStyle
+  /** The app's state and locks, shared by every connection's thread (see world.ts). */
+  shared: SharedArrayBuffer
   originNs: string
   signal: SharedArrayBuffer
   port: MessagePort

@@ -3,13 +3,14 @@
  * as the seeds' handleClient does in its own thread.
  */
 import { parentPort, threadId, workerData } from 'node:worker_threads'
-import { served } from '../apps/app.ts'
 import { findApp } from '../apps/index.ts'
 import { createClock } from '../clock.ts'
 import { EventEmitter } from '../emitter.ts'
 import { appContext, errnoCode } from './connection.ts'
+import { connectionHandler } from './request-handler.ts'
 import { runBlocking } from './runtime.ts'
 import { BlockingSocket, type ThreadWorkerData, type WorkerToMain } from './thread-channel.ts'
+import { SharedWorld } from './world.ts'
 
 const data = workerData as ThreadWorkerData
 const emitter = new EventEmitter({
@@ -22,7 +23,8 @@ const socket = new BlockingSocket(data.signal, data.port)
 
 emitter.emit({ kind: 'thread-start', conn, threadId })
 try {
-  const end = runBlocking(served(findApp(data.app), appContext(conn), data.delayMs), socket, { emitter, conn })
+  const handler = connectionHandler(data.style, findApp(data.app), appContext(conn, data.options), data.delayMs)
+  const end = runBlocking(handler, socket, { emitter, conn, world: new SharedWorld(data.shared) })
   emitter.emit({ kind: 'close', conn, by: end })
   socket.end(false)
 } catch (err) {

@@ -1,11 +1,14 @@
 import type net from 'node:net'
 import { Worker } from 'node:worker_threads'
 import { CHILD_EXEC_ARGV, entryPath } from '../entries.ts'
+import { appOptions } from '../apps/app.ts'
 import type { SockscopeEvent } from '../events.ts'
 import { remoteOf, serverConnId } from './connection.ts'
 import { listenTcp, stopListening } from './listen.ts'
 import type { ModelContext, RunningServer, ServerModel } from './model.ts'
+import type { HandlerStyle } from './request-handler.ts'
 import { createSocketPipe, type ThreadWorkerData, type WorkerToMain } from './thread-channel.ts'
+import { createSharedMemory } from './world.ts'
 
 /**
  * Seed 003's thread server (and seed 002's TServer): the main thread accepts and starts
@@ -18,54 +21,62 @@ export const threadModel: ServerModel = {
   name: 'thread',
   summary: 'one thread per client running blocking handler code (seeds 000, 002, 003)',
   options: ['app', 'delay'],
+  start: (ctx) => startThreadServer(ctx, 'plain'),
+}
 
-  async start(ctx: ModelContext): Promise<RunningServer> {
-    const { emitter, spec } = ctx
-    const workers = new Set<Worker>()
-    let stopping = false
+/** The thread-per-connection machinery, also socketserver's ThreadingMixIn. */
+export async function startThreadServer(ctx: ModelContext, style: HandlerStyle): Promise<RunningServer> {
+  const { emitter, spec } = ctx
+  const workers = new Set<Worker>()
+  // The app's state for every thread: each worker is its own V8 isolate, so only a
+  // SharedArrayBuffer is memory they all really share.
+  const shared = createSharedMemory()
+  let stopping = false
 
-    const server = await listenTcp(ctx, (socket: net.Socket) => {
-      if (stopping) return void socket.destroy()
-      const conn = serverConnId(socket)
-      emitter.emit({ kind: 'accept', conn, remote: remoteOf(socket), waitedUs: 0 })
-      const pipe = createSocketPipe(socket)
-      const workerData: ThreadWorkerData = {
-        run: emitter.source.run,
-        conn,
-        app: spec.app,
-        delayMs: spec.delay * 1000,
-        originNs: String(emitter.clock.originNs),
-        signal: pipe.signal,
-        port: pipe.workerPort,
-      }
-      const worker = new Worker(entryPath('thread-worker'), {
-        workerData,
-        transferList: [pipe.workerPort],
-        execArgv: CHILD_EXEC_ARGV,
-      })
-      workers.add(worker)
-      worker.on('message', (msg: WorkerToMain) => {
-        if (msg.type === 'events') emitter.forward(msg.events as SockscopeEvent[])
-      })
-      worker.on('error', (err) => emitter.emit({ kind: 'error', conn, code: 'THREAD_FAILED', message: err.message }))
-      worker.on('exit', () => {
-        workers.delete(worker)
-        pipe.dispose()
-      })
-    })
-
-    let stopped: Promise<void> | undefined
-    return {
-      host: spec.host,
-      ports: [(server.address() as net.AddressInfo).port],
-      stop() {
-        stopped ??= (async () => {
-          stopping = true
-          stopListening(server)
-          await Promise.all([...workers].map((worker) => worker.terminate()))
-        })()
-        return stopped
-      },
+  const server = await listenTcp(ctx, (socket: net.Socket) => {
+    if (stopping) return void socket.destroy()
+    const conn = serverConnId(socket)
+    emitter.emit({ kind: 'accept', conn, remote: remoteOf(socket), waitedUs: 0 })
+    const pipe = createSocketPipe(socket)
+    const workerData: ThreadWorkerData = {
+      run: emitter.source.run,
+      conn,
+      app: spec.app,
+      delayMs: spec.delay * 1000,
+      options: appOptions(spec),
+      style,
+      shared,
+      originNs: String(emitter.clock.originNs),
+      signal: pipe.signal,
+      port: pipe.workerPort,
     }
-  },
+    const worker = new Worker(entryPath('thread-worker'), {
+      workerData,
+      transferList: [pipe.workerPort],
+      execArgv: CHILD_EXEC_ARGV,
+    })
+    workers.add(worker)
+    worker.on('message', (msg: WorkerToMain) => {
+      if (msg.type === 'events') emitter.forward(msg.events as SockscopeEvent[])
+    })
+    worker.on('error', (err) => emitter.emit({ kind: 'error', conn, code: 'THREAD_FAILED', message: err.message }))
+    worker.on('exit', () => {
+      workers.delete(worker)
+      pipe.dispose()
+    })
+  })
+
+  let stopped: Promise<void> | undefined
+  return {
+    host: spec.host,
+    ports: [(server.address() as net.AddressInfo).port],
+    stop() {
+      stopped ??= (async () => {
+        stopping = true
+        stopListening(server)
+        await Promise.all([...workers].map((worker) => worker.terminate()))
+      })()
+      return stopped
+    },
+  }
 }

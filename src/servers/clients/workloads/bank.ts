@@ -1,0 +1,98 @@
+import { SockscopeError } from '../../errors.ts'
+import type { ClientResult } from '../../host/protocol.ts'
+import type { ClientConnection } from '../client-connection.ts'
+import { clients, runClient } from './client-run.ts'
+import type { Workload, WorkloadContext } from './workload.ts'
+
+/** Seed 002's clients are telnet sessions. */
+const EOL = '\r\n'
+
+/** Reply lines, however the replies arrive split or joined. */
+class ReplyLines {
+  private pending = ''
+  private readonly connection: ClientConnection
+
+  constructor(connection: ClientConnection) {
+    this.connection = connection
+  }
+
+  async next(timeoutMs: number): Promise<string> {
+    while (!this.pending.includes('\n')) {
+      const chunk = await this.connection.recv(timeoutMs)
+      if (chunk.byteLength === 0) throw new SockscopeError('CONNECTION_RESET', `the server closed the connection${this.pending ? ` after '${this.pending}'` : ''}`)
+      this.pending += Buffer.from(chunk).toString('utf8')
+    }
+    const at = this.pending.indexOf('\n')
+    const line = this.pending.slice(0, at).replace(/\r$/, '')
+    this.pending = this.pending.slice(at + 1)
+    return line
+  }
+}
+
+/** The balance in one of the seed's replies: `jack's money: 3` or `jack has no money!!`. */
+export function balanceIn(reply: string): number | undefined {
+  if (/ has no money!!$/.test(reply)) return 0
+  const money = /'s money: (\d+)$/.exec(reply)
+  return money ? Number(money[1]) : undefined
+}
+
+/**
+ * Seed 002's telnet sessions, automated: N clients at once, each doing --ops operations on
+ * the same --account, cycling through --mix (dp, wd), one reply read per operation. An
+ * auditor asks for the balance before and after (`jack:balance`, which changes nothing).
+ *
+ * If no update is lost, the balance moves by exactly dp − wd: with the default mix (dp,
+ * dp, wd) a client's own deposits always cover its withdrawal, so no withdrawal can find
+ * the account empty. The audit's last line says how far the server's answer is from it:
+ * lost updates (no lock), or a forked child's separate copy.
+ */
+export const bankWorkload: Workload = {
+  name: 'bank',
+  summary: "N clients doing --ops dp/wd operations on one account, then an audit of the final balance (seed 002)",
+  options: ['count', 'ops', 'mix', 'account', 'timeout'],
+
+  async run(ctx: WorkloadContext): Promise<ClientResult[]> {
+    const { spec } = ctx
+    const timeoutMs = spec.timeout * 1000
+    const audit = (client: number, label: string) =>
+      runClient(ctx, client, async (connection, replies) => {
+        connection.send(`${spec.account}:${label}${EOL}`)
+        replies.push(await new ReplyLines(connection).next(timeoutMs))
+      })
+    const before = await audit(0, 'balance')
+    let deposits = 0
+    let withdrawals = 0
+    // Only when every client's running total stays ≥ 0 can no withdrawal ever find the account empty.
+    let predictable = true
+    const results = await clients(ctx, (client) =>
+      runClient(ctx, client, async (connection, replies) => {
+        const lines = new ReplyLines(connection)
+        let own = 0
+        let last = ''
+        for (let i = 0; i < spec.ops && !ctx.signal.aborted; i++) {
+          const op = spec.mix[i % spec.mix.length]!
+          connection.send(`${spec.account}:${op}${EOL}`)
+          last = await lines.next(timeoutMs)
+          if (op === 'dp') deposits++
+          else withdrawals++
+          own += op === 'dp' ? 1 : -1
+          if (own < 0) predictable = false
+        }
+        replies.push(last)
+      }),
+    )
+    const after = await audit(spec.count + 1, 'balance')
+    const start = balanceIn(before.replies[0] ?? '')
+    const end = balanceIn(after.replies[0] ?? '')
+    if (start !== undefined && end !== undefined) {
+      const counts = `${start} before, +${deposits} dp, −${withdrawals} wd`
+      if (!predictable) after.replies.push(`no exact expectation: ${counts}, and some withdrawals may have found the account empty`)
+      else {
+        const expected = start + deposits - withdrawals
+        const off = expected - end
+        after.replies.push(`expected ${expected} (${counts}): ${off === 0 ? 'exact' : `${Math.abs(off)} update${Math.abs(off) === 1 ? '' : 's'} ${off > 0 ? 'missing' : 'too many'}`}`)
+      }
+    }
+    return [before, ...results, after]
+  },
+}

@@ -1,0 +1,106 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import type { SockscopeEvent } from '../../../src/servers/events.ts'
+import { firstOn, ofKind, type Scenario, startScenario, waitUntil } from '../../helpers/lab-run.ts'
+import { sendQueue } from './proc-probe.ts'
+
+const DELAY_S = 0.4
+const HOLD_S = 2
+/** Enough that a client which never reads fills its receive buffer and the server's send buffer (≈4 MB on loopback). */
+const NO_READ_BYTES = 12 * 1024 * 1024
+
+type Ev<K extends SockscopeEvent['kind']> = Extract<SockscopeEvent, { kind: K }>
+
+describe('select model', () => {
+  let scenario: Scenario | undefined
+  afterEach(async () => scenario?.stop())
+
+  it('listens on 2 consecutive ports in one loop and serves clients on both', async () => {
+    scenario = await startScenario({ model: 'select', app: 'echo', ports: 2 })
+    const s = scenario
+    const ports = s.lab.listServers()[0]!.ports
+    expect(ports).toHaveLength(2)
+    expect(ports[1]).toBe(ports[0]! + 1)
+    const [first, second] = await Promise.all(ports.map((port) => s.lab.runClients({ port, count: 3, words: ['a', 'b'] }).then((run) => run.results)))
+    await s.stop()
+
+    for (const results of [first!, second!]) expect(results.map((r) => r.replies.join())).toEqual(['a,b', 'a,b', 'a,b'])
+    expect(ofKind(s.events, 'listen').map((e) => e.port)).toEqual(ports)
+    const accepts = ofKind(s.events, 'accept')
+    for (const port of ports) expect(accepts.filter((a) => a.conn.endsWith(`>${port}`))).toHaveLength(3)
+    // One loop: every accept and every read on the server's main thread, in its one process.
+    const serverSide = s.events.filter((e) => e.src.role === 'server' && e.kind !== 'listen')
+    expect(new Set(serverSide.map((e) => `${e.src.pid}/${e.src.tid}`))).toEqual(new Set([`${s.serverPid}/0`]))
+    // The loop woke up for both listening sockets.
+    const readable = new Set(ofKind(s.events, 'wakeup').flatMap((w) => w.readable))
+    for (const port of ports) expect(readable).toContain(`listen:${port}`)
+  })
+
+  it('--delay blocks the one thread: 4 clients take about 4 delays, against about 1 on the thread model', async () => {
+    const spanOf = async (model: string) => {
+      const run = await startScenario({ model, app: 'echo', delay: DELAY_S })
+      scenario = run
+      const { results, spanMs } = await run.clients({ count: 4, words: ['ping'] })
+      await run.stop()
+      expect(results.every((r) => r.replies[0] === 'ping')).toBe(true)
+      return { spanMs, events: run.events }
+    }
+    const thread = await spanOf('thread')
+    const select = await spanOf('select')
+    expect(select.spanMs).toBeGreaterThanOrEqual(4 * DELAY_S * 1000 * 0.95)
+    expect(select.spanMs / thread.spanMs).toBeGreaterThan(2.5)
+    // The sleeps run one after another on the loop's thread, never two at once.
+    const sleeps = ofKind(select.events, 'block').filter((b) => b.on === 'sleep')
+    const wakes = ofKind(select.events, 'unblock').filter((u) => u.on === 'sleep')
+    expect(sleeps).toHaveLength(4)
+    for (let k = 1; k < sleeps.length; k++) expect(sleeps[k]!.t).toBeGreaterThanOrEqual(wakes[k - 1]!.t)
+  })
+
+  /** A client that never reads, then 3 ordinary clients once the server is stuck with it (or buffering for it): what do they cost? */
+  const withNoReadClient = async (writeSelect: boolean) => {
+    const run = await startScenario({ model: 'select', app: 'echo', writeSelect })
+    scenario = run
+    const noRead = run.lab.runClients({ port: run.port, workload: 'no-read', count: 1, bytes: NO_READ_BYTES, hold: HOLD_S }).then((r) => r.results)
+    const bad = ((await run.waitFor((e) => e.kind === 'connect' && e.src.role === 'client')) as Ev<'connect'>).conn
+    const readFromBad = () => ofKind(run.events, 'recv', 'server').filter((e) => e.conn === bad).reduce((n, e) => n + e.bytes, 0)
+    // The others come once the kernel's buffers toward the bad client are full, as the
+    // kernel itself says (a stuck server cannot say it until it is unstuck).
+    const [clientPort, serverPort] = bad.split('>').map(Number) as [number, number]
+    expect(await waitUntil(() => (sendQueue(serverPort, clientPort) ?? 0) > 256 * 1024, 5000)).toBe(true)
+    await new Promise((r) => setTimeout(r, 100))
+    const othersFrom = run.lab.clock.nowUs()
+    const others = await run.clients({ count: 3, words: ['x', 'y'], timeout: 10 })
+    await noRead
+    await run.stop()
+    expect(others.results.map((r) => r.replies.join())).toEqual(['x,y', 'x,y', 'x,y'])
+    const goodConns = others.results.map((r) => r.conn!)
+    return { ...others, bad, goodConns, othersFrom, readFromBad, events: run.events }
+  }
+
+  it('without --write-select, a client that does not read stalls the whole loop in send; with it, the others are served at once', async () => {
+    const naive = await withNoReadClient(false)
+    const buffered = await withNoReadClient(true)
+
+    // Naive: the loop sat in one send to the bad client until it left (reset after HOLD_S)...
+    const stall = ofKind(naive.events, 'unblock').find((u) => u.on === 'send' && u.conn === naive.bad)!
+    expect(stall).toBeDefined()
+    const stalledFrom = stall.t - stall.blockedUs
+    expect(stalledFrom).toBeLessThan(naive.othersFrom)
+    // ...not waking up once meanwhile, so the others were not even accepted before it ended.
+    expect(ofKind(naive.events, 'wakeup').filter((w) => w.t > stalledFrom && w.t < stall.t)).toHaveLength(0)
+    for (const conn of naive.goodConns) expect(firstOn(naive.events, conn, 'accept', 'server')!.t).toBeGreaterThanOrEqual(stall.t)
+    expect(naive.spanMs).toBeGreaterThan(0.9 * (stall.t - naive.othersFrom) / 1000)
+    // The bad client's connection ends in an error (its reset), and the loop goes on.
+    expect(firstOn(naive.events, naive.bad, 'error', 'server')).toMatchObject({ code: 'CONNECTION_RESET' })
+    expect(firstOn(naive.events, naive.bad, 'close', 'server')).toMatchObject({ by: 'error' })
+
+    // Write-select: nothing ever blocked on send, and the others did not wait for the bad one.
+    expect(ofKind(buffered.events, 'block').filter((b) => b.on === 'send')).toHaveLength(0)
+    expect(buffered.spanMs).toBeLessThan(0.2 * HOLD_S * 1000)
+    expect(naive.spanMs / buffered.spanMs).toBeGreaterThan(3)
+    // It read everything the bad client sent; what the client would not take stayed in the output buffer.
+    const sent = ofKind(buffered.events, 'send', 'server').filter((e) => e.conn === buffered.bad).reduce((n, e) => n + e.bytes, 0)
+    expect(buffered.readFromBad()).toBeGreaterThan(NO_READ_BYTES)
+    expect(sent).toBeLessThan(buffered.readFromBad() - 1024 * 1024)
+    expect(firstOn(buffered.events, buffered.bad, 'close', 'server')).toBeDefined()
+  })
+})
