@@ -19,6 +19,7 @@ export type ErrorCode =
   | 'TRACE_CORRUPT'
   | 'NOT_RUNNING'
   | 'NO_SUCH_PROCESS'
+  | 'OS_SAMPLE_FAILED'
   | 'UNSUPPORTED_PLATFORM'
   | 'INTERNAL'
 

@@ -7,6 +7,7 @@ import { findApp } from '../apps/index.ts'
 import { findModel } from '../models/index.ts'
 import { findWorkload } from '../clients/workloads/index.ts'
 import { ClientSpec, type ClientSpecInput, parseSpec, ServerSpec, type ServerSpecInput } from '../spec.ts'
+import { createProcessSource, listListeningProcesses, type ListeningProcess, ProcessSampler, type ProcessSource } from '../os/index.ts'
 import { EventMerger } from './event-merger.ts'
 import { ManagedProcess, type ProcessState } from './managed-process.ts'
 
@@ -28,6 +29,25 @@ export interface ClientRun {
   results: Promise<ClientResult[]>
 }
 
+/** A process the lab did not start, watched as the OS sees it (with its descendants and sockets). */
+export interface ObservedRun {
+  id: string
+  pid: number
+  command: string
+  state: 'running' | 'stopped'
+}
+
+export interface LabOptions {
+  clock?: Clock
+  /**
+   * Sample the OS process table of every run's tree (`proc` events: the kernel's state
+   * letter, threads, CPU, memory) beside what the servers report. Default on.
+   */
+  osSampling?: boolean
+  /** Time between OS samples (ms); default 250. */
+  osIntervalMs?: number
+}
+
 export type LabListener = (batch: readonly SockscopeEvent[]) => void
 export type LabProblemListener = (problem: ErrorInfo & { run: string }) => void
 
@@ -45,13 +65,30 @@ export class Lab {
   private readonly servers = new Map<string, { run: ServerRun; process: ManagedProcess }>()
   private readonly clients = new Map<string, { run: ClientRun; process: ManagedProcess }>()
   private nextId = 1
+  private readonly observed = new Map<string, ObservedRun>()
+  private readonly processSource: ProcessSource
+  /** The lab's own runs: process tree, state, threads (no socket tables: the servers report their sockets). */
+  private readonly runSampler: ProcessSampler | undefined
+  /** Observed processes: their trees and their socket tables, which are all we know of them. */
+  private readonly observeSampler: ProcessSampler
   private stopping: Promise<void> | undefined
 
-  constructor(clock: Clock = createClock()) {
+  constructor(options: LabOptions = {}) {
+    const clock = options.clock ?? createClock()
     this.clock = clock
     this.merger = new EventMerger(clock.nowUs, (batch) => {
       for (const listener of this.listeners) listener(batch)
     })
+    this.processSource = createProcessSource()
+    const sampling = {
+      clock,
+      intervalMs: options.osIntervalMs ?? 250,
+      source: this.processSource,
+      onEvents: (events: SockscopeEvent[]) => this.merger.add(events),
+      onError: (error: ErrorInfo) => this.reportProblem('os', 'os', process.pid, { code: 'OS_SAMPLE_FAILED', message: `could not read the process table: ${error.message}` }),
+    }
+    if (options.osSampling ?? true) this.runSampler = new ProcessSampler({ ...sampling, sockets: false })
+    this.observeSampler = new ProcessSampler({ ...sampling, sockets: true })
   }
 
   /** Receive merged, time-ordered batches. Returns an unsubscribe function. */
@@ -92,6 +129,7 @@ export class Lab {
       run.ports = ready.ports
       run.host = ready.host
       run.state = process.state = 'running'
+      this.watchTree(process.pid, id)
       return run
     } catch (err) {
       await process.stop()
@@ -103,8 +141,9 @@ export class Lab {
     const entry = this.servers.get(id)
     if (!entry) throw new SockscopeError('NOT_RUNNING', `no server ${id} is running`)
     entry.run.state = 'stopping'
+    // No flush here: other processes' batches may still be in flight, and releasing
+    // everything now would put their older events after newer ones.
     await entry.process.stop()
-    this.merger.flush()
   }
 
   /** Start a client workload; resolves once its driver is ready, with results to await. */
@@ -134,6 +173,7 @@ export class Lab {
     process.send({ type: 'start-clients', run: id, spec })
     await process.waitFor('ready')
     run.state = process.state = 'running'
+    this.watchTree(process.pid, id)
     return run
   }
 
@@ -149,16 +189,66 @@ export class Lab {
     if (!entry) return
     entry.run.state = 'stopping'
     await entry.process.stop()
-    this.merger.flush()
+    await this.idleRunSampler()
   }
 
-  /** Stop every server and workload; idempotent. */
+  /**
+   * Watch a process the lab did not start, and its descendants, as the OS sees it:
+   * `proc` events for the tree and `sockets` events for each process's TCP sockets.
+   */
+  async observe(pid: number): Promise<ObservedRun> {
+    if (this.stopping) throw new SockscopeError('NOT_RUNNING', 'the lab is stopping')
+    const found = await this.processSource.lookup(pid)
+    if (found.kind === 'none') throw new SockscopeError('NO_SUCH_PROCESS', `no process with pid ${pid}`)
+    if (found.kind === 'thread') throw new SockscopeError('BAD_OPTION', `${pid} is a thread of process ${found.tgid}: observe ${found.tgid}`)
+    for (const run of this.observed.values())
+      if (run.pid === pid && run.state === 'running') throw new SockscopeError('BAD_OPTION', `process ${pid} is already observed (${run.id})`)
+    const id = `o${this.nextId++}`
+    this.observeSampler.addRoot(pid, id)
+    const snapshot = await this.observeSampler.sample()
+    const root = snapshot.processes.find((p) => p.pid === pid)
+    if (!root) {
+      this.observeSampler.removeRoot(pid)
+      throw new SockscopeError('NO_SUCH_PROCESS', `process ${pid} ended before it could be observed`)
+    }
+    const run: ObservedRun = { id, pid, command: root.command, state: 'running' }
+    this.observed.set(id, run)
+    this.observeSampler.start()
+    return run
+  }
+
+  async stopObserving(id: string): Promise<void> {
+    const run = this.observed.get(id)
+    if (!run) throw new SockscopeError('NOT_RUNNING', `no observed process ${id}`)
+    if (run.state === 'stopped') return
+    run.state = 'stopped'
+    this.observeSampler.removeRoot(run.pid)
+    if (![...this.observed.values()].some((r) => r.state === 'running')) await this.observeSampler.stop()
+  }
+
+  listObserved(): ObservedRun[] {
+    return [...this.observed.values()]
+  }
+
+  /** Processes with a TCP socket in LISTEN: candidates to observe. */
+  listListening(): Promise<ListeningProcess[]> {
+    return listListeningProcesses(this.processSource)
+  }
+
+  /** Stop every server and workload, and stop observing; idempotent. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       await Promise.all([
         ...[...this.clients.keys()].map((id) => this.stopClients(id)),
         ...[...this.servers.keys()].map((id) => this.stopServer(id)),
+        ...[...this.observed.keys()].map((id) => this.stopObserving(id)),
       ])
+      // One last reading, so the stream ends with every process the runs started gone.
+      if (this.runSampler?.state === 'running') {
+        await this.runSampler.sample().catch(() => undefined)
+        await this.runSampler.stop()
+      }
+      // Every process has closed its IPC channel, so every batch is in: release them all.
       this.merger.dispose()
     })()
     return this.stopping
@@ -171,11 +261,25 @@ export class Lab {
     }
   }
 
+  /** Sample the tree under a run's process from now on, under the run's id. */
+  private watchTree(pid: number, run: string): void {
+    if (!this.runSampler) return
+    this.runSampler.addRoot(pid, run)
+    this.runSampler.start()
+  }
+
+  /** Nothing of the lab's left to watch: take a last reading (their `gone` events), then rest. */
+  private async idleRunSampler(): Promise<void> {
+    if (!this.runSampler || this.runSampler.state !== 'running' || this.servers.size + this.clients.size > 0) return
+    await this.runSampler.sample().catch(() => undefined)
+    if (this.servers.size + this.clients.size === 0) await this.runSampler.stop()
+  }
+
   private async finishClients(id: string): Promise<void> {
     const entry = this.clients.get(id)
     if (!entry) return
     await entry.process.stop()
-    this.merger.flush()
+    await this.idleRunSampler()
   }
 
   private spawn(id: string, entry: 'server-host' | 'client-driver', role: EventSource['role']): ManagedProcess {

@@ -101,7 +101,8 @@ export class LabService {
   /** Stop every run; the lab itself stays usable. */
   async stopAll(): Promise<void> {
     const live = [...this.runs.values()].filter((r) => isLive(r))
-    await Promise.all(live.map((r) => (r.kind === 'server' ? this.stopServer(r.id) : this.stopClients(r.id))))
+    const stop = { server: (id: string) => this.stopServer(id), clients: (id: string) => this.stopClients(id), observed: (id: string) => this.stopObserving(id) }
+    await Promise.all(live.map((r) => stop[r.kind](r.id)))
   }
 
   /** For the host's shutdown: stop the lab, flush, detach everyone. */
@@ -125,6 +126,12 @@ export class LabService {
         return this.runClients(request.params)
       case 'stopClients':
         return this.stopClients(request.params.id)
+      case 'observe':
+        return this.observe(request.params.pid)
+      case 'stopObserving':
+        return this.stopObserving(request.params.id)
+      case 'listListening':
+        return this.lab.listListening()
       case 'stopAll':
         return this.stopAll().then(() => null)
       case 'clear':
@@ -201,9 +208,35 @@ export class LabService {
     return null
   }
 
+  private async observe(pid: number): Promise<RunInfo> {
+    const startedAt = this.now()
+    const observed = await this.lab.observe(pid)
+    const run: RunInfo = { id: observed.id, kind: 'observed', pid, state: 'running', spec: { pid, command: observed.command }, startedAt, endedAt: null }
+    this.runs.set(run.id, run)
+    this.broadcastRuns()
+    return structuredClone(run)
+  }
+
+  private async stopObserving(id: string): Promise<null> {
+    const run = this.known(id, 'observed')
+    if (!isLive(run)) return null
+    await this.lab.stopObserving(id)
+    this.flush()
+    this.update(run, { state: 'stopped', endedAt: this.now() })
+    return null
+  }
+
+  /** An observed process that ended by itself: its run is finished, and sampling it stops. */
+  private noticeObservedEnd(id: string, pid: number): void {
+    const run = this.runs.get(id)
+    if (!run || run.kind !== 'observed' || run.pid !== pid || !isLive(run)) return
+    this.update(run, { state: 'finished', endedAt: this.now() })
+    void this.lab.stopObserving(id).catch(() => undefined)
+  }
+
   private known(id: string, kind: RunInfo['kind']): RunInfo {
     const run = this.runs.get(id)
-    if (!run || run.kind !== kind) throw new SockscopeError('NOT_RUNNING', `no ${kind === 'server' ? 'server' : 'client workload'} ${id} was started here`)
+    if (!run || run.kind !== kind) throw new SockscopeError('NOT_RUNNING', `no ${kindName[kind]} ${id} was started here`)
     return run
   }
 
@@ -222,7 +255,10 @@ export class LabService {
   }
 
   private queue(batch: readonly SockscopeEvent[]): void {
-    for (const event of batch) this.pending.push(event)
+    for (const event of batch) {
+      this.pending.push(event)
+      if (event.kind === 'proc' && event.change === 'gone') this.noticeObservedEnd(event.src.run, event.pid)
+    }
     this.flushTimer ??= setTimeout(() => this.flush(), this.flushMs)
   }
 
@@ -245,6 +281,8 @@ export class LabService {
     for (const sink of this.sessions) sink(message)
   }
 }
+
+const kindName: Record<RunInfo['kind'], string> = { server: 'server', clients: 'client workload', observed: 'observed process' }
 
 function isLive(run: RunInfo): boolean {
   return run.state === 'starting' || run.state === 'running' || run.state === 'stopping'

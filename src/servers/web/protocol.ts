@@ -27,6 +27,12 @@ export const RequestSchema = z.discriminatedUnion('method', [
   z.object({ type: z.literal('request'), id: z.number().int().nonnegative(), method: z.literal('runClients'), params: specInput }),
   z.object({ type: z.literal('request'), id: z.number().int().nonnegative(), method: z.literal('stopClients'), params: z.object({ id: runId }) }),
   z.object({ type: z.literal('request'), id: z.number().int().nonnegative(), method: z.literal('stopAll'), params: z.object({}).optional() }),
+  /** Watch a process Sockscope did not start (and its descendants) as the OS sees it:
+   *  `proc` and `sockets` events under a new run of kind 'observed'. */
+  z.object({ type: z.literal('request'), id: z.number().int().nonnegative(), method: z.literal('observe'), params: z.object({ pid: z.number().int().positive() }) }),
+  z.object({ type: z.literal('request'), id: z.number().int().nonnegative(), method: z.literal('stopObserving'), params: z.object({ id: runId }) }),
+  /** Processes with a TCP socket in LISTEN, to pick one to observe. Result: ListeningProcess[]. */
+  z.object({ type: z.literal('request'), id: z.number().int().nonnegative(), method: z.literal('listListening'), params: z.object({}).optional() }),
   /** Forget the events seen so far (the timeline starts afresh; running processes go on). */
   z.object({ type: z.literal('request'), id: z.number().int().nonnegative(), method: z.literal('clear'), params: z.object({}).optional() }),
 ])
@@ -36,10 +42,11 @@ export type Method = Request['method']
 export const RunStateSchema = z.enum(['starting', 'running', 'stopping', 'stopped', 'finished', 'crashed'])
 export type RunState = z.infer<typeof RunStateSchema>
 
-/** A server or client workload the lab started, as the UI lists it. Times are the lab's clock (µs). */
+/** A server or client workload the lab started, or a process it observes, as the UI lists
+ *  it. Times are the lab's clock (µs). An observed run's spec is `{ pid, command }`. */
 export const RunInfoSchema = z.object({
   id: runId,
-  kind: z.enum(['server', 'clients']),
+  kind: z.enum(['server', 'clients', 'observed']),
   pid: z.number().int(),
   state: RunStateSchema,
   spec: z.record(z.string(), z.unknown()),
@@ -105,6 +112,20 @@ export const HostMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('problem'), run: z.string(), code: z.string(), message: z.string() }),
   z.object({ type: z.literal('cleared'), now: z.number() }),
 ])
+const osSocket = z.object({
+  fd: z.number().nullable(),
+  family: z.enum(['tcp', 'tcp6']),
+  local: z.string(),
+  remote: z.string(),
+  state: z.string(),
+  rxQueue: z.number().nullable(),
+  txQueue: z.number().nullable(),
+  acceptQueue: z.number().nullable(),
+})
+/** The result of `listListening`. */
+export const ListeningProcessSchema = z.object({ pid: z.number().int(), ppid: z.number().int(), command: z.string(), listening: z.array(osSocket) })
+export type ListeningProcessInfo = z.infer<typeof ListeningProcessSchema>
+
 type WireMessage = z.infer<typeof HostMessageSchema>
 /** The host's messages, with events typed as the event union (the schema checks their common fields). */
 export type HostMessage = Exclude<WireMessage, { type: 'events' }> | { type: 'events'; now: number; events: SockscopeEvent[] }

@@ -8,6 +8,7 @@ import type { SockscopeEvent } from '../../../src/servers/events.ts'
 import { API_PATH, type HostMessage, HostMessageSchema, type RunInfo } from '../../../src/servers/web/protocol.ts'
 import { startWebHost, type WebHost } from '../../../src/servers/web/web-host.ts'
 import { isAlive } from '../../helpers/lab-run.ts'
+import { killAll, startPython } from '../os/processes.ts'
 
 /** The static side is served from a folder of our own; the lab behind it is real. */
 let dir: string
@@ -172,5 +173,28 @@ describe('web host: the WebSocket API', () => {
     expect((await s.request('clear', {})).ok).toBe(true)
     await s.waitFor((m): m is Extract<HostMessage, { type: 'cleared' }> => m.type === 'cleared')
     s.ws.close()
+  })
+
+  it('observes a process it did not start: lists it as listening, streams its tree, and notices when it ends', async () => {
+    const s = await session()
+    const server = await startPython('listen_sleep.py', ['4'])
+    try {
+      const listening = await s.request('listListening', {})
+      expect(listening.ok).toBe(true)
+      expect((listening.result as { pid: number }[]).some((p) => p.pid === server.pid)).toBe(true)
+      const missing = await s.request('observe', { pid: 2 ** 22 + 4321 })
+      expect(missing).toMatchObject({ ok: false, error: { code: 'NO_SUCH_PROCESS' } })
+      const observed = (await s.request('observe', { pid: server.pid })).result as RunInfo
+      expect(observed).toMatchObject({ kind: 'observed', pid: server.pid, state: 'running', spec: { pid: server.pid } })
+      await s.waitFor((m): m is HostMessage => m.type === 'events' && s.events().some((e) => e.kind === 'sockets' && e.src.run === observed.id))
+      expect(s.events().find((e) => e.kind === 'proc' && e.src.run === observed.id)).toMatchObject({ change: 'appeared', pid: server.pid, src: { role: 'os' } })
+      // The process ends on its own: the run is finished, not left 'running'.
+      process.kill(server.pid, 'SIGKILL')
+      const runs = await s.waitFor((m): m is Extract<HostMessage, { type: 'runs' }> => m.type === 'runs' && m.runs.some((r) => r.id === observed.id && r.state === 'finished'))
+      expect(runs.runs.find((r) => r.id === observed.id)!.endedAt).not.toBeNull()
+    } finally {
+      killAll()
+      s.ws.close()
+    }
   })
 })
