@@ -53,16 +53,20 @@ export function createSocketPipe(socket: net.Socket): SocketPipe {
   socket.on('error', (err: NodeJS.ErrnoException) =>
     post({ type: 'error', message: err.message, code: err.code === 'ECONNRESET' ? 'CONNECTION_RESET' : (err.code ?? 'CONNECTION_FAILED') }),
   )
-  mainPort.on('message', (message: WorkerToMainPipe) => {
+  const handle = (message: WorkerToMainPipe) => {
     if (message.type === 'send') socket.write(message.data)
     else if (message.destroy) socket.destroy()
     else socket.end()
-  })
+  }
+  mainPort.on('message', handle)
   socket.resume()
   return {
     signal,
     workerPort,
     dispose() {
+      // The worker may have ended with its last sends still queued on the port (its exit
+      // can be seen first): deliver them, or the client loses the tail of its reply.
+      for (let entry = receiveMessageOnPort(mainPort); entry; entry = receiveMessageOnPort(mainPort)) handle(entry.message as WorkerToMainPipe)
       mainPort.close()
       // A handler that ended cleanly has already half-closed; anything else is cut off.
       if (!socket.writableEnded) socket.destroy()

@@ -127,7 +127,7 @@ describe('lab', () => {
     await scenario.stop()
     const times = scenario.events.map((e) => e.t)
     expect(times).toEqual([...times].sort((a, b) => a - b))
-    const pids = new Set(scenario.events.map((e) => e.src.pid))
+    const pids = new Set(scenario.events.filter((e) => e.src.role !== 'os').map((e) => e.src.pid))
     // server host, 4 forked children, 1 client driver
     expect(pids.size).toBe(6)
   })
