@@ -196,7 +196,9 @@ export interface ErrorEvent extends Base<'error'> {
  * a process appeared under a watched root, changed state or thread count, or is gone.
  */
 export interface ProcEvent extends Base<'proc'> {
-  change: 'appeared' | 'changed' | 'gone'
+  /** `usage`: only CPU % or memory moved (at most once a second per process), so live
+   *  tables stay current without a state change. */
+  change: 'appeared' | 'changed' | 'gone' | 'usage'
   pid: number
   ppid: number
   /** The kernel's state letter: R, S, D, Z, T, … ('?' where the platform cannot tell). */

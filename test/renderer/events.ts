@@ -1,4 +1,4 @@
-import type { EventSource, SockscopeEvent } from '../../src/servers/events.ts'
+import type { EventSource, OsSocket, ProcEvent, SockscopeEvent, SocketsEvent } from '../../src/servers/events.ts'
 import type { Item } from '../../src/renderer/model/derive.ts'
 
 /** Events as the lab sends them, for the renderer's pure functions. */
@@ -40,4 +40,21 @@ export function forkConnection(conn: string, at: number, childPid: number, delay
     ev('close', at + 151_700 + delay, ch, { conn, by: 'peer' }),
     ev('exit', at + 160_000 + delay, s, { conn, childPid, code: 0, signal: null }),
   ]
+}
+
+/** The OS sampler's view of a process, as the lab sends it (`run`: whose tree it is in). */
+export function procEvent(t: number, change: ProcEvent['change'], pid: number, ppid: number, state: string, over: Partial<ProcEvent> = {}, run = 'o3'): ProcEvent {
+  const command = state === 'Z' ? '[python3] <defunct>' : 'python3 fork_server_noreap.py'
+  return {
+    kind: 'proc', t, src: { role: 'os', run, pid: 1, tid: 0 }, change, pid, ppid, state, threads: 1, command, name: 'python3',
+    cpuPercent: 0.5, rssBytes: 9_400_000, startTime: 1_700_000_000_000 + pid, ...over,
+  }
+}
+
+export function socketsEvent(t: number, pid: number, sockets: OsSocket[] | null, run = 'o3'): SocketsEvent {
+  return { kind: 'sockets', t, src: { role: 'os', run, pid: 1, tid: 0 }, pid, sockets }
+}
+
+export function osSocket(local: string, remote: string, state: string, over: Partial<OsSocket> = {}): OsSocket {
+  return { fd: 3, family: 'tcp', local, remote, state, rxQueue: 0, txQueue: 0, acceptQueue: null, ...over }
 }

@@ -33,7 +33,7 @@ export function connectLab(transport: Transport = pickTransport()): LabClient {
         lab.report({ code: message.code, message: `${message.run}: ${message.message}` })
         break
       case 'cleared':
-        trace.reset(message.now)
+        trace.reset(message.now, { keepLiveOs: true })
         break
     }
   })

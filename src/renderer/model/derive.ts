@@ -16,7 +16,9 @@ export interface Item {
 
 export type Side = 'server' | 'client'
 
-export type PhaseKind = 'queued' | 'spawn' | 'blocked' | 'working' | 'starting' | 'running' | 'sleeping' | 'zombie' | 'alive'
+/** `alive`: a process the OS lists, doing what it does (the sampler cannot say more);
+ *  `connected`: a connection to a server that reports nothing (an observed process). */
+export type PhaseKind = 'queued' | 'spawn' | 'blocked' | 'working' | 'starting' | 'running' | 'sleeping' | 'zombie' | 'alive' | 'connected'
 
 /** A span of time on a lane; `end` null means still going. */
 export interface Phase {

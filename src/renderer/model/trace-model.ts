@@ -12,6 +12,7 @@ import {
   type ThreadTrack,
 } from './derive.ts'
 import type { AppendResult, EventStore } from './event-store.ts'
+import { OsTable } from './os-view.ts'
 
 class Bucket<T> {
   items: Item[] = []
@@ -33,7 +34,8 @@ class Bucket<T> {
  *  - a connection: every event carrying its id, from both sides;
  *  - a process: its own events, and its parent's fork / exit / reap of it;
  *  - a thread (tid ≠ 0): its own events;
- *  - a loop: the wake-ups of one thread.
+ *  - a loop: the wake-ups of one thread;
+ *  - the OS table: every `proc` and `sockets` event (the sampler's view, by pid).
  */
 export class TraceModel {
   readonly store: EventStore
@@ -42,6 +44,8 @@ export class TraceModel {
   private threadBuckets = new Map<string, Bucket<ThreadTrack> & { pid: number; tid: number }>()
   private loopBuckets = new Map<string, Bucket<LoopTrack> & { run: string; pid: number; tid: number }>()
   private serverInfo = new Map<string, ServerInfo>()
+  /** What the kernel lists, by pid: the sampler reports changes only, so this is a state, not a history. */
+  readonly os = new OsTable()
   /** Bumped whenever a track may have changed. */
   version = 0
 
@@ -55,7 +59,13 @@ export class TraceModel {
     if (result.count > 0) this.version++
   }
 
-  reset(): void {
+  /**
+   * Forget the events. `keepLiveOs`: keep the processes the kernel still lists (a cleared
+   * timeline: the sampler would not report them again until they change).
+   */
+  reset(options: { keepLiveOs?: boolean } = {}): void {
+    if (options.keepLiveOs) this.os.prune()
+    else this.os.clear()
     this.conns.clear()
     this.procs.clear()
     this.threadBuckets.clear()
@@ -116,10 +126,14 @@ export class TraceModel {
     const conn = (e as { conn?: unknown }).conn
     if (typeof conn === 'string') this.bucket(this.conns, conn, () => new Bucket()).add(item)
     if (e.kind === 'proc') {
+      this.os.apply(e)
       this.bucket(this.procs, e.pid, () => new Bucket()).add(item)
       return
     }
-    if (e.kind === 'sockets') return
+    if (e.kind === 'sockets') {
+      this.os.apply(e)
+      return
+    }
     this.bucket(this.procs, e.src.pid, () => new Bucket()).add(item)
     const child = (e as { childPid?: unknown }).childPid
     if (typeof child === 'number' && child !== e.src.pid) this.bucket(this.procs, child, () => new Bucket()).add(item)

@@ -2,7 +2,9 @@ import { defineStore } from 'pinia'
 import { computed, ref, watch } from 'vue'
 import type { FieldInfo } from '../../servers/web/protocol.ts'
 import { defaultValue, formatValue, parseValue, visibleFields } from '../model/form.ts'
+import { clientTargets } from '../model/observe.ts'
 import { DEMO, useLabStore } from './lab.ts'
+import { useProcessesStore } from './processes.ts'
 
 /** Form text by field name, and the first error in it. */
 type FormText = Record<string, string>
@@ -18,6 +20,7 @@ const CLIENT_HIDDEN = ['workload', 'host', 'port']
  */
 export const useControlsStore = defineStore('controls', () => {
   const lab = useLabStore()
+  const procs = useProcessesStore()
   const model = ref<string>(DEMO.server.model)
   const app = ref<string>(DEMO.server.app)
   const workload = ref<string>(DEMO.clients.workload)
@@ -54,19 +57,23 @@ export const useControlsStore = defineStore('controls', () => {
     { immediate: true },
   )
 
-  // The clients' target: the newest running server, unless the user picked another that still runs.
+  /** What clients can aim at: the lab's running servers, then observed processes that listen. */
+  const targets = computed(() => clientTargets(lab.liveServers, procs.observed))
+
+  // The clients' target: the newest running server (else an observed one), unless the
+  // user picked another that is still there.
   watch(
-    () => lab.liveServers.map((s) => s.id).join(','),
+    () => targets.value.map((t) => t.id).join(','),
     () => {
-      const live = lab.liveServers
-      if (!live.some((s) => s.id === target.value)) target.value = live.at(-1)?.id ?? null
+      const list = targets.value
+      if (!list.some((t) => t.id === target.value)) target.value = list.filter((t) => t.kind === 'server').at(-1)?.id ?? list[0]?.id ?? null
     },
     { immediate: true },
   )
 
   const serverErrors = computed(() => errorsOf(serverFields.value, serverText.value))
   const clientErrors = computed(() => errorsOf(clientFields.value, clientText.value))
-  const targetServer = computed(() => lab.liveServers.find((s) => s.id === target.value) ?? null)
+  const targetInfo = computed(() => targets.value.find((t) => t.id === target.value) ?? null)
 
   function serverSpec(): Record<string, unknown> | null {
     if (Object.keys(serverErrors.value).length) return null
@@ -74,9 +81,9 @@ export const useControlsStore = defineStore('controls', () => {
   }
 
   function clientSpec(): Record<string, unknown> | null {
-    const port = targetServer.value?.ports?.[0]
-    if (!port || Object.keys(clientErrors.value).length) return null
-    return { workload: workload.value, port, ...valuesOf(clientFields.value, clientText.value) }
+    const aim = targetInfo.value
+    if (!aim || Object.keys(clientErrors.value).length) return null
+    return { workload: workload.value, host: aim.host, port: aim.port, ...valuesOf(clientFields.value, clientText.value) }
   }
 
   async function startServer(): Promise<void> {
@@ -93,7 +100,7 @@ export const useControlsStore = defineStore('controls', () => {
 
   return {
     model, app, workload, target, serverText, clientText,
-    serverFields, clientFields, serverErrors, clientErrors, targetServer,
+    serverFields, clientFields, serverErrors, clientErrors, targets, targetInfo,
     serverSpec, clientSpec, startServer, runClients,
   }
 })

@@ -1,6 +1,6 @@
 import { defineStore } from 'pinia'
 import { computed, ref, shallowRef } from 'vue'
-import type { Catalog, HostMessage, Method, RunInfo } from '../../servers/web/protocol.ts'
+import type { Catalog, HostMessage, ListeningProcessInfo, Method, RunInfo } from '../../servers/web/protocol.ts'
 import { ApiError, type LabClient } from '../api/lab-client.ts'
 import type { TransportStatus } from '../api/transport.ts'
 
@@ -32,6 +32,7 @@ export const useLabStore = defineStore('lab', () => {
 
   const servers = computed(() => runs.value.filter((r) => r.kind === 'server'))
   const clientRuns = computed(() => runs.value.filter((r) => r.kind === 'clients'))
+  const observedRuns = computed(() => runs.value.filter((r) => r.kind === 'observed'))
   const liveServers = computed(() => servers.value.filter((r) => r.state === 'running'))
   const anyLive = computed(() => runs.value.some(isLive))
 
@@ -82,8 +83,16 @@ export const useLabStore = defineStore('lab', () => {
   const stopServer = (id: string) => call<null>('stopServer', { id })
   const runClients = (spec: Record<string, unknown>) => call<RunInfo>('runClients', spec)
   const stopClients = (id: string) => call<null>('stopClients', { id })
+  const observe = (pid: number) => call<RunInfo>('observe', { pid })
+  const stopObserving = (id: string) => call<null>('stopObserving', { id })
+  const listListening = () => call<ListeningProcessInfo[]>('listListening', {})
   const stopAll = () => call<null>('stopAll', {})
   const clear = () => call<null>('clear', {})
+
+  /** Stop a run of any kind. */
+  function stopRun(run: RunInfo): Promise<null> {
+    return run.kind === 'server' ? stopServer(run.id) : run.kind === 'clients' ? stopClients(run.id) : stopObserving(run.id)
+  }
 
   /** One click from nothing to the classic picture. */
   async function runDemo(): Promise<void> {
@@ -94,8 +103,8 @@ export const useLabStore = defineStore('lab', () => {
 
   return {
     status, host, labPid, catalog, runs, problems, inFlight,
-    servers, clientRuns, liveServers, anyLive,
+    servers, clientRuns, observedRuns, liveServers, anyLive,
     attach, setStatus, applyHello, setRuns, report, dismiss,
-    startServer, stopServer, runClients, stopClients, stopAll, clear, runDemo,
+    startServer, stopServer, runClients, stopClients, observe, stopObserving, listListening, stopRun, stopAll, clear, runDemo,
   }
 })

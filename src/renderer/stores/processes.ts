@@ -1,11 +1,14 @@
 import { defineStore } from 'pinia'
 import { computed } from 'vue'
-import { processRows } from '../model/process-table.ts'
+import { modelledZombieNote, observedGroups, processRows, shownObserved } from '../model/process-table.ts'
 import { useLabStore } from './lab.ts'
 import { useTimelineStore } from './timeline.ts'
 import { useTraceStore } from './trace.ts'
 
-/** The process table's area: rows derived from the event stream and the runs. */
+/**
+ * The process table's area: rows derived from the event stream and the runs, the OS's
+ * view beside them, and the observed runs' trees (from the OS alone).
+ */
 export const useProcessesStore = defineStore('processes', () => {
   const lab = useLabStore()
   const trace = useTraceStore()
@@ -20,16 +23,31 @@ export const useProcessesStore = defineStore('processes', () => {
       processes: trace.model.processes(),
       threads: trace.model.threads(),
       connIndex: timeline.layout.connIndex,
+      os: trace.model.os,
     })
   })
 
-  /** The OS sampler's column appears once any process has an OS view. */
-  const hasOsView = computed(() => rows.value.some((r) => r.os !== null))
+  // Observed runs while they run, and ended ones until the timeline is cleared.
+  const observed = computed(() => {
+    void trace.version
+    return observedGroups(shownObserved(lab.runs, trace.origin()), trace.model.os)
+  })
+
+  /** The OS column group appears once the sampler has reported any process. */
+  const hasOsView = computed(() => {
+    void trace.version
+    return trace.model.os.size > 0 || observed.value.length > 0
+  })
   const counts = computed(() => {
     const c = { running: 0, sleeping: 0, zombie: 0, reaped: 0, exited: 0 }
     for (const row of rows.value) if (row.kind !== 'thread' && row.kind !== 'lab') c[row.state]++
+    for (const group of observed.value) for (const row of group.rows) c[row.state]++
     return c
   })
+  /** Rows where the model's view and the OS's differ. */
+  const differences = computed(() => rows.value.filter((r) => r.osDiff !== null).length)
 
-  return { rows, hasOsView, counts }
+  const note = computed(() => modelledZombieNote(rows.value))
+
+  return { rows, observed, hasOsView, counts, differences, note }
 })

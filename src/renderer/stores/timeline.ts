@@ -1,7 +1,10 @@
 import { defineStore } from 'pinia'
 import { computed, markRaw, ref } from 'vue'
 import type { RunInfo } from '../../servers/web/protocol.ts'
-import { type ClientGroupInfo, type Layout, layoutLanes, type ServerGroupInfo } from '../timeline/layout.ts'
+import { shortCommand } from '../model/observe.ts'
+import { listeningPorts, osProcessTrack } from '../model/os-view.ts'
+import { osTree, shownObserved } from '../model/process-table.ts'
+import { type ClientGroupInfo, type Layout, layoutLanes, type ObservedGroupInfo, type ServerGroupInfo } from '../timeline/layout.ts'
 import { fit, follow as followEnd, panBy, type Viewport, zoomAt } from '../timeline/viewport.ts'
 import { useLabStore } from './lab.ts'
 import { useTraceStore } from './trace.ts'
@@ -61,9 +64,24 @@ export const useTimelineStore = defineStore('timeline', () => {
         state: run.state,
         startedAt: run.startedAt,
       }))
+    const observed: ObservedGroupInfo[] = shownObserved(lab.runs, trace.origin()).map((run) => {
+      const procs = model.os.ofRun(run.id)
+      const ports = listeningPorts(procs, model.os.sockets)
+      return {
+        run: run.id,
+        pid: run.pid,
+        command: shortCommand(String(run.spec.command ?? ''), 60),
+        host: ports[0]?.host ?? '127.0.0.1',
+        ports: ports.map((p) => p.port),
+        state: run.state,
+        startedAt: run.startedAt,
+        processes: osTree(procs, run.pid).map(({ p, depth }) => ({ proc: osProcessTrack(p), depth, zombie: p.goneT === null && p.latest.state === 'Z' })),
+      }
+    })
     return markRaw(
       layoutLanes({
         servers,
+        observed,
         clients,
         connections,
         processes: model.processes(),

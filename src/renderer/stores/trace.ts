@@ -37,10 +37,11 @@ export const useTraceStore = defineStore('trace', () => {
     batcher.schedule()
   }
 
-  function reset(now: number): void {
+  /** `keepLiveOs`: a cleared timeline keeps the processes the kernel still lists. */
+  function reset(now: number, options: { keepLiveOs?: boolean } = {}): void {
     syncClock(now)
     store.clear()
-    model.reset()
+    model.reset(options)
     batcher.schedule()
   }
 

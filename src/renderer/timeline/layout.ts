@@ -56,8 +56,23 @@ export interface ClientGroupInfo {
   startedAt: number
 }
 
+/** A process Sockscope observes (did not start): its tree, known from the OS alone. */
+export interface ObservedGroupInfo {
+  run: string
+  pid: number
+  command: string
+  /** Where it listens: connections to these ports are its. */
+  host: string
+  ports: number[]
+  state: string
+  startedAt: number
+  /** The tree in order (root first), as tracks built from the OS's view (osProcessTrack). */
+  processes: readonly { proc: ProcessTrack; depth: number; zombie: boolean }[]
+}
+
 export interface LayoutInput {
   servers: readonly ServerGroupInfo[]
+  observed?: readonly ObservedGroupInfo[]
   clients: readonly ClientGroupInfo[]
   connections: readonly ConnectionTrack[]
   processes: readonly ProcessTrack[]
@@ -78,7 +93,9 @@ export interface Layout {
 /**
  * Lanes, top to bottom: per server (in start order) a header, the server process, its
  * event loops, one lane per connection (in arrival order), then its child processes and
- * threads; then the client workloads; then connections no known server claims.
+ * threads; per observed process, the same from what the OS says (its connections drawn
+ * from the clients' side alone); then the client workloads; then connections no known
+ * server claims.
  */
 export function layoutLanes(input: LayoutInput): Layout {
   const lanes: Lane[] = []
@@ -135,6 +152,36 @@ export function layoutLanes(input: LayoutInput): Layout {
     }
   }
 
+  for (const obs of [...(input.observed ?? [])].sort((a, b) => a.startedAt - b.startedAt)) {
+    const group = `group:${obs.run}`
+    const conns = input.connections.filter((c) => !claimed.has(c.key) && c.serverRun === null && obs.ports.includes(c.serverPort))
+    conns.forEach((c, i) => {
+      connIndex.set(c.key, i + 1)
+      claimed.add(c.key)
+    })
+    const isCollapsed = collapsed.has(group)
+    const where = obs.ports.length ? ` · ${obs.host}:${obs.ports.join(', ')}` : ''
+    push({
+      key: group,
+      kind: 'group',
+      label: `${obs.run} · observed · ${obs.command}${where}`,
+      sublabel: `${obs.state} · pid ${obs.pid} · as the OS lists it · ${conns.length} connection${conns.length === 1 ? '' : 's'}`,
+      run: obs.run,
+      group,
+      connKey: null,
+      index: null,
+      collapsed: isCollapsed,
+    })
+    if (isCollapsed) continue
+    const [root, ...rest] = obs.processes
+    if (root) push({ key: `server:${obs.run}`, kind: 'server', label: 'observed', sublabel: `pid ${root.proc.pid}`, run: obs.run, group, connKey: null, index: null, proc: root.proc })
+    conns.forEach((c, i) =>
+      push({ key: `conn:${c.key}`, kind: 'conn', label: `#${i + 1}`, sublabel: `:${c.clientPort}`, run: obs.run, group, connKey: c.key, index: i + 1, conn: uninstrumented(c) }),
+    )
+    for (const { proc, depth, zombie } of rest)
+      push({ key: `proc:${obs.run}:${proc.pid}`, kind: 'process', label: `pid ${proc.pid}`, sublabel: zombie ? 'zombie' : depth > 1 ? `depth ${depth}` : 'child', run: obs.run, group, connKey: null, index: null, proc })
+  }
+
   if (input.clients.length) {
     const group = 'group:clients'
     const isCollapsed = collapsed.has(group)
@@ -160,6 +207,15 @@ export function layoutLanes(input: LayoutInput): Layout {
   }
 
   return { lanes, height: y, connIndex, related }
+}
+
+/**
+ * A connection to a server that reports nothing: without its accept, the client's side
+ * cannot tell queued from served, so the time is drawn as plainly connected.
+ */
+function uninstrumented(c: ConnectionTrack): ConnectionTrack {
+  if (c.acceptT !== null || c.serverRun !== null) return c
+  return { ...c, phases: c.phases.map((p) => (p.kind === 'queued' ? { ...p, kind: 'connected' } : p)) }
 }
 
 /** The lane at content y (binary search: lanes are in y order). */

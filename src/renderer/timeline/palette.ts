@@ -93,6 +93,9 @@ export function phaseColor(palette: Palette, phase: Pick<Phase, 'kind' | 'on'>):
       return palette.blocked[phase.on ?? 'sleep'] ?? palette.blocked.sleep
     case 'zombie':
       return palette.zombie
+    case 'alive':
+    case 'connected':
+      return palette.queued
     default:
       return palette.working
   }

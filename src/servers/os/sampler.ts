@@ -29,6 +29,11 @@ export interface ProcessSamplerOptions {
   roots?: Iterable<number | SamplerRoot>
   /** Time between the start of one sample and the next (ms); default 250, at least 20. */
   intervalMs?: number
+  /**
+   * Report CPU % and memory that moved (by 1 point, or 2 %) as `usage` events, at most this
+   * often per process (ms); 0 for never. Default 1000.
+   */
+  usageEveryMs?: number
   /** Also read each process's TCP socket table and emit `sockets` events. Default false. */
   sockets?: boolean
   /** Timestamps events; pass the lab's so they merge with the servers' events. */
@@ -63,6 +68,8 @@ export class ProcessSampler {
   private previous = new Map<number, ProcessInfo>()
   private previousT: number | undefined
   private readonly rootOf = new Map<number, number>()
+  /** What the last event said of each process's CPU and memory, and when (µs). */
+  private readonly reportedUsage = new Map<number, { t: number; cpuPercent: number | null; rssBytes: number | null }>()
   private queue: Promise<unknown> = Promise.resolve()
   private timer: NodeJS.Timeout | undefined
   /** Bumped by start(): a loop from before a stop() + start() must not go on beside the new one. */
@@ -103,6 +110,7 @@ export class ProcessSampler {
       if (root !== pid) continue
       this.rootOf.delete(child)
       this.previous.delete(child)
+      this.reportedUsage.delete(child)
     }
   }
 
@@ -164,7 +172,8 @@ export class ProcessSampler {
       // A known process keeps its root when it is orphaned.
       else if (!before || before.startTime !== info.startTime) this.rootOf.set(info.pid, this.rootOf.get(info.ppid) ?? info.ppid)
     }
-    const events = this.toEvents(diffProcesses(this.previous, processes), t)
+    const changes = diffProcesses(this.previous, processes)
+    const events = this.toEvents([...changes, ...this.usageChanges(changes, processes, t)], t)
     for (const pid of this.rootOf.keys()) if (!present.has(pid)) this.rootOf.delete(pid)
 
     this.previous = new Map(processes.map((p) => [p.pid, p]))
@@ -174,6 +183,27 @@ export class ProcessSampler {
     if (events.length) this.options.onEvents?.(events)
     this.options.onSample?.(snapshot)
     return snapshot
+  }
+
+  /** Processes whose CPU or memory moved since their last event, if that was long enough ago. */
+  private usageChanges(changes: readonly ProcChange[], processes: readonly ProcessInfo[], t: number): ProcChange[] {
+    const everyUs = (this.options.usageEveryMs ?? 1000) * 1000
+    for (const change of changes) {
+      if (change.kind === 'gone') this.reportedUsage.delete(change.info.pid)
+      else if (change.kind !== 'sockets') this.reportedUsage.set(change.info.pid, { t, cpuPercent: change.info.cpuPercent, rssBytes: change.info.rssBytes })
+    }
+    if (everyUs <= 0) return []
+    const usage: ProcChange[] = []
+    for (const info of processes) {
+      const last = this.reportedUsage.get(info.pid)
+      if (!last || t - last.t < everyUs || info.state === 'Z') continue
+      const cpuMoved = info.cpuPercent !== null && Math.abs(info.cpuPercent - (last.cpuPercent ?? 0)) >= 1
+      const rssMoved = info.rssBytes !== null && Math.abs(info.rssBytes - (last.rssBytes ?? 0)) >= 0.02 * (last.rssBytes ?? 0)
+      if (!cpuMoved && !rssMoved) continue
+      usage.push({ kind: 'usage', info })
+      this.reportedUsage.set(info.pid, { t, cpuPercent: info.cpuPercent, rssBytes: info.rssBytes })
+    }
+    return usage
   }
 
   private toEvents(changes: ProcChange[], t: number): OsEvent[] {
@@ -210,7 +240,7 @@ export class ProcessSampler {
 }
 
 export interface ProcChange {
-  kind: 'appeared' | 'changed' | 'gone' | 'sockets'
+  kind: 'appeared' | 'changed' | 'gone' | 'usage' | 'sockets'
   info: ProcessInfo
 }
 

@@ -33,6 +33,9 @@ export class LabService {
   private readonly sessions = new Set<SessionSink>()
   private readonly runs = new Map<string, RunInfo>()
   private history: SockscopeEvent[] = []
+  /** The latest OS reading of each live process and socket table: what a clear keeps, since the
+   *  sampler reports only changes and would not list those processes again. */
+  private readonly osLatest = new Map<string, SockscopeEvent>()
   private pending: SockscopeEvent[] = []
   private flushTimer: NodeJS.Timeout | undefined
   private readonly heartbeat: NodeJS.Timeout
@@ -136,7 +139,7 @@ export class LabService {
         return this.stopAll().then(() => null)
       case 'clear':
         this.flush()
-        this.history = []
+        this.history = [...this.osLatest.values()].sort((a, b) => a.t - b.t)
         this.broadcast({ type: 'cleared', now: this.now() })
         return null
     }
@@ -226,6 +229,13 @@ export class LabService {
     return null
   }
 
+  private keepOsLatest(event: Extract<SockscopeEvent, { kind: 'proc' | 'sockets' }>): void {
+    if (event.kind === 'proc' && event.change === 'gone') {
+      this.osLatest.delete(`proc:${event.pid}`)
+      this.osLatest.delete(`sockets:${event.pid}`)
+    } else this.osLatest.set(`${event.kind}:${event.pid}`, event)
+  }
+
   /** An observed process that ended by itself: its run is finished, and sampling it stops. */
   private noticeObservedEnd(id: string, pid: number): void {
     const run = this.runs.get(id)
@@ -257,6 +267,7 @@ export class LabService {
   private queue(batch: readonly SockscopeEvent[]): void {
     for (const event of batch) {
       this.pending.push(event)
+      if (event.kind === 'proc' || event.kind === 'sockets') this.keepOsLatest(event)
       if (event.kind === 'proc' && event.change === 'gone') this.noticeObservedEnd(event.src.run, event.pid)
     }
     this.flushTimer ??= setTimeout(() => this.flush(), this.flushMs)

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { deriveConnection, deriveProcess, type ProcessTrack } from '../../../src/renderer/model/derive.ts'
 import { LANE_HEIGHT, laneAt, layoutLanes, visibleLanes } from '../../../src/renderer/timeline/layout.ts'
-import { ev, forkConnection, items, server } from '../events.ts'
+import { osProcessTrack, osTableOf } from '../../../src/renderer/model/os-view.ts'
+import { ev, forkConnection, items, procEvent, server } from '../events.ts'
 
 function scene() {
   // 13>9: a client of a server this lab did not start (only client-side events).
@@ -82,5 +83,27 @@ describe('layoutLanes', () => {
   it('makes a group for a server seen only by its listen event', () => {
     const layout = layoutLanes({ servers: [], clients: [], connections: [], processes: [deriveProcess(7, items([ev('listen', 0, server(7), { port: 1 })]))], threads: [], loops: [] })
     expect(layout.lanes).toEqual([])
+  })
+
+  it('gives an observed process a group: its tree from the OS, and the connections to its ports drawn as connected', () => {
+    const base = scene()
+    const os = osTableOf([procEvent(0, 'appeared', 900, 1, 'S'), procEvent(60, 'appeared', 901, 900, 'S'), procEvent(90, 'changed', 901, 900, 'Z')])
+    const tracks = [os.get(900)!, os.get(901)!].map((p, i) => ({ proc: osProcessTrack(p), depth: i, zombie: p.latest.state === 'Z' }))
+    const { lanes, connIndex } = layoutLanes({
+      ...base,
+      observed: [{ run: 'o3', pid: 900, command: 'python3 fork_server_noreap.py', host: '127.0.0.1', ports: [9], state: 'running', startedAt: 5, processes: tracks }],
+    })
+    expect(lanes.map((l) => `${l.kind}:${l.label}:${l.sublabel}`).slice(6, 10)).toEqual([
+      'group:o3 · observed · python3 fork_server_noreap.py · 127.0.0.1:9:running · pid 900 · as the OS lists it · 1 connection',
+      'server:observed:pid 900',
+      'conn:#1::13',
+      'process:pid 901:zombie',
+    ])
+    // The foreign connection is the observed server's now, not "other"; its time is not called queued.
+    expect(lanes.some((l) => l.label === 'other connections')).toBe(false)
+    expect(connIndex.get('13>9')).toBe(1)
+    const conn = lanes.find((l) => l.conn?.conn === '13>9')!.conn!
+    expect(conn.phases.map((p) => p.kind)).toEqual(['connected'])
+    expect(lanes.find((l) => l.label === 'pid 901')!.proc!.phases.map((p) => p.kind)).toEqual(['alive', 'zombie'])
   })
 })

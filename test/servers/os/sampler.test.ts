@@ -162,6 +162,33 @@ describe('ProcessSampler on real processes', () => {
     }
   })
 
+  it("keeps CPU % current with 'usage' events for a busy process, none for an idle one, none when turned off", async () => {
+    const busy = spawn('python3', ['-c', 'import time\nend = time.time() + 20\nwhile time.time() < end: pass'], { stdio: 'ignore' })
+    const idle = spawn('sleep', ['20'], { stdio: 'ignore' })
+    try {
+      await Promise.all([once(busy, 'spawn'), once(idle, 'spawn')])
+      const events: OsEvent[] = []
+      const silent: OsEvent[] = []
+      sampler = new ProcessSampler({ roots: [busy.pid!, idle.pid!], intervalMs: 50, usageEveryMs: 200, onEvents: (b) => events.push(...b) })
+      const off = new ProcessSampler({ roots: [busy.pid!, idle.pid!], intervalMs: 50, usageEveryMs: 0, onEvents: (b) => silent.push(...b) })
+      sampler.start()
+      off.start()
+      const usage = await poll(() => {
+        const u = procEvents(events, 'usage').filter((e) => e.pid === busy.pid)
+        return u.length >= 2 ? u : undefined
+      }, 'usage events for the busy process')
+      await off.stop()
+      expect(usage.at(-1)!.cpuPercent).toBeGreaterThan(30)
+      // At most one per usageEveryMs (200 ms), give or take a sample.
+      expect(usage[1]!.t - usage[0]!.t).toBeGreaterThanOrEqual(150_000)
+      expect(procEvents(events, 'usage').filter((e) => e.pid === idle.pid)).toEqual([])
+      expect(procEvents(silent, 'usage')).toEqual([])
+    } finally {
+      busy.kill('SIGKILL')
+      idle.kill('SIGKILL')
+    }
+  })
+
   it('follows an orphan after its parent exits, until it is gone', async () => {
     // The parent forks a child that sleeps, tells us its pid, and exits.
     const parent = spawn('python3', ['-c', "import os, time\npid = os.fork()\nif pid == 0:\n    time.sleep(30)\n    os._exit(0)\nprint(pid, flush=True)\ntime.sleep(0.3)"], {

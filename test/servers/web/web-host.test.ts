@@ -188,6 +188,16 @@ describe('web host: the WebSocket API', () => {
       expect(observed).toMatchObject({ kind: 'observed', pid: server.pid, state: 'running', spec: { pid: server.pid } })
       await s.waitFor((m): m is HostMessage => m.type === 'events' && s.events().some((e) => e.kind === 'sockets' && e.src.run === observed.id))
       expect(s.events().find((e) => e.kind === 'proc' && e.src.run === observed.id)).toMatchObject({ change: 'appeared', pid: server.pid, src: { role: 'os' } })
+      // A clear forgets the past but not what the kernel lists now: a page that joins after it
+      // still sees the observed process and its sockets (the sampler would not report them again).
+      expect((await s.request('clear', {})).ok).toBe(true)
+      const late = await session()
+      await late.waitFor((m): m is Extract<HostMessage, { type: 'hello' }> => m.type === 'hello')
+      await new Promise((resolve) => setTimeout(resolve, 50))
+      expect(late.events().filter((e) => e.kind === 'proc' && e.pid === server.pid)).toHaveLength(1)
+      expect(late.events().some((e) => e.kind === 'sockets' && e.pid === server.pid)).toBe(true)
+      expect(late.events().every((e) => e.kind === 'proc' || e.kind === 'sockets')).toBe(true)
+      late.ws.close()
       // The process ends on its own: the run is finished, not left 'running'.
       process.kill(server.pid, 'SIGKILL')
       const runs = await s.waitFor((m): m is Extract<HostMessage, { type: 'runs' }> => m.type === 'runs' && m.runs.some((r) => r.id === observed.id && r.state === 'finished'))

@@ -22,6 +22,10 @@ export function phaseLabel(phase: Phase): string {
       return 'starting'
     case 'zombie':
       return 'zombie'
+    case 'connected':
+      return 'connected'
+    case 'alive':
+      return 'alive'
     default:
       return phase.kind
   }
