@@ -47,8 +47,13 @@ export function summarize(e: SockscopeEvent): string {
       return `${e.phase} ${e.edge}`
     case 'error':
       return `${e.code}: ${e.message}`
+    case 'state': {
+      const memory = e.memory === 'copy' ? "this child's own copy" : e.memory === 'shared' ? 'shared by the threads' : "the process's memory"
+      return `${e.access === 'read' ? 'reads' : 'writes'} ${e.key} = ${e.value} (${memory})`
+    }
     case 'proc':
-      return `OS: pid ${e.pid} ${e.change} state ${e.state} threads ${e.threads} ${e.command}`
+      if (e.change === 'usage') return `OS: pid ${e.pid} uses ${e.cpuPercent ?? '?'}% CPU, ${e.rssBytes != null ? `${Math.round(e.rssBytes / 1048576)} MB` : '? MB'}`
+      return `OS: pid ${e.pid} ${e.change}, state ${e.state}, ${e.threads ?? '?'} threads: ${e.command}`
     case 'sockets':
       return `OS: pid ${e.pid} has ${e.sockets?.length ?? '?'} TCP sockets`
     default:

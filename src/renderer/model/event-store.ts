@@ -4,7 +4,7 @@ import type { EventKind, SockscopeEvent } from '../../servers/events.ts'
 export const KINDS = [
   'listen', 'connect', 'queued', 'accept', 'recv', 'send', 'close', 'fork', 'exit', 'reap',
   'thread-start', 'thread-end', 'task-start', 'task-end', 'wakeup', 'block', 'unblock',
-  'lock-wait', 'lock-acquire', 'lock-release', 'phase', 'error', 'proc', 'sockets',
+  'lock-wait', 'lock-acquire', 'lock-release', 'phase', 'error', 'proc', 'sockets', 'state',
 ] as const satisfies readonly EventKind[]
 
 /** The code for kinds this build does not know yet (a newer host). */

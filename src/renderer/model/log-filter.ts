@@ -14,7 +14,7 @@ export const KIND_GROUPS: readonly { id: string; label: string; kinds: readonly 
   { id: 'proc', label: 'fork / exit / reap', kinds: ['fork', 'exit', 'reap'] },
   { id: 'thread', label: 'threads / tasks', kinds: ['thread-start', 'thread-end', 'task-start', 'task-end', 'phase'] },
   { id: 'block', label: 'block / unblock', kinds: ['block', 'unblock'] },
-  { id: 'lock', label: 'locks', kinds: ['lock-wait', 'lock-acquire', 'lock-release'] },
+  { id: 'lock', label: 'locks / shared state', kinds: ['lock-wait', 'lock-acquire', 'lock-release', 'state'] },
   { id: 'loop', label: 'wake-ups', kinds: ['wakeup'] },
   { id: 'os', label: 'OS samples', kinds: ['proc', 'sockets'] },
   { id: 'error', label: 'errors', kinds: ['error'] },
