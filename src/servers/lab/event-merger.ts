@@ -30,6 +30,16 @@ export class EventMerger {
     this.releaseUpTo(this.nowUs() - this.holdbackUs)
   }
 
+  /**
+   * Resolve once everything added so far is released, in order: wait out the holdback
+   * window, so that batches still in flight from other processes are merged first.
+   */
+  async settle(): Promise<void> {
+    const upTo = this.nowUs()
+    await new Promise((resolve) => setTimeout(resolve, Math.ceil(this.holdbackUs / 1000) + 1))
+    this.releaseUpTo(Math.max(upTo, this.nowUs() - this.holdbackUs))
+  }
+
   /** Release everything now (on stop). */
   flush(): void {
     this.releaseUpTo(Number.POSITIVE_INFINITY)

@@ -141,9 +141,11 @@ export class Lab {
     const entry = this.servers.get(id)
     if (!entry) throw new SockscopeError('NOT_RUNNING', `no server ${id} is running`)
     entry.run.state = 'stopping'
-    // No flush here: other processes' batches may still be in flight, and releasing
-    // everything now would put their older events after newer ones.
     await entry.process.stop()
+    await this.idleRunSampler()
+    // Resolve with this run's events released. Not a flush: other processes' batches may
+    // still be in flight, and releasing everything now would put them after newer ones.
+    await this.merger.settle()
   }
 
   /** Start a client workload; resolves once its driver is ready, with results to await. */
@@ -190,6 +192,7 @@ export class Lab {
     entry.run.state = 'stopping'
     await entry.process.stop()
     await this.idleRunSampler()
+    await this.merger.settle()
   }
 
   /**

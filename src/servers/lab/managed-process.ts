@@ -89,7 +89,9 @@ export class ManagedProcess extends NodeEmitter<ManagedProcessEvents> {
   }
 
   send(message: LabToChild): void {
-    if (this.child.connected) this.child.send(message)
+    // A process that is exiting (a fatal error, a crash) closes its end first: the write
+    // fails with EPIPE. That is no problem of its own: 'close' judges how it ended.
+    if (this.child.connected) this.child.send(message, (err) => void err)
   }
 
   /** Resolves with the process's first message of `type`, or rejects on fatal / exit. */

@@ -40,9 +40,15 @@ describe("the lab's OS view of its own runs", () => {
       expect(seen.state).toMatch(/^[RSD]$/)
     }
     destroyAllSockets()
-    // Node reaps at once: the OS reports each child gone, never as a zombie.
+    // Node reaps at once: the OS reports each child gone; a sample may catch one as a zombie
+    // for the moment between its exit and libuv's waitpid, but never for longer than a sample or two.
     await poll(() => childPids.every((pid) => procs(events, 'gone').some((e) => e.pid === pid)) || undefined, 'the children gone')
-    expect(procs(events).filter((e) => childPids.includes(e.pid) && e.state === 'Z')).toEqual([])
+    for (const pid of childPids) {
+      const zombie = procs(events).find((e) => e.pid === pid && e.state === 'Z')
+      if (!zombie) continue
+      const gone = procs(events, 'gone').find((e) => e.pid === pid)!
+      expect(gone.t - zombie.t).toBeLessThan(250_000)
+    }
     await lab.stop()
     // The last reading says the server host itself is gone.
     expect(procs(events, 'gone').some((e) => e.pid === server.pid)).toBe(true)
