@@ -1,4 +1,5 @@
 import type { SockscopeEvent } from '../../servers/events.ts'
+import { shortCommand } from '../../servers/os/command.ts'
 import { formatClock, formatDuration } from '../timeline/time-scale.ts'
 
 /** How an event reads in the log's detail column and in tooltips. */
@@ -53,7 +54,7 @@ export function summarize(e: SockscopeEvent): string {
     }
     case 'proc':
       if (e.change === 'usage') return `OS: pid ${e.pid} uses ${e.cpuPercent ?? '?'}% CPU, ${e.rssBytes != null ? `${Math.round(e.rssBytes / 1048576)} MB` : '? MB'}`
-      return `OS: pid ${e.pid} ${e.change}, state ${e.state}, ${e.threads ?? '?'} threads: ${e.command}`
+      return `OS: pid ${e.pid} ${e.change}, state ${e.state}, ${e.threads ?? '?'} threads: ${shortCommand(e.command)}`
     case 'sockets':
       return `OS: pid ${e.pid} has ${e.sockets?.length ?? '?'} TCP sockets`
     default:

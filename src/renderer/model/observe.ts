@@ -1,3 +1,4 @@
+import { shortCommand } from '../../servers/os/command.ts'
 import type { ListeningProcessInfo, RunInfo } from '../../servers/web/protocol.ts'
 import { portOf, reachableHost } from './os-view.ts'
 
@@ -82,16 +83,7 @@ export function clientTargets(liveServers: readonly RunInfo[], observed: readonl
   for (const { run, ports } of observed) {
     if (run.state !== 'running' || ports.length === 0) continue
     const first = ports[0]!
-    targets.push({ id: run.id, kind: 'observed', host: first.host, port: first.port, label: `${run.id} · observed · ${shortCommand(String(run.spec.command ?? ''))} · :${ports.map((p) => p.port).join(', ')}` })
+    targets.push({ id: run.id, kind: 'observed', host: first.host, port: first.port, label: `${run.id} · observed · ${shortCommand(String(run.spec.command ?? ''), 48)} · :${ports.map((p) => p.port).join(', ')}` })
   }
   return targets
-}
-
-/** `python3 /long/path/fork_server.py 8080` → `python3 fork_server.py 8080`. */
-export function shortCommand(command: string, max = 48): string {
-  const short = command
-    .split(' ')
-    .map((part) => (part.includes('/') && !part.startsWith('-') ? part.slice(part.lastIndexOf('/') + 1) || part : part))
-    .join(' ')
-  return short.length > max ? `${short.slice(0, max - 1)}…` : short
 }

@@ -31,7 +31,8 @@ export const useControlsStore = defineStore('controls', () => {
   const serverFields = computed<FieldInfo[]>(() => {
     const catalog = lab.catalog
     if (!catalog) return []
-    const options = catalog.models.find((m) => m.name === model.value)?.options ?? []
+    // The model's options and the app's (bank's --lock, length-prefixed's limit).
+    const options = [...(catalog.models.find((m) => m.name === model.value)?.options ?? []), ...(catalog.apps.find((a) => a.name === app.value)?.options ?? [])]
     return visibleFields(catalog.serverFields, options, SERVER_ALWAYS, SERVER_HIDDEN)
   })
   const clientFields = computed<FieldInfo[]>(() => {

@@ -1,7 +1,7 @@
 import { defineStore } from 'pinia'
 import { computed, markRaw, ref } from 'vue'
 import type { RunInfo } from '../../servers/web/protocol.ts'
-import { shortCommand } from '../model/observe.ts'
+import { shortCommand } from '../../servers/os/command.ts'
 import { listeningPorts, osProcessTrack } from '../model/os-view.ts'
 import { osTree, shownObserved } from '../model/process-table.ts'
 import { type ClientGroupInfo, type Layout, layoutLanes, type ObservedGroupInfo, type ServerGroupInfo } from '../timeline/layout.ts'

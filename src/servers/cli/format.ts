@@ -1,3 +1,4 @@
+import { shortCommand } from '../os/command.ts'
 import type { OsSocket, ProcEvent, Role, SocketsEvent, SockscopeEvent, StateEvent } from '../events.ts'
 import type { ClientResult } from '../host/protocol.ts'
 
@@ -117,18 +118,6 @@ function proc(e: ProcEvent): string {
   if (e.change === 'gone') return ` ${command}`
   const threads = e.threads === null || e.threads === undefined ? '' : `${e.threads} thr  `
   return ` ${e.state || '?'}  ${threads}ppid ${e.ppid}  ${command}`
-}
-
-/**
- * A command line with each file path cut to its last part (`/usr/bin/python3 /home/me/server.py`
- * → `python3 server.py`): on one log line, which program and script matter, not where they live.
- */
-export function shortCommand(command: string): string {
-  return command
-    .split(' ')
-    .map((arg) => (/^(\/|\.{1,2}\/|~\/)/.test(arg) && /[^/]$/.test(arg) ? arg.slice(arg.lastIndexOf('/') + 1) : arg))
-    .join(' ')
-    .trim()
 }
 
 /** `4 TCP sockets, listening 127.0.0.1:50007 (accept queue 2)`. */

@@ -66,7 +66,7 @@ function fieldType(prop: JsonSchemaProp): FieldInfo['type'] {
 export function buildCatalog(): Catalog {
   return {
     models: models.map((m) => ({ name: m.name, summary: m.summary, options: [...m.options].map(String) })),
-    apps: apps.map((a) => ({ name: a.name, summary: a.summary, options: [] })),
+    apps: apps.map((a) => ({ name: a.name, summary: a.summary, options: [...a.options].map(String) })),
     workloads: workloads.map((w) => ({ name: w.name, summary: w.summary, options: [...w.options].map(String) })),
     serverFields: describeFields(ServerSpec),
     clientFields: describeFields(ClientSpec),

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { ListeningProcessInfo, RunInfo } from '../../../src/servers/web/protocol.ts'
-import { clientTargets, listeningRows, parsePid, shortCommand } from '../../../src/renderer/model/observe.ts'
+import { clientTargets, listeningRows, parsePid } from '../../../src/renderer/model/observe.ts'
+import { shortCommand } from '../../../src/servers/os/command.ts'
 
 const run = (over: Partial<RunInfo>): RunInfo => ({ id: 's1', kind: 'server', pid: 100, state: 'running', spec: { model: 'fork' }, host: '127.0.0.1', ports: [5000], startedAt: 0, endedAt: null, ...over })
 const listen = (local: string, acceptQueue = 0) => ({ fd: 3, family: 'tcp' as const, local, remote: '0.0.0.0:0', state: 'LISTEN', rxQueue: acceptQueue, txQueue: 0, acceptQueue })

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { formatEvent, formatResult, isHeadline, shortCommand } from '../../../src/servers/cli/format.ts'
+import { formatEvent, formatResult, isHeadline } from '../../../src/servers/cli/format.ts'
 import type { EventBody, EventSource, OsSocket, SockscopeEvent } from '../../../src/servers/events.ts'
 
 const server: EventSource = { role: 'server', run: 's1', pid: 9832, tid: 0 }
@@ -167,16 +167,6 @@ describe('formatEvent', () => {
   })
 })
 
-describe('shortCommand', () => {
-  it('cuts file paths to their last part and leaves everything else', () => {
-    expect(shortCommand('/usr/bin/python3 -u /home/me/server.py 50007')).toBe('python3 -u server.py 50007')
-    expect(shortCommand('./server ../lib/x.so ~/bin/tool')).toBe('server x.so tool')
-    expect(shortCommand('[python3] <defunct>')).toBe('[python3] <defunct>')
-    expect(shortCommand('nginx: worker process')).toBe('nginx: worker process')
-    expect(shortCommand('/srv/dir/ --root=/srv')).toBe('/srv/dir/ --root=/srv')
-    expect(shortCommand('')).toBe('')
-  })
-})
 
 describe('isHeadline', () => {
   it('leaves out block and unblock, keeps the OS view', () => {

@@ -9,6 +9,8 @@ describe('the catalog', () => {
     expect(catalog.models.map((m) => m.name)).toEqual(models.map((m) => m.name))
     for (const model of catalog.models) expect(model.summary.length).toBeGreaterThan(0)
     expect(catalog.apps.map((a) => a.name)).toEqual(expect.arrayContaining(['echo', 'echo-time']))
+    // An app's own options reach the form: bank's lock.
+    expect(catalog.apps.find((a) => a.name === 'bank')!.options).toContain('lock')
     expect(catalog.workloads.map((w) => w.name)).toContain('burst')
   })
 
