@@ -116,6 +116,7 @@ function state(e: StateEvent): string {
 function proc(e: ProcEvent): string {
   const command = shortCommand(e.command) || (e.name ? `[${e.name}]` : '?')
   if (e.change === 'gone') return ` ${command}`
+  if (e.change === 'usage') return ` ${e.cpuPercent ?? '?'}% CPU  ${e.rssBytes != null ? `${Math.round(e.rssBytes / 1048576)} MB` : '? MB'}  ${command}`
   const threads = e.threads === null || e.threads === undefined ? '' : `${e.threads} thr  `
   return ` ${e.state || '?'}  ${threads}ppid ${e.ppid}  ${command}`
 }
@@ -134,7 +135,8 @@ function listener(s: OsSocket): string {
 
 /** The events a person watching a server wants by default; block/unblock is noise there. */
 export function isHeadline(e: SockscopeEvent): boolean {
-  return e.kind !== 'block' && e.kind !== 'unblock'
+  // CPU and memory updates are for live tables, not for a log that scrolls by.
+  return e.kind !== 'block' && e.kind !== 'unblock' && !(e.kind === 'proc' && e.change === 'usage')
 }
 
 export function formatResult(r: ClientResult): string {

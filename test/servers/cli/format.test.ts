@@ -167,13 +167,20 @@ describe('formatEvent', () => {
   })
 })
 
-
 describe('isHeadline', () => {
   it('leaves out block and unblock, keeps the OS view', () => {
     expect(isHeadline(at(0, server, { kind: 'block', on: 'recv' }))).toBe(false)
     expect(isHeadline(at(0, server, { kind: 'unblock', on: 'recv', blockedUs: 1 }))).toBe(false)
     expect(isHeadline(at(0, os, proc({})))).toBe(true)
     expect(isHeadline(at(0, os, { kind: 'sockets', pid: 1, sockets: [] }))).toBe(true)
+    // CPU and memory updates are for live tables, not the scrolling log.
+    expect(isHeadline(at(0, os, proc({ change: 'usage', cpuPercent: 50, rssBytes: 1 })))).toBe(false)
+  })
+
+  it('prints a usage update with CPU and memory', () => {
+    expect(formatEvent(at(1_000_000, os, proc({ change: 'usage', cpuPercent: 97.5, rssBytes: 52 * 1048576, command: '/usr/bin/python3 /srv/busy.py' })))).toBe(
+      '   1.000s  os  pid 1234   usage         97.5% CPU  52 MB  python3 busy.py',
+    )
   })
 })
 
