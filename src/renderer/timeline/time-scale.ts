@@ -87,9 +87,10 @@ export function formatTime(us: number, step: number): string {
 /** A duration (µs) for people: `5.00 s`, `312 ms`, `1.2 ms`, `85 µs`. */
 export function formatDuration(us: number): string {
   const v = Math.abs(us)
-  if (v >= 1e6) return `${(us / 1e6).toFixed(v >= 1e8 ? 0 : 2)} s`
-  if (v >= 1e4) return `${Math.round(us / 1e3)} ms`
-  if (v >= 1e3) return `${(us / 1e3).toFixed(1)} ms`
+  // Thresholds on the value as it will be printed: 999.7 ms reads "1.00 s", not "1000 ms".
+  if (v >= 999_500) return `${(us / 1e6).toFixed(v >= 1e8 ? 0 : 2)} s`
+  if (v >= 9_950) return `${Math.round(us / 1e3)} ms`
+  if (v >= 999.5) return `${(us / 1e3).toFixed(1)} ms`
   return `${Math.round(us)} µs`
 }
 

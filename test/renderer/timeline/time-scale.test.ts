@@ -47,6 +47,10 @@ describe('axis ticks', () => {
   it('reads durations the way people say them', () => {
     expect(formatDuration(5.004e6)).toBe('5.00 s')
     expect(formatDuration(312_400)).toBe('312 ms')
+    // Rounding never prints a unit's upper bound: 999.7 ms is 1.00 s, 9.96 ms is 10 ms.
+    expect(formatDuration(999_700)).toBe('1.00 s')
+    expect(formatDuration(9_960)).toBe('10 ms')
+    expect(formatDuration(999.6)).toBe('1.0 ms')
     expect(formatDuration(1_240)).toBe('1.2 ms')
     expect(formatDuration(85.4)).toBe('85 µs')
   })
