@@ -62,6 +62,21 @@ export async function startScenario(server: ServerSpecInput): Promise<Scenario> 
   }
 }
 
+/**
+ * `count` one-word clients at once against a fresh `model` server (echo) with `delayS`
+ * seconds of delay: what the burst cost, its results and every event. Stops the server.
+ */
+export async function delayedBurst(model: string, delayS: number, count = 4) {
+  const run = await startScenario({ model, app: 'echo', delay: delayS })
+  try {
+    const { results, spanMs } = await run.clients({ count, words: ['ping'] })
+    await run.stop()
+    return { results, spanMs, events: run.events, pid: run.serverPid }
+  } finally {
+    await run.stop()
+  }
+}
+
 export function ofKind<K extends SockscopeEvent['kind']>(events: readonly SockscopeEvent[], kind: K, role?: 'server' | 'client') {
   return events.filter((e): e is Extract<SockscopeEvent, { kind: K }> => e.kind === kind && (!role || e.src.role === role))
 }

@@ -36,14 +36,18 @@ export type ChildToLab =
   | { type: 'fatal'; error: ErrorInfo }
 
 /** Server host → forked connection handler (the socket travels as the message's handle). */
-export interface ServeConnection {
-  type: 'serve'
+/** What a forked child or a worker thread needs to serve one connection with the app. */
+export interface HandlerJob {
   run: string
   conn: string
   app: string
   delayMs: number
   options: AppOptions
   style: HandlerStyle
+}
+
+export interface ServeConnection extends HandlerJob {
+  type: 'serve'
 }
 
 const errorInfo = z.object({ code: z.string(), message: z.string() })

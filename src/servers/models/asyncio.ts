@@ -1,7 +1,7 @@
 import type net from 'node:net'
 import { appOptions } from '../apps/app.ts'
 import { appContext, finishConnection, remoteOf, serverConnId } from './connection.ts'
-import { boundPort, listenOnPorts, stopListening } from './listen.ts'
+import { listenOnPorts, runningServer, stopListening } from './listen.ts'
 import type { ModelContext, RunningServer, ServerModel } from './model.ts'
 import { connectionHandler } from './request-handler.ts'
 import { runAsync, SocketIo } from './runtime.ts'
@@ -52,18 +52,10 @@ export const asyncioModel: ServerModel = {
       void handle(socket)
     })
 
-    let stopped: Promise<void> | undefined
-    return {
-      host: spec.host,
-      ports: servers.map(boundPort),
-      stop() {
-        stopped ??= (async () => {
-          stopping = true
-          for (const server of servers) stopListening(server)
-          for (const socket of open) socket.destroy()
-        })()
-        return stopped
-      },
-    }
+    return runningServer(spec.host, servers, async () => {
+      stopping = true
+      for (const server of servers) stopListening(server)
+      for (const socket of open) socket.destroy()
+    })
   },
 }

@@ -1,7 +1,10 @@
 import type net from 'node:net'
-import { type AppContext, type AppOptions, ctime } from '../apps/app.ts'
+import { type AppContext, type AppOptions, appOptions, ctime } from '../apps/app.ts'
 import { connId } from '../connection-id.ts'
 import type { ConnId } from '../events.ts'
+import type { HandlerJob } from '../host/protocol.ts'
+import type { ModelContext } from './model.ts'
+import type { HandlerStyle } from './request-handler.ts'
 import type { HandlerEnd } from './runtime.ts'
 import type { EventEmitter } from '../emitter.ts'
 
@@ -19,6 +22,11 @@ export function serverConnId(socket: net.Socket): ConnId {
 
 export function remoteOf(socket: net.Socket): string {
   return `${socket.remoteAddress}:${socket.remotePort}`
+}
+
+/** The job a forked child or a worker thread gets for one connection. */
+export function handlerJob(ctx: ModelContext, conn: ConnId, style: HandlerStyle): HandlerJob {
+  return { run: ctx.emitter.source.run, conn, app: ctx.spec.app, delayMs: ctx.spec.delay * 1000, options: appOptions(ctx.spec), style }
 }
 
 export const appContext = (conn: ConnId, options: AppOptions): AppContext => ({ conn, serverTime: () => ctime(), options })

@@ -1,12 +1,11 @@
 import { type ChildProcess, fork } from 'node:child_process'
 import type net from 'node:net'
-import { appOptions } from '../apps/app.ts'
 import { ORIGIN_ENV } from '../clock.ts'
 import { CHILD_EXEC_ARGV, childEnv, entryPath } from '../entries.ts'
 import type { ConnId } from '../events.ts'
 import type { ServeConnection } from '../host/protocol.ts'
-import { remoteOf, serverConnId } from './connection.ts'
-import { listenTcp, stopListening } from './listen.ts'
+import { handlerJob, remoteOf, serverConnId } from './connection.ts'
+import { listenTcp, runningServer, stopListening } from './listen.ts'
 import type { ModelContext, RunningServer, ServerModel } from './model.ts'
 import type { HandlerStyle } from './request-handler.ts'
 
@@ -80,15 +79,7 @@ export async function startForkServer(ctx: ModelContext, style: HandlerStyle): P
         )
       else zombies.push({ pid, conn, exitedAt })
     })
-    const serve: ServeConnection = {
-      type: 'serve',
-      run: emitter.source.run,
-      conn,
-      app: spec.app,
-      delayMs: spec.delay * 1000,
-      options: appOptions(spec),
-      style,
-    }
+    const serve: ServeConnection = { type: 'serve', ...handlerJob(ctx, conn, style) }
     // The handle moves to the child; the parent's copy is closed once it has been sent.
     child.send(serve, socket, (err) => {
       if (err) {
@@ -108,23 +99,15 @@ export async function startForkServer(ctx: ModelContext, style: HandlerStyle): P
     forkFor(socket, conn)
   })
 
-  let stopped: Promise<void> | undefined
-  return {
-    host: spec.host,
-    ports: [(server.address() as net.AddressInfo).port],
-    stop() {
-      stopped ??= (async () => {
-        stopping = true
-        stopListening(server)
-        const exits = [...children.values()].map(
-          (child) => new Promise<void>((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve()))),
-        )
-        for (const child of children.values()) child.kill('SIGTERM')
-        await Promise.all(exits)
-        // The server is going away: init adopts whatever zombies it leaves and reaps them.
-        reap('server-exit')
-      })()
-      return stopped
-    },
-  }
+  return runningServer(spec.host, [server], async () => {
+    stopping = true
+    stopListening(server)
+    const exits = [...children.values()].map(
+      (child) => new Promise<void>((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve()))),
+    )
+    for (const child of children.values()) child.kill('SIGTERM')
+    await Promise.all(exits)
+    // The server is going away: init adopts whatever zombies it leaves and reaps them.
+    reap('server-exit')
+  })
 }

@@ -2,7 +2,7 @@ import type net from 'node:net'
 import { appOptions, served } from '../apps/app.ts'
 import type { ConnId } from '../events.ts'
 import { appContext, finishConnection, remoteOf, serverConnId } from './connection.ts'
-import { listenTcp, stopListening } from './listen.ts'
+import { listenTcp, runningServer, stopListening } from './listen.ts'
 import type { ModelContext, RunningServer, ServerModel } from './model.ts'
 import { runAsync, SocketIo } from './runtime.ts'
 import { LocalWorld } from './world.ts'
@@ -74,22 +74,14 @@ export const iterativeModel: ServerModel = {
     }
     const loop = serveLoop()
 
-    let stopped: Promise<void> | undefined
-    return {
-      host: ctx.spec.host,
-      ports: [(server.address() as net.AddressInfo).port],
-      stop() {
-        stopped ??= (async () => {
-          stopping = true
-          wake?.()
-          current?.destroy()
-          for (const waiting of queue.splice(0)) waiting.socket.destroy()
-          // The loop may sit in a handler's sleep; the host process ends it by exiting.
-          void loop.catch(() => {})
-          stopListening(server)
-        })()
-        return stopped
-      },
-    }
+    return runningServer(ctx.spec.host, [server], async () => {
+      stopping = true
+      wake?.()
+      current?.destroy()
+      for (const waiting of queue.splice(0)) waiting.socket.destroy()
+      // The loop may sit in a handler's sleep; the host process ends it by exiting.
+      void loop.catch(() => {})
+      stopListening(server)
+    })
   },
 }

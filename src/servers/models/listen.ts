@@ -1,6 +1,6 @@
 import net from 'node:net'
 import { SockscopeError } from '../errors.ts'
-import type { ModelContext } from './model.ts'
+import type { ModelContext, RunningServer } from './model.ts'
 
 /** Bind host:port without announcing it. A port in use becomes PORT_IN_USE. */
 function bindTcp(ctx: ModelContext, onConnection: (socket: net.Socket) => void, port: number): Promise<net.Server> {
@@ -83,4 +83,14 @@ export function boundPort(server: net.Server): number {
  */
 export function stopListening(server: net.Server): void {
   if (server.listening) server.close()
+}
+
+/**
+ * A model's running server: where it listens, and a stop() that runs `stop` once however
+ * often it is called (a second caller awaits the first stop). `stop` runs synchronously up
+ * to its first await, so a model's `stopping` flag is set before stop() returns.
+ */
+export function runningServer(host: string, servers: readonly net.Server[], stop: () => Promise<void> | void): RunningServer {
+  let stopped: Promise<void> | undefined
+  return { host, ports: servers.map(boundPort), stop: () => (stopped ??= (async () => stop())()) }
 }

@@ -4,7 +4,7 @@ import { preview } from '../connection-id.ts'
 import type { EventEmitter } from '../emitter.ts'
 import type { ConnId } from '../events.ts'
 import { appContext, errnoCode } from './connection.ts'
-import { boundPort, listenOnPorts, stopListening } from './listen.ts'
+import { boundPort, listenOnPorts, runningServer, stopListening } from './listen.ts'
 import type { ModelContext, RunningServer, ServerModel } from './model.ts'
 import { connectionHandler } from './request-handler.ts'
 import { SteppedHandler } from './runtime.ts'
@@ -379,20 +379,12 @@ export const reactorModel: ServerModel = {
     for (const server of servers) listenerFor(boundPort(server))
     const running = reactor.run()
 
-    let stopped: Promise<void> | undefined
-    return {
-      host: spec.host,
-      ports: servers.map(boundPort),
-      stop() {
-        stopped ??= (async () => {
-          stopping = true
-          reactor.stop()
-          for (const server of servers) stopListening(server)
-          for (const listener of listeners.values()) listener.close()
-          await running.catch(() => {})
-        })()
-        return stopped
-      },
-    }
+    return runningServer(spec.host, servers, async () => {
+      stopping = true
+      reactor.stop()
+      for (const server of servers) stopListening(server)
+      for (const listener of listeners.values()) listener.close()
+      await running.catch(() => {})
+    })
   },
 }

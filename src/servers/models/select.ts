@@ -3,7 +3,7 @@ import { appOptions } from '../apps/app.ts'
 import { preview } from '../connection-id.ts'
 import type { ConnId } from '../events.ts'
 import { appContext, errnoCode } from './connection.ts'
-import { boundPort, listenOnPorts, stopListening } from './listen.ts'
+import { boundPort, listenOnPorts, runningServer, stopListening } from './listen.ts'
 import type { ModelContext, RunningServer, ServerModel } from './model.ts'
 import { connectionHandler } from './request-handler.ts'
 import { SteppedHandler, sleepThread, type StepIo } from './runtime.ts'
@@ -171,22 +171,14 @@ export const selectModel: ServerModel = {
       }
     })()
 
-    let stopped: Promise<void> | undefined
-    return {
-      host: spec.host,
-      ports: servers.map(boundPort),
-      stop() {
-        stopped ??= (async () => {
-          stopping = true
-          const open = sel.registered()
-          sel.close()
-          for (const server of servers) stopListening(server)
-          for (const lsock of listeners.values()) lsock.close()
-          for (const key of open) key.data?.sock.abort()
-          await loop.catch(() => {})
-        })()
-        return stopped
-      },
-    }
+    return runningServer(spec.host, servers, async () => {
+      stopping = true
+      const open = sel.registered()
+      sel.close()
+      for (const server of servers) stopListening(server)
+      for (const lsock of listeners.values()) lsock.close()
+      for (const key of open) key.data?.sock.abort()
+      await loop.catch(() => {})
+    })
   },
 }

@@ -1,7 +1,6 @@
 import type net from 'node:net'
 import { MessageChannel, type MessagePort, receiveMessageOnPort } from 'node:worker_threads'
-import type { AppOptions } from '../apps/app.ts'
-import type { HandlerStyle } from './request-handler.ts'
+import type { HandlerJob } from '../host/protocol.ts'
 
 /**
  * A socket shared between the main thread (which owns it) and one worker thread (which
@@ -10,13 +9,7 @@ import type { HandlerStyle } from './request-handler.ts'
  * (a futex: the thread really blocks) until something arrives.
  */
 
-export interface ThreadWorkerData {
-  run: string
-  conn: string
-  app: string
-  delayMs: number
-  options: AppOptions
-  style: HandlerStyle
+export interface ThreadWorkerData extends HandlerJob {
   /** The app's state and locks, shared by every connection's thread (see world.ts). */
   shared: SharedArrayBuffer
   originNs: string

@@ -1,10 +1,9 @@
 import type net from 'node:net'
 import { Worker } from 'node:worker_threads'
 import { CHILD_EXEC_ARGV, entryPath } from '../entries.ts'
-import { appOptions } from '../apps/app.ts'
 import type { SockscopeEvent } from '../events.ts'
-import { remoteOf, serverConnId } from './connection.ts'
-import { listenTcp, stopListening } from './listen.ts'
+import { handlerJob, remoteOf, serverConnId } from './connection.ts'
+import { listenTcp, runningServer, stopListening } from './listen.ts'
 import type { ModelContext, RunningServer, ServerModel } from './model.ts'
 import type { HandlerStyle } from './request-handler.ts'
 import { createSocketPipe, type ThreadWorkerData, type WorkerToMain } from './thread-channel.ts'
@@ -39,12 +38,7 @@ export async function startThreadServer(ctx: ModelContext, style: HandlerStyle):
     emitter.emit({ kind: 'accept', conn, remote: remoteOf(socket), waitedUs: 0 })
     const pipe = createSocketPipe(socket)
     const workerData: ThreadWorkerData = {
-      run: emitter.source.run,
-      conn,
-      app: spec.app,
-      delayMs: spec.delay * 1000,
-      options: appOptions(spec),
-      style,
+      ...handlerJob(ctx, conn, style),
       shared,
       originNs: String(emitter.clock.originNs),
       signal: pipe.signal,
@@ -66,17 +60,9 @@ export async function startThreadServer(ctx: ModelContext, style: HandlerStyle):
     })
   })
 
-  let stopped: Promise<void> | undefined
-  return {
-    host: spec.host,
-    ports: [(server.address() as net.AddressInfo).port],
-    stop() {
-      stopped ??= (async () => {
-        stopping = true
-        stopListening(server)
-        await Promise.all([...workers].map((worker) => worker.terminate()))
-      })()
-      return stopped
-    },
-  }
+  return runningServer(spec.host, [server], async () => {
+    stopping = true
+    stopListening(server)
+    await Promise.all([...workers].map((worker) => worker.terminate()))
+  })
 }

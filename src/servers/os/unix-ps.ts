@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import type { OsSocket } from '../events.ts'
+import { lookupBySignal } from './lookup.ts'
 import { selectTrees } from './tree.ts'
 import type { ListeningProcess, ProcessInfo, ProcessSource, ReadOptions } from './types.ts'
 
@@ -35,14 +36,8 @@ export class PsSource implements ProcessSource {
       .map((p) => ({ pid: p.pid, ppid: p.ppid, command: p.command, listening: sockets.get(p.pid)! }))
   }
 
-  async lookup(pid: number) {
-    try {
-      process.kill(pid, 0)
-      return { kind: 'process' } as const
-    } catch (err) {
-      // EPERM: it exists, it is only someone else's.
-      return (err as NodeJS.ErrnoException).code === 'EPERM' ? ({ kind: 'process' } as const) : ({ kind: 'none' } as const)
-    }
+  lookup(pid: number) {
+    return lookupBySignal(pid)
   }
 }
 

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import type { OsSocket } from '../events.ts'
+import { lookupBySignal } from './lookup.ts'
 import { selectTrees } from './tree.ts'
 import type { ListeningProcess, ProcessInfo, ProcessSource, ReadOptions } from './types.ts'
 
@@ -32,13 +33,8 @@ export class WindowsSource implements ProcessSource {
       .filter((p) => p.listening.length > 0)
   }
 
-  async lookup(pid: number) {
-    try {
-      process.kill(pid, 0)
-      return { kind: 'process' } as const
-    } catch (err) {
-      return (err as NodeJS.ErrnoException).code === 'EPERM' ? ({ kind: 'process' } as const) : ({ kind: 'none' } as const)
-    }
+  lookup(pid: number) {
+    return lookupBySignal(pid)
   }
 }
 

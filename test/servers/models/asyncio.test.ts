@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { firstOn, ofKind, type Scenario, startScenario } from '../../helpers/lab-run.ts'
+import { delayedBurst, firstOn, ofKind, type Scenario, startScenario } from '../../helpers/lab-run.ts'
 
 const DELAY_S = 0.4
 
@@ -9,12 +9,9 @@ describe('asyncio model', () => {
 
   it('awaits --delay without stalling anyone: 4 clients take about one delay, like one thread each', async () => {
     const spanOf = async (model: string) => {
-      const run = await startScenario({ model, app: 'echo', delay: DELAY_S })
-      scenario = run
-      const { results, spanMs } = await run.clients({ count: 4, words: ['ping'] })
-      await run.stop()
-      expect(results.every((r) => r.replies[0] === 'ping')).toBe(true)
-      return { spanMs, events: run.events, pid: run.serverPid }
+      const burst = await delayedBurst(model, DELAY_S)
+      expect(burst.results.every((r) => r.replies[0] === 'ping')).toBe(true)
+      return burst
     }
     const thread = await spanOf('thread')
     const asyncio = await spanOf('asyncio')

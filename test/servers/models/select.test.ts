@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import type { SockscopeEvent } from '../../../src/servers/events.ts'
-import { firstOn, ofKind, type Scenario, startScenario, waitUntil } from '../../helpers/lab-run.ts'
+import { delayedBurst, firstOn, ofKind, type Scenario, startScenario, waitUntil } from '../../helpers/lab-run.ts'
 import { sendQueue } from './proc-probe.ts'
 
 const DELAY_S = 0.4
@@ -37,12 +37,9 @@ describe('select model', () => {
 
   it('--delay blocks the one thread: 4 clients take about 4 delays, against about 1 on the thread model', async () => {
     const spanOf = async (model: string) => {
-      const run = await startScenario({ model, app: 'echo', delay: DELAY_S })
-      scenario = run
-      const { results, spanMs } = await run.clients({ count: 4, words: ['ping'] })
-      await run.stop()
-      expect(results.every((r) => r.replies[0] === 'ping')).toBe(true)
-      return { spanMs, events: run.events }
+      const burst = await delayedBurst(model, DELAY_S)
+      expect(burst.results.every((r) => r.replies[0] === 'ping')).toBe(true)
+      return burst
     }
     const thread = await spanOf('thread')
     const select = await spanOf('select')
