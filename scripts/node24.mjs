@@ -1,0 +1,72 @@
+#!/usr/bin/env node
+/**
+ * Runs a script under Node 24 or newer, whatever `node` is on the PATH.
+ *
+ *   node scripts/node24.mjs <script> [args...]
+ *
+ * Sockscope's sources are TypeScript that Node 24 runs as they are (type stripping), and
+ * Electron 45 embeds Node 24. Many machines still ship an older Node: there, rather than
+ * fail with ERR_UNKNOWN_FILE_EXTENSION, this fetches Node 24 from the npm registry once
+ * (`npx node@24`, cached by npm) and runs the script with it. Plain JavaScript, so that
+ * any Node that can run npm can run it.
+ */
+import { execFileSync, spawn } from 'node:child_process'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { pathToFileURL } from 'node:url'
+
+const NEEDED = 24
+/** Where the Node 24 binary's path is kept between runs (npm keeps the binary itself). */
+const CACHE = path.join(import.meta.dirname ?? path.dirname(new URL(import.meta.url).pathname), '..', 'node_modules', '.cache', 'sockscope', 'node24-path')
+
+/** The path of a Node 24 binary: fetched once with `npx node@24`, then remembered. */
+function node24Binary() {
+  try {
+    const cached = readFileSync(CACHE, 'utf8').trim()
+    if (cached && existsSync(cached)) return cached
+  } catch {}
+  console.error(`sockscope: Node ${process.versions.node} is older than the ${NEEDED} Sockscope needs; fetching Node ${NEEDED} from the npm registry once (npx node@${NEEDED}).`)
+  let found
+  try {
+    found = execFileSync('npx', ['--yes', `node@${NEEDED}`, '-p', 'process.execPath'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], shell: process.platform === 'win32' }).trim()
+  } catch (err) {
+    console.error(`sockscope: could not get Node ${NEEDED} through npx (${err.message}). Install Node ${NEEDED} or newer: https://nodejs.org`)
+    process.exit(1)
+  }
+  try {
+    mkdirSync(path.dirname(CACHE), { recursive: true })
+    writeFileSync(CACHE, found + '\n')
+  } catch {}
+  return found
+}
+
+export async function runUnderNode24(script, args) {
+  const major = Number(process.versions.node.split('.')[0])
+  if (major >= NEEDED) {
+    // In this process: the script sees the argv it would see if started directly.
+    process.argv = [process.execPath, script, ...args]
+    await import(pathToFileURL(path.resolve(script)).href)
+    return
+  }
+  const node = node24Binary()
+  // One child, the Node 24 binary itself (not npx's chain of shells), so signals reach it.
+  const child = spawn(node, [script, ...args], { stdio: 'inherit' })
+  // Ctrl-C reaches the whole foreground group, the child included, and it stops what it
+  // started before it exits: wait for that. A SIGTERM sent to this process alone is passed on.
+  process.on('SIGINT', () => {})
+  process.on('SIGTERM', () => child.kill('SIGTERM'))
+  child.on('error', (err) => {
+    console.error(`sockscope: could not start Node ${NEEDED} (${node}): ${err.message}. Install Node ${NEEDED} or newer: https://nodejs.org`)
+    process.exit(1)
+  })
+  child.on('exit', (code, signal) => process.exit(code ?? (signal === 'SIGINT' ? 130 : 1)))
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const [script, ...args] = process.argv.slice(2)
+  if (!script) {
+    console.error('usage: node scripts/node24.mjs <script> [args...]')
+    process.exit(2)
+  }
+  await runUnderNode24(script, args)
+}
