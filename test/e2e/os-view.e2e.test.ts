@@ -1,12 +1,10 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
-import { type BrowserContext, chromium, type Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { DrawnSnapshot } from '../../src/renderer/timeline/drawn.ts'
 import { REPO_ROOT } from '../../src/servers/web/artifacts.ts'
-import { ensureBuilt } from '../helpers/built.ts'
+import { type BrowserPage, drawnTimeline, haveChromium, openPage, screenshot, startWeb, until, type WebHost } from './browser.ts'
 
 /**
  * The OS's own process table, end to end in Debian's Chromium against web mode: a real
@@ -16,41 +14,17 @@ import { ensureBuilt } from '../helpers/built.ts'
  * reaped them at once. Screenshots go to test-results/e2e/.
  */
 
-const CHROMIUM = '/usr/bin/chromium'
-const SHOTS = path.join(REPO_ROOT, 'test-results', 'e2e')
 const FIXTURE = path.join(REPO_ROOT, 'test', 'fixtures', 'os', 'fork_server_noreap.py')
-const haveChromium = fs.existsSync(CHROMIUM)
 const havePython = spawnSync('python3', ['--version']).status === 0
 const linux = process.platform === 'linux'
-if (!haveChromium) console.warn(`e2e: skipped: ${CHROMIUM} is missing (apt-get install -y chromium)`)
 if (!havePython) console.warn('e2e: skipped: python3 is missing')
 
-let web: ChildProcess
-let url: string
+let web: WebHost
 let fixture: ChildProcess | undefined
 let fixturePort = 0
-let context: BrowserContext
+let browser: BrowserPage
 let page: Page
-let userDataDir: string
-const pageErrors: string[] = []
-
-async function startWeb(): Promise<void> {
-  web = spawn(process.execPath, ['src/servers/cli/sockscope.ts', 'web', '--port', '0'], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
-  url = await new Promise<string>((resolve, reject) => {
-    let out = ''
-    const timer = setTimeout(() => reject(new Error(`sockscope web printed no URL: ${out}`)), 20_000)
-    web.stdout!.on('data', (chunk) => {
-      out += chunk
-      const m = /(http:\/\/127\.0\.0\.1:\d+\/)/.exec(out)
-      if (m) {
-        clearTimeout(timer)
-        resolve(m[1]!)
-      }
-    })
-    web.stderr!.on('data', (chunk) => (out += chunk))
-    web.once('exit', (code) => reject(new Error(`sockscope web exited (${code}): ${out}`)))
-  })
-}
+let pageErrors: string[]
 
 /** The Python server, in its own process group so that it and its children can be killed together. */
 async function startFixture(): Promise<void> {
@@ -70,20 +44,8 @@ async function startFixture(): Promise<void> {
   })
 }
 
-const shot = (name: string) => page.screenshot({ path: path.join(SHOTS, name) })
-const timeline = () => page.evaluate(() => (globalThis as unknown as { __sockscope: { timeline(): DrawnSnapshot | null } }).__sockscope.timeline())
-
-/** Poll the screen until `check` holds; fail with what the screen last showed. */
-async function until<T>(what: string, read: () => Promise<T>, check: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  let last: T = await read()
-  while (!check(last)) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last seen: ${JSON.stringify(last).slice(0, 800)}`)
-    await page.waitForTimeout(100)
-    last = await read()
-  }
-  return last
-}
+const shot = (name: string) => screenshot(page, name)
+const timeline = () => drawnTimeline(page)
 
 interface ObservedRow {
   pid: number
@@ -133,41 +95,22 @@ function kernelZombiesOf(pid: number): number[] {
 
 describe.skipIf(!haveChromium || !havePython || !linux)('the OS view in web mode (Chromium)', { timeout: 120_000 }, () => {
   beforeAll(async () => {
-    fs.mkdirSync(SHOTS, { recursive: true })
-    await ensureBuilt()
-    await startWeb()
+    web = await startWeb()
     await startFixture()
-    userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sockscope-chromium-'))
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
-      viewport: { width: 1920, height: 1080 },
-      colorScheme: 'dark',
-    })
-    page = context.pages()[0] ?? (await context.newPage())
-    page.on('pageerror', (err) => pageErrors.push(err.message))
-    page.on('console', (msg) => {
-      if (msg.type() === 'error') pageErrors.push(msg.text())
-    })
-    await page.goto(url)
+    browser = await openPage(web.url)
+    ;({ page, pageErrors } = browser)
     await until('the lab connection', () => page.getByTestId('lab-status').innerText(), (t) => t.includes('connected'))
   }, 120_000)
 
   afterAll(async () => {
-    await context?.close()
+    await browser?.close()
     if (fixture?.pid && fixture.exitCode === null) {
       // The server and every child it forked: one process group.
       try {
         process.kill(-fixture.pid, 'SIGKILL')
       } catch {}
     }
-    if (web && web.exitCode === null) {
-      const exited = new Promise((resolve) => web.once('exit', resolve))
-      web.kill('SIGTERM')
-      await exited
-    }
-    if (userDataDir) fs.rmSync(userDataDir, { recursive: true, force: true })
+    await web?.stop()
   })
 
   it('refuses what it cannot observe, and says why', async () => {

@@ -1,13 +1,8 @@
-import { type ChildProcess, spawn } from 'node:child_process'
-import fs from 'node:fs'
-import os from 'node:os'
-import path from 'node:path'
-import { type BrowserContext, chromium, type Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { DrawnLane, DrawnSnapshot } from '../../src/renderer/timeline/drawn.ts'
-import { REPO_ROOT } from '../../src/servers/web/artifacts.ts'
-import { ensureBuilt } from '../helpers/built.ts'
+import type { DrawnLane } from '../../src/renderer/timeline/drawn.ts'
 import { isAlive } from '../helpers/lab-run.ts'
+import { type BrowserPage, drawnTimeline, haveChromium, openPage, screenshot, startWeb, until, type WebHost } from './browser.ts'
 
 /**
  * The UI end to end, as a user drives it: web mode (`sockscope web`, a real lab, real
@@ -16,40 +11,15 @@ import { isAlive } from '../helpers/lab-run.ts'
  * (window.__sockscope.timeline()). Screenshots go to test-results/e2e/.
  */
 
-const CHROMIUM = '/usr/bin/chromium'
-const SHOTS = path.join(REPO_ROOT, 'test-results', 'e2e')
-const haveChromium = fs.existsSync(CHROMIUM)
-if (!haveChromium) console.warn(`e2e: skipped: ${CHROMIUM} is missing (apt-get install -y chromium)`)
-
-let web: ChildProcess
-let url: string
-let context: BrowserContext
+let web: WebHost
+let browser: BrowserPage
 let page: Page
-let userDataDir: string
-const pageErrors: string[] = []
+let pageErrors: string[]
 /** Every pid the process table showed, to check that none is left at the end. */
 const seenPids = new Set<number>()
 
-async function startWeb(): Promise<void> {
-  web = spawn(process.execPath, ['src/servers/cli/sockscope.ts', 'web', '--port', '0'], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
-  url = await new Promise<string>((resolve, reject) => {
-    let out = ''
-    const timer = setTimeout(() => reject(new Error(`sockscope web printed no URL: ${out}`)), 20_000)
-    web.stdout!.on('data', (chunk) => {
-      out += chunk
-      const m = /(http:\/\/127\.0\.0\.1:\d+\/)/.exec(out)
-      if (m) {
-        clearTimeout(timer)
-        resolve(m[1]!)
-      }
-    })
-    web.stderr!.on('data', (chunk) => (out += chunk))
-    web.once('exit', (code) => reject(new Error(`sockscope web exited (${code}): ${out}`)))
-  })
-}
-
-const shot = (name: string) => page.screenshot({ path: path.join(SHOTS, name) })
-const timeline = () => page.evaluate(() => (globalThis as unknown as { __sockscope: { timeline(): DrawnSnapshot | null } }).__sockscope.timeline())
+const shot = (name: string) => screenshot(page, name)
+const timeline = () => drawnTimeline(page)
 const connLanes = async (): Promise<DrawnLane[]> => ((await timeline())?.lanes ?? []).filter((l) => l.kind === 'conn')
 
 interface Row {
@@ -70,18 +40,6 @@ async function rows(kind?: string): Promise<Row[]> {
   return kind ? all.filter((r) => r.kind === kind) : all
 }
 
-/** Poll the screen until `check` holds; fail with what the screen last showed. */
-async function until<T>(what: string, read: () => Promise<T>, check: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  let last: T = await read()
-  while (!check(last)) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last seen: ${JSON.stringify(last).slice(0, 800)}`)
-    await page.waitForTimeout(100)
-    last = await read()
-  }
-  return last
-}
-
 async function processesGone(pids: number[], timeoutMs = 8000): Promise<number[]> {
   const deadline = Date.now() + timeoutMs
   let alive = pids.filter(isAlive)
@@ -94,33 +52,14 @@ async function processesGone(pids: number[], timeoutMs = 8000): Promise<number[]
 
 describe.skipIf(!haveChromium)('the UI in web mode (Chromium)', { timeout: 90_000 }, () => {
   beforeAll(async () => {
-    fs.mkdirSync(SHOTS, { recursive: true })
-    await ensureBuilt()
-    await startWeb()
-    userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sockscope-chromium-'))
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
-      viewport: { width: 1920, height: 1080 },
-      colorScheme: 'dark',
-    })
-    page = context.pages()[0] ?? (await context.newPage())
-    page.on('pageerror', (err) => pageErrors.push(err.message))
-    page.on('console', (msg) => {
-      if (msg.type() === 'error') pageErrors.push(msg.text())
-    })
-    await page.goto(url)
+    web = await startWeb()
+    browser = await openPage(web.url)
+    ;({ page, pageErrors } = browser)
   }, 120_000)
 
   afterAll(async () => {
-    await context?.close()
-    if (web && web.exitCode === null) {
-      const exited = new Promise((resolve) => web.once('exit', resolve))
-      web.kill('SIGTERM')
-      await exited
-    }
-    if (userDataDir) fs.rmSync(userDataDir, { recursive: true, force: true })
+    await browser?.close()
+    await web?.stop()
   })
 
   it('first run: says what to click, and runs the classic fork demo in one click', async () => {

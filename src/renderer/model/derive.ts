@@ -231,12 +231,9 @@ export interface ProcessTrack {
   os: ProcEvent | null
 }
 
-/**
- * One process's life from the events about it: its own (src.pid) and its parent's
- * fork / exit / reap of it (childPid).
- */
-export function deriveProcess(pid: number, items: readonly Item[]): ProcessTrack {
-  const track: ProcessTrack = {
+/** A process known by its pid alone: nothing about its life yet. */
+export function blankProcessTrack(pid: number): ProcessTrack {
+  return {
     pid,
     ppid: null,
     role: 'other',
@@ -244,7 +241,7 @@ export function deriveProcess(pid: number, items: readonly Item[]): ProcessTrack
     conn: null,
     startT: null,
     firstOwnT: null,
-    lastT: items.at(-1)?.e.t ?? 0,
+    lastT: 0,
     exitT: null,
     exitCode: null,
     exitSignal: null,
@@ -259,6 +256,14 @@ export function deriveProcess(pid: number, items: readonly Item[]): ProcessTrack
     marks: [],
     os: null,
   }
+}
+
+/**
+ * One process's life from the events about it: its own (src.pid) and its parent's
+ * fork / exit / reap of it (childPid).
+ */
+export function deriveProcess(pid: number, items: readonly Item[]): ProcessTrack {
+  const track: ProcessTrack = { ...blankProcessTrack(pid), lastT: items.at(-1)?.e.t ?? 0 }
   const sleeps: Phase[] = []
   const open = new Map<string, Phase>()
   let forkSeq = items[0]?.seq ?? 0

@@ -1,5 +1,5 @@
 import type { OsSocket, ProcEvent, SocketsEvent } from '../../servers/events.ts'
-import type { Mark, Phase, ProcessTrack } from './derive.ts'
+import { blankProcessTrack, type Mark, type Phase, type ProcessTrack } from './derive.ts'
 
 /**
  * The OS's own view of processes, from the sampler's `proc` and `sockets` events: what the
@@ -139,24 +139,13 @@ export function osProcessTrack(p: OsProcess): ProcessTrack {
   }
   if (p.goneT !== null) marks.push({ kind: p.zombieT !== null ? 'reap' : 'exit', t: p.goneT, side: 'server', bytes: 0, seq: -1 })
   return {
-    pid: p.pid,
+    ...blankProcessTrack(p.pid),
     ppid: p.ppid,
-    role: 'other',
     run: p.run,
-    conn: null,
     startT: p.firstT,
-    firstOwnT: null,
     lastT: p.goneT ?? p.latest.t,
     exitT: p.zombieT ?? p.goneT,
-    exitCode: null,
-    exitSignal: null,
     reapT: p.zombieT !== null ? p.goneT : null,
-    reapPolicy: null,
-    reapTrigger: null,
-    reapModelled: false,
-    liveThreads: 0,
-    threadsStarted: 0,
-    blockedOn: null,
     phases,
     marks,
     os: p.latest,

@@ -1,4 +1,4 @@
-import type { ConnectionTrack, LoopTrack, ProcessTrack, ThreadTrack } from '../model/derive.ts'
+import type { ConnectionTrack, LoopTrack, ProcessTrack, ServerInfo, ThreadTrack } from '../model/derive.ts'
 
 export type LaneKind = 'group' | 'server' | 'loop' | 'conn' | 'process' | 'thread' | 'clients'
 
@@ -35,13 +35,8 @@ export interface Lane {
   collapsed?: boolean
 }
 
-export interface ServerGroupInfo {
-  run: string
-  pid: number
-  model: string
-  app: string
-  host: string
-  ports: number[]
+/** A server's group: what its listen event says (or its run, before one), and its run's state. */
+export interface ServerGroupInfo extends Omit<ServerInfo, 'listenT'> {
   state: string
   startedAt: number
 }

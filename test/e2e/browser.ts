@@ -1,0 +1,113 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { type BrowserContext, chromium, type Page } from 'playwright-core'
+import type { DrawnSnapshot } from '../../src/renderer/timeline/drawn.ts'
+import { REPO_ROOT } from '../../src/servers/web/artifacts.ts'
+import { ensureBuilt } from '../helpers/built.ts'
+
+/**
+ * What the e2e tests share: web mode (`sockscope web`) on a free port, Debian's Chromium
+ * driven by playwright-core, screenshots in test-results/e2e/, and polling the screen.
+ */
+
+export const CHROMIUM = '/usr/bin/chromium'
+export const SHOTS = path.join(REPO_ROOT, 'test-results', 'e2e')
+export const haveChromium = fs.existsSync(CHROMIUM)
+if (!haveChromium) console.warn(`e2e: skipped: ${CHROMIUM} is missing (apt-get install -y chromium)`)
+
+/** `sockscope web` in a child process, serving the built app (built first if needed). */
+export interface WebHost {
+  pid: number
+  url: string
+  /** SIGTERM, and wait for it to exit. */
+  stop(): Promise<void>
+}
+
+export async function startWeb(): Promise<WebHost> {
+  await ensureBuilt()
+  const web: ChildProcess = spawn(process.execPath, ['src/servers/cli/sockscope.ts', 'web', '--port', '0'], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+  const stop = async () => {
+    if (web.exitCode !== null || web.signalCode !== null) return
+    const exited = new Promise((resolve) => web.once('exit', resolve))
+    web.kill('SIGTERM')
+    await exited
+  }
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = ''
+    const timer = setTimeout(() => reject(new Error(`sockscope web printed no URL: ${out}`)), 20_000)
+    web.stdout!.on('data', (chunk) => {
+      out += chunk
+      const m = /(http:\/\/127\.0\.0\.1:\d+\/)/.exec(out)
+      if (m) {
+        clearTimeout(timer)
+        resolve(m[1]!)
+      }
+    })
+    web.stderr!.on('data', (chunk) => (out += chunk))
+    web.once('exit', (code) => reject(new Error(`sockscope web exited (${code}): ${out}`)))
+  }).catch(async (err: unknown) => {
+    await stop()
+    throw err
+  })
+  return { pid: web.pid!, url, stop }
+}
+
+/** Headless Chromium on `url` at 1920×1080, dark; what the page logs as errors is collected. */
+export interface BrowserPage {
+  page: Page
+  /** Uncaught exceptions and console errors, as they come. */
+  pageErrors: string[]
+  /** Close the browser and remove its profile. */
+  close(): Promise<void>
+}
+
+export async function openPage(url: string): Promise<BrowserPage> {
+  fs.mkdirSync(SHOTS, { recursive: true })
+  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sockscope-chromium-'))
+  let context: BrowserContext | undefined
+  const close = async () => {
+    await context?.close()
+    fs.rmSync(userDataDir, { recursive: true, force: true })
+  }
+  try {
+    context = await chromium.launchPersistentContext(userDataDir, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
+      viewport: { width: 1920, height: 1080 },
+      colorScheme: 'dark',
+    })
+    const page = context.pages()[0] ?? (await context.newPage())
+    const pageErrors: string[] = []
+    page.on('pageerror', (err) => pageErrors.push(err.message))
+    page.on('console', (msg) => {
+      if (msg.type() === 'error') pageErrors.push(msg.text())
+    })
+    await page.goto(url)
+    return { page, pageErrors, close }
+  } catch (err) {
+    await close()
+    throw err
+  }
+}
+
+/** A screenshot of the page, to test-results/e2e/`name`. */
+export const screenshot = (page: Page, name: string) => page.screenshot({ path: path.join(SHOTS, name) })
+
+/** What the timeline's canvas drew last (window.__sockscope.timeline()). */
+export const drawnTimeline = (page: Page) => page.evaluate(() => (globalThis as unknown as { __sockscope: { timeline(): DrawnSnapshot | null } }).__sockscope.timeline())
+
+/** Poll the screen until `check` holds; fail with what the screen last showed. */
+export async function until<T>(what: string, read: () => Promise<T>, check: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  let last: T = await read()
+  while (!check(last)) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last seen: ${JSON.stringify(last).slice(0, 800)}`)
+    await sleep(100)
+    last = await read()
+  }
+  return last
+}
