@@ -93,8 +93,9 @@ export function barText(rc: RenderContext, text: string, x0: number, x1: number,
   if (room < 24) return
   let shown = text
   if (ctx.measureText(shown).width > room) {
-    // Cut at a word: "sleep 5.00 s" becomes "sleep", never "sl…".
-    const words = text.split(' ')
+    // Cut at a word: "sleep 5.00 s" becomes "sleep", never "sl…" (nor "sleep 5.00": a
+    // number keeps its unit).
+    const words = labelWords(text)
     shown = ''
     for (const word of words) {
       const next = shown ? `${shown} ${word}` : word
@@ -107,6 +108,16 @@ export function barText(rc: RenderContext, text: string, x0: number, x1: number,
   ctx.textBaseline = 'middle'
   ctx.textAlign = 'left'
   ctx.fillText(shown, left, midY + 0.5)
+}
+
+/** A label's words for cutting, each number with its unit: `zombie 490 ms` → ['zombie', '490 ms']. */
+export function labelWords(text: string): string[] {
+  const words: string[] = []
+  for (const word of text.split(' ')) {
+    if (/^(s|ms|µs|B|KB|MB)$/.test(word) && words.length && /\d$/.test(words[words.length - 1]!)) words[words.length - 1] += ` ${word}`
+    else words.push(word)
+  }
+  return words
 }
 
 /** First index in a t-sorted array whose t ≥ t0. */
