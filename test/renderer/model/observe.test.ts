@@ -39,7 +39,7 @@ describe('listeningRows', () => {
 
 describe('clientTargets', () => {
   it('offers the lab’s servers, then observed processes that listen', () => {
-    const observed = run({ id: 'o3', kind: 'observed', pid: 300, ports: undefined, spec: { pid: 300, command: 'python3 /work/test/fixtures/os/fork_server_noreap.py' } })
+    const observed = run({ id: 'o3', kind: 'observed', pid: 300, ports: undefined, spec: { pid: 300, command: 'python3 /home/me/seeds/fork_server_noreap.py' } })
     const targets = clientTargets([run({})], [
       { run: observed, ports: [{ host: '127.0.0.1', port: 7000 }] },
       { run: run({ id: 'o4', kind: 'observed', pid: 301, spec: {} }), ports: [] },
