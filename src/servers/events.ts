@@ -44,9 +44,16 @@ export interface ListenEvent extends Base<'listen'> {
 }
 
 /** Client side: the TCP handshake completed. */
+/**
+ * Client side: the connection is established. Stamped when the client called connect(),
+ * not when it heard back: the kernel completes the handshake before either side is told,
+ * and the server may be told first, so only the call's time is sure to come before the
+ * server's queued / accept. `handshakeUs` is how long the client then waited.
+ */
 export interface ConnectEvent extends OnConn<'connect'> {
   local: string
   remote: string
+  handshakeUs: number
 }
 
 /** Server side: the connection is established and waits in the accept queue. */

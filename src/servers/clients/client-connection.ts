@@ -57,6 +57,7 @@ export class ClientConnection {
 
   static open(emitter: EventEmitter, host: string, port: number, timeoutMs: number): Promise<ClientConnection> {
     return new Promise((resolve, reject) => {
+      const calledAt = emitter.clock.nowUs()
       const socket = net.connect({ host, port })
       const timer = setTimeout(() => {
         socket.destroy()
@@ -70,7 +71,8 @@ export class ClientConnection {
         clearTimeout(timer)
         socket.removeAllListeners('error')
         const conn = connId(socket.localPort!, socket.remotePort!)
-        emitter.emit({ kind: 'connect', conn, local: `${socket.localAddress}:${socket.localPort}`, remote: `${host}:${port}` })
+        const local = `${socket.localAddress}:${socket.localPort}`
+        emitter.emit({ kind: 'connect', conn, local, remote: `${host}:${port}`, handshakeUs: emitter.clock.nowUs() - calledAt }, calledAt)
         resolve(new ClientConnection(socket, emitter, conn, host, port))
       })
     })

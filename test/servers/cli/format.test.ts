@@ -51,7 +51,7 @@ describe('formatEvent', () => {
     expect(line({ kind: 'recv', conn: '55522>50007', bytes: 5, preview: 'Hello' }, { ...server, tid: 3 })).toBe(
       "   2.058s  S   pid 9832   t3 recv          [55522>50007] 5 B 'Hello'",
     )
-    expect(line({ kind: 'connect', conn: '55522>50007', local: '127.0.0.1:55522', remote: '127.0.0.1:50007' }, client)).toBe(
+    expect(line({ kind: 'connect', conn: '55522>50007', local: '127.0.0.1:55522', remote: '127.0.0.1:50007', handshakeUs: 120 }, client)).toBe(
       '   2.058s  C   pid 9901   connect       [55522>50007] 127.0.0.1:55522 → 127.0.0.1:50007',
     )
     expect(line({ kind: 'close', conn: '55522>50007', by: 'peer' })).toBe('   2.058s  S   pid 9832   close         [55522>50007] by peer')
@@ -61,7 +61,7 @@ describe('formatEvent', () => {
     expect(line({ kind: 'queued', conn: '?1>50007', depth: 3 })).toBe('   2.058s  S   pid 9832   queued        [?1>50007] queue depth 3')
     const accept = line({ kind: 'accept', conn: '?1>50007', remote: 'undefined:undefined', waitedUs: 10 })
     expect(accept).toBe('   2.058s  S   pid 9832   accept        [?1>50007] from a peer already gone (no address: it reset the connection while queued)')
-    expect(line({ kind: 'connect', conn: '?1>50007', local: ':', remote: '127.0.0.1:50007' }, client)).toBe(
+    expect(line({ kind: 'connect', conn: '?1>50007', local: ':', remote: '127.0.0.1:50007', handshakeUs: 120 }, client)).toBe(
       '   2.058s  C   pid 9901   connect       [?1>50007] an unknown address → 127.0.0.1:50007',
     )
   })
