@@ -1,3 +1,4 @@
+import type { Item } from './derive.ts'
 import { type EventStore, kindCode } from './event-store.ts'
 
 export interface LogFilter {
@@ -55,4 +56,17 @@ export function filterLog(store: EventStore, filter: LogFilter): Uint32Array {
     out[count++] = i
   }
   return out.subarray(0, count)
+}
+
+/**
+ * The event on row `row` of a filtered log (`indices` from filterLog), or undefined when
+ * the row is past the positions or a position is past the store: positions from before a
+ * clear must not be read as events, and one missing row must not stop the others drawing.
+ */
+export function logItemAt(store: EventStore, indices: Uint32Array, row: number): Item | undefined {
+  const pos = indices[row]
+  if (pos === undefined || pos >= store.size) return undefined
+  const seq = store.order[pos]!
+  const e = store.objects[seq]
+  return e && { seq, e }
 }

@@ -1,5 +1,5 @@
 import { defineStore } from 'pinia'
-import { computed, ref, shallowRef, watch } from 'vue'
+import { computed, ref } from 'vue'
 import { filterLog, KIND_GROUPS } from '../model/log-filter.ts'
 import { useTimelineStore } from './timeline.ts'
 import { useTraceStore } from './trace.ts'
@@ -26,14 +26,11 @@ export const useLogStore = defineStore('log', () => {
     return new Set([connFilter.value])
   })
 
-  const indices = shallowRef<Uint32Array>(new Uint32Array(0))
-  watch(
-    [() => trace.version, kinds, conns],
-    () => {
-      indices.value = filterLog(trace.store, { kinds: kinds.value, conns: conns.value })
-    },
-    { immediate: true },
-  )
+  /** Positions (in time order) of the events shown; a computed, so never older than its inputs. */
+  const indices = computed<Uint32Array>(() => {
+    void trace.version
+    return filterLog(trace.store, { kinds: kinds.value, conns: conns.value })
+  })
 
   function toggleGroup(id: string): void {
     hiddenGroups.value = hiddenGroups.value.includes(id) ? hiddenGroups.value.filter((g) => g !== id) : [...hiddenGroups.value, id]

@@ -8,7 +8,9 @@ import { FrameBatcher } from './frame-batcher.ts'
 /**
  * The event stream's area: the columnar store and the track model, both outside Vue's
  * reactivity. Batches land in the store as they arrive; `version` changes at most once
- * per frame, and that is what tables and the canvas watch.
+ * per frame, and that is what tables and the canvas watch. Between two versions the store
+ * only grows (so positions derived at the last version stay valid); a reset, which
+ * empties it, changes `version` at once.
  */
 export const useTraceStore = defineStore('trace', () => {
   const store = markRaw(new EventStore())
@@ -37,12 +39,17 @@ export const useTraceStore = defineStore('trace', () => {
     batcher.schedule()
   }
 
-  /** `keepLiveOs`: a cleared timeline keeps the processes the kernel still lists. */
+  /**
+   * `keepLiveOs`: a cleared timeline keeps the processes the kernel still lists. Not
+   * batched: what was derived from the old events (the log's positions, the lanes) holds
+   * only while the store grows, so it must be recomputed before anything reads the emptied
+   * store, not a frame later.
+   */
   function reset(now: number, options: { keepLiveOs?: boolean } = {}): void {
     syncClock(now)
     store.clear()
     model.reset(options)
-    batcher.schedule()
+    version.value++
   }
 
   /** Time zero of the axis and the tables: the first event seen. */

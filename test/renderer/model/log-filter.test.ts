@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { EventStore } from '../../../src/renderer/model/event-store.ts'
-import { filterLog, KIND_GROUPS } from '../../../src/renderer/model/log-filter.ts'
+import { filterLog, KIND_GROUPS, logItemAt } from '../../../src/renderer/model/log-filter.ts'
 import { client, ev, forkConnection } from '../events.ts'
 
 describe('filterLog', () => {
@@ -33,5 +33,20 @@ describe('filterLog', () => {
     const out = filterLog(big, { kinds: new Set(['send']), conns: new Set(['1>1', '3>1']) })
     expect(performance.now() - started).toBeLessThan(100)
     expect(out.length).toBe(2000)
+  })
+
+  it('reads a row as its event, and positions from before a clear as nothing', () => {
+    const cleared = new EventStore()
+    cleared.append(forkConnection('1>2', 0, 501))
+    const before = filterLog(cleared, { kinds: null, conns: null })
+    expect(logItemAt(cleared, before, 0)).toEqual({ seq: 0, e: cleared.at(0) })
+    expect(logItemAt(cleared, before, before.length)).toBeUndefined()
+    // The store empties at once; positions computed before it point past it (and its
+    // order column still holds the old seqs).
+    cleared.clear()
+    cleared.append(forkConnection('3>2', 10, 502).slice(0, 2))
+    const rows = Array.from(before, (_, row) => logItemAt(cleared, before, row))
+    expect(rows.slice(0, 2).map((r) => r?.e.kind)).toEqual(['connect', 'send'])
+    expect(rows.slice(2).every((r) => r === undefined)).toBe(true)
   })
 })

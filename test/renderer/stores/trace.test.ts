@@ -43,7 +43,10 @@ describe('the trace store', () => {
     expect(trace.nowUs()).toBeGreaterThan(5e6 + 20e3)
     trace.ingest(forkConnection('1>2', 7, 501), 6e6)
     expect(trace.origin()).toBe(7)
+    const before = trace.version
     trace.reset(7e6)
+    // At once, not at the next frame: what was derived from the old events is stale now.
+    expect(trace.version).toBe(before + 1)
     expect(trace.store.size).toBe(0)
     expect(trace.model.connections()).toEqual([])
   })
