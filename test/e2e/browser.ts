@@ -4,13 +4,16 @@ import os from 'node:os'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { type BrowserContext, chromium, type Page } from 'playwright-core'
+import { afterEach, expect } from 'vitest'
 import type { DrawnSnapshot } from '../../src/renderer/timeline/drawn.ts'
 import { REPO_ROOT } from '../../src/servers/web/artifacts.ts'
 import { ensureBuilt } from '../helpers/built.ts'
 
 /**
  * What the e2e tests share: web mode (`sockscope web`) on a free port, Debian's Chromium
- * driven by playwright-core, screenshots in test-results/e2e/, and polling the screen.
+ * driven by playwright-core, screenshots in test-results/e2e/, polling the screen, and
+ * failing a test on any error the page raised while it ran. Tests wait for conditions
+ * (`until`, locator waits), never for a fixed time: a busy machine only makes them slower.
  */
 
 export const CHROMIUM = '/usr/bin/chromium'
@@ -82,7 +85,7 @@ export async function openPage(url: string): Promise<BrowserPage> {
     })
     const page = context.pages()[0] ?? (await context.newPage())
     const pageErrors: string[] = []
-    page.on('pageerror', (err) => pageErrors.push(err.message))
+    page.on('pageerror', (err) => pageErrors.push(err.stack ?? err.message))
     page.on('console', (msg) => {
       if (msg.type() === 'error') pageErrors.push(msg.text())
     })
@@ -94,8 +97,29 @@ export async function openPage(url: string): Promise<BrowserPage> {
   }
 }
 
-/** A screenshot of the page, to test-results/e2e/`name`. */
-export const screenshot = (page: Page, name: string) => page.screenshot({ path: path.join(SHOTS, name) })
+/**
+ * Make every test of the calling describe block fail on an error the page raised while it
+ * ran (uncaught exceptions and console errors), so that the test which set it off reports it.
+ */
+export function failOnPageErrors(current: () => BrowserPage | undefined): void {
+  afterEach(async () => {
+    const browser = current()
+    if (!browser) return
+    // What the test's last actions set off lands within a frame or two.
+    await painted(browser.page).catch(() => {})
+    expect(browser.pageErrors.splice(0), 'errors the page raised during this test').toEqual([])
+  })
+}
+
+/** Once the page has rendered what it has now: two animation frames (Vue's updates, then the canvas's draw). */
+export const painted = (page: Page): Promise<void> =>
+  page.evaluate(() => new Promise<void>((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve()))))
+
+/** A screenshot of the page as it has rendered its current state, to test-results/e2e/`name`. */
+export async function screenshot(page: Page, name: string): Promise<void> {
+  await painted(page)
+  await page.screenshot({ path: path.join(SHOTS, name) })
+}
 
 /** What the timeline's canvas drew last (window.__sockscope.timeline()). */
 export const drawnTimeline = (page: Page) => page.evaluate(() => (globalThis as unknown as { __sockscope: { timeline(): DrawnSnapshot | null } }).__sockscope.timeline())

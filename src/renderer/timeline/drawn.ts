@@ -27,16 +27,32 @@ export interface DrawnSnapshot {
   origin: number
   following: boolean
   selectedConn: string | null
+  /** The palette it drew with. */
+  theme: string
+  /** The lane under the pointer (drawn with a hover line), if any. */
+  hoverLane: string | null
   lanes: DrawnLane[]
 }
 
+/** What one frame was drawn from; `top` and `bottom` bound the lanes on screen. */
+export interface FrameInfo {
+  view: Viewport
+  origin: number
+  following: boolean
+  selectedConn: string | null
+  theme: string
+  hoverLane: string | null
+  top: number
+  bottom: number
+}
+
 let frames = 0
-let last: { layout: Layout; view: Viewport; origin: number; following: boolean; selectedConn: string | null; top: number; bottom: number } | null = null
+let last: (FrameInfo & { layout: Layout }) | null = null
 
 /** Called by the canvas after each frame it draws. */
-export function recordFrame(layout: Layout, view: Viewport, origin: number, following: boolean, selectedConn: string | null, top: number, bottom: number): void {
+export function recordFrame(layout: Layout, frame: FrameInfo): void {
   frames++
-  last = { layout, view, origin, following, selectedConn, top, bottom }
+  last = { layout, ...frame }
 }
 
 export function drawnSnapshot(): DrawnSnapshot | null {
@@ -48,6 +64,8 @@ export function drawnSnapshot(): DrawnSnapshot | null {
     origin: last.origin,
     following: last.following,
     selectedConn: last.selectedConn,
+    theme: last.theme,
+    hoverLane: last.hoverLane,
     lanes: layout.lanes.map((lane) => {
       const phases = lane.conn?.phases ?? lane.proc?.phases ?? lane.thread?.phases ?? []
       const marks = lane.conn?.marks ?? lane.proc?.marks ?? lane.thread?.marks ?? []
