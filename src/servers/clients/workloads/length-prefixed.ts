@@ -6,8 +6,10 @@ import type { Workload, WorkloadContext } from './workload.ts'
 /**
  * Seed 004's client for the length-prefixed echo: sends `<n> <data>` (data: the words,
  * space-separated) in pieces of --chunk bytes, --gap ms apart, each piece its own TCP
- * segment, so the server sees the prefix itself split across reads. Then it reads
- * until the server closes, which it does after echoing exactly n bytes.
+ * segment, so a server that reads between pieces sees the prefix itself split across
+ * reads (one that gets to the socket later than --gap, a forked child still starting,
+ * reads the pieces that wait together). Then it reads until the server closes, which
+ * it does after echoing exactly n bytes.
  */
 export const lengthPrefixedWorkload: Workload = {
   name: 'length-prefixed',
