@@ -46,15 +46,14 @@ describe('EventStore', () => {
     expect(Array.from({ length: 3 }, (_, i) => (store.at(i) as { childPid: number }).childPid)).toEqual([1, 2, 3])
   })
 
-  it('takes 100k events in batches quickly', () => {
+  // Its speed and memory per event are measured by bench/event-store.bench.ts.
+  it('takes 100k events in batches, in order', () => {
     const store = new EventStore()
-    const started = performance.now()
     for (let b = 0; b < 100; b++) {
       const batch = Array.from({ length: 1000 }, (_, i) => ev('send', b * 1000 + i, client(), { conn: `${i % 50}>1`, bytes: 10, preview: 'x' }))
       store.append(batch)
     }
     expect(store.size).toBe(100_000)
-    expect(performance.now() - started).toBeLessThan(1500)
     expect(store.at(99_999).t).toBe(99_999)
   })
 })

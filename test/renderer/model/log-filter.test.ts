@@ -26,12 +26,11 @@ describe('filterLog', () => {
       expect(grouped.has(kind), kind).toBe(true)
   })
 
-  it('filters 100k events in a few milliseconds', () => {
+  // How fast is a benchmark's question (bench/event-store.bench.ts prints filter ms), not a test's.
+  it('filters 100k events by kind and connection', () => {
     const big = new EventStore()
     big.append(Array.from({ length: 100_000 }, (_, i) => ev(i % 2 ? 'send' : 'recv', i, client(), { conn: `${i % 100}>1`, bytes: 1, preview: '' })))
-    const started = performance.now()
     const out = filterLog(big, { kinds: new Set(['send']), conns: new Set(['1>1', '3>1']) })
-    expect(performance.now() - started).toBeLessThan(100)
     expect(out.length).toBe(2000)
   })
 
