@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { firstOn, ofKind, type Scenario, startScenario } from '../../helpers/lab-run.ts'
+import { firstOn, ofKind, type Scenario, servedIntervals, sideBySide, startScenario } from '../../helpers/lab-run.ts'
 
 const DELAY_S = 0.5
 
@@ -29,6 +29,9 @@ describe('iterative model', () => {
       const accept = firstOn(events, accepted[k]!, 'accept', 'server')!
       expect(accept.t).toBeGreaterThanOrEqual(prevClose.t)
     }
+    // So the connections' accept → close never overlap: the burst costs their sum (the
+    // measure by which the parallel models' tests show that theirs do overlap).
+    expect(sideBySide(servedIntervals(events)).ratio).toBeGreaterThanOrEqual(1)
     // The last one waited in the accept queue for about three others' delays.
     const lastAccept = ofKind(events, 'accept').at(-1)!
     expect(lastAccept.waitedUs).toBeGreaterThan(3 * DELAY_S * 1e6 * 0.9)

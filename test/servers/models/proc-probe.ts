@@ -46,3 +46,17 @@ export function sendQueue(localPort: number, remotePort: number): number | undef
   }
   return undefined
 }
+
+/**
+ * Where the kernel says the main thread of `pid` is waiting right now (its wchan:
+ * 'do_epoll_wait' for an idle event loop, a futex wait for a thread asleep in
+ * Atomics.wait), '' while it runs, or undefined where the kernel does not say.
+ */
+export function mainThreadWait(pid: number): string | undefined {
+  try {
+    const wchan = readFileSync(`/proc/${pid}/task/${pid}/wchan`, 'utf8').trim()
+    return wchan === '0' ? '' : wchan
+  } catch {
+    return undefined
+  }
+}

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { firstOn, ofKind, type Scenario, startScenario } from '../../helpers/lab-run.ts'
+import { firstOn, ofKind, type Scenario, servedIntervals, sideBySide, startScenario } from '../../helpers/lab-run.ts'
 
 const DELAY_S = 0.5
 
@@ -15,7 +15,10 @@ describe('thread model', () => {
 
     expect(results.every((r) => !r.error && r.replies.length === 3)).toBe(true)
     expect(spanMs).toBeGreaterThanOrEqual(DELAY_S * 1000)
-    expect(spanMs).toBeLessThan(1.7 * DELAY_S * 1000)
+    // In parallel: one after another the burst would cost at least the sum of each
+    // connection's accept → close; side by side about a quarter of it (under half, for
+    // thread start-ups spread on a busy machine).
+    expect(sideBySide(servedIntervals(events)).ratio).toBeLessThan(0.5)
 
     const starts = ofKind(events, 'thread-start')
     expect(starts).toHaveLength(4)
