@@ -12,6 +12,7 @@
  */
 import { execFileSync, spawn } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 
@@ -50,16 +51,38 @@ export async function runUnderNode24(script, args) {
   }
   const node = node24Binary()
   // One child, the Node 24 binary itself (not npx's chain of shells), so signals reach it.
-  const child = spawn(node, [script, ...args], { stdio: 'inherit' })
-  // Ctrl-C reaches the whole foreground group, the child included, and it stops what it
-  // started before it exits: wait for that. A SIGTERM sent to this process alone is passed on.
-  process.on('SIGINT', () => {})
-  process.on('SIGTERM', () => child.kill('SIGTERM'))
+  // It is told this process is only its launcher: if this one dies (SIGKILL leaves no time
+  // to say so), its parent changes, and Sockscope's lab takes that as its cue to stop.
+  const child = spawn(node, [script, ...args], { stdio: 'inherit', env: { ...process.env, SOCKSCOPE_LAUNCHER_PID: String(process.pid) } })
+  // The child stops what it started before it exits: wait for that, passing on what was
+  // sent to this process alone. Ctrl-C and a terminal's hangup reach the whole foreground
+  // group, the child included; a second SIGINT would be one too many for some scripts.
+  process.on('SIGINT', () => {
+    if (!inForegroundGroup()) child.kill('SIGINT')
+  })
+  for (const signal of ['SIGTERM', 'SIGHUP']) process.on(signal, () => child.kill(signal))
   child.on('error', (err) => {
     console.error(`sockscope: could not start Node ${NEEDED} (${node}): ${err.message}. Install Node ${NEEDED} or newer: https://nodejs.org`)
     process.exit(1)
   })
-  child.on('exit', (code, signal) => process.exit(code ?? (signal === 'SIGINT' ? 130 : 1)))
+  // As a shell reports a death by signal: 128 + its number.
+  child.on('exit', (code, signal) => process.exit(code ?? 128 + (os.constants.signals[signal] ?? 0)))
+}
+
+/**
+ * Whether this process is in its terminal's foreground process group, where a Ctrl-C
+ * reaches every process (Linux: /proc/self/stat's pgrp and tpgid). Elsewhere: assume so.
+ */
+function inForegroundGroup() {
+  if (process.platform !== 'linux') return true
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8')
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    // fields[0] is field 3 of proc(5): pgrp is field 5, tpgid field 8.
+    return fields[5] !== '-1' && fields[2] === fields[5]
+  } catch {
+    return true
+  }
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

@@ -1,6 +1,10 @@
-import { execFileSync, spawnSync } from 'node:child_process'
+import { execFileSync, spawn, spawnSync } from 'node:child_process'
+import net from 'node:net'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { createProcessSource } from '../../src/servers/os/index.ts'
+import { isAlive, waitUntil } from '../helpers/lab-run.ts'
+import { canBind } from '../helpers/ports.ts'
 
 /**
  * `npm start`, `npm test` and the `sockscope` command go through scripts/node24.mjs, so that
@@ -33,4 +37,40 @@ describe('scripts/sockscope.mjs (the sockscope command)', () => {
     expect(run.stderr).toMatch(/^sockscope: .*'forky' is invalid/m)
     expect(run.stderr).not.toContain('ERR_UNKNOWN_FILE_EXTENSION')
   }, 120_000)
+
+  // The launcher is one process more between a script and the lab: a signal sent to it
+  // alone must reach the lab, and the lab must notice when the launcher is gone.
+  for (const signal of ['SIGTERM', 'SIGHUP', 'SIGINT', 'SIGKILL'] as const) {
+    it.skipIf(!older)(`${signal} to the launcher alone ends the lab under it, its server and handlers, and frees the port`, async () => {
+      const launcher = spawn(older!, [path.join(root, 'scripts/sockscope.mjs'), 'serve', '--model', 'fork', '--port', '0', '--delay', '30', '-q'], {
+        cwd: root,
+        detached: true,
+        stdio: ['ignore', 'pipe', 'inherit'],
+      })
+      try {
+        let out = ''
+        launcher.stdout!.on('data', (chunk) => (out += chunk))
+        expect(await waitUntil(() => /listening on 127\.0\.0\.1:\d+/.test(out), 60_000)).toBe(true)
+        const port = Number(out.match(/listening on 127\.0\.0\.1:(\d+)/)![1])
+        const held = net.connect({ port, host: '127.0.0.1' }, () => held.write('x'))
+        held.on('error', () => {})
+        const source = createProcessSource()
+        let tree = await source.read([launcher.pid!], new Map(), { sockets: false })
+        for (let i = 0; i < 200 && !tree.some((p) => p.command.includes('fork-child')); i++) {
+          await new Promise((r) => setTimeout(r, 50))
+          tree = await source.read([launcher.pid!], new Map(), { sockets: false })
+        }
+        // The launcher (old Node), the lab (Node 24), its server host, a forked handler.
+        expect(tree.map((p) => p.command).join(' | ')).toMatch(/sockscope\.mjs serve.*server-host.*fork-child/)
+        launcher.kill(signal)
+        expect(await waitUntil(() => tree.every((p) => !isAlive(p.pid)), 5000)).toBe(true)
+        expect(await canBind(port)).toBe(true)
+        held.destroy()
+      } finally {
+        try {
+          process.kill(-launcher.pid!, 'SIGKILL')
+        } catch {}
+      }
+    }, 120_000)
+  }
 })

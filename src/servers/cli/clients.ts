@@ -2,7 +2,7 @@ import { createInterface } from 'node:readline'
 import { Command, InvalidArgumentError, Option } from 'commander'
 import { workloads } from '../clients/workloads/index.ts'
 import { BANK_OPS } from '../spec.ts'
-import { fail, numberOption, openLab } from './common.ts'
+import { fail, numberOption, openLab, stopWhenAsked } from './common.ts'
 import { formatEvent, formatResult } from './format.ts'
 
 function mixOption(value: string): string[] {
@@ -41,7 +41,7 @@ export function clientsCommand(): Command {
       // A person typing wants to see the answers as they come, not at the end.
       if (opts.verbose || interactive)
         lab.onEvents((batch) => batch.filter((e) => opts.verbose || e.kind === 'recv' || e.kind === 'close').forEach((e) => console.log(formatEvent(e))))
-      lab.installSignalHandlers(() => void shutdown().finally(() => process.exit(130)))
+      stopWhenAsked(lab, () => void shutdown().finally(() => process.exit(130)))
       try {
         const started = performance.now()
         const run = await lab.runClients({

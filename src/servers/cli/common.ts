@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from 'commander'
 import { SockscopeError } from '../errors.ts'
-import { Lab } from '../lab/lab.ts'
+import { Lab, type StopReason } from '../lab/lab.ts'
 import { TraceWriter } from '../trace.ts'
 
 /** Commander parsers that reject bad values with a one-line message. */
@@ -34,4 +34,28 @@ export async function openLab(tracePath: string | undefined, command: string) {
     await trace?.close()
   }
   return { lab, trace, shutdown }
+}
+
+/**
+ * A CLI command's end: on Ctrl-C, `kill`, a closed terminal, or the process that started
+ * it gone (`kill $!` of a background `npx sockscope …` kills npm's shell, not us), the lab
+ * stops everything it started and `onStopped` exits; within a second in any case (see
+ * Lab.installSignalHandlers).
+ */
+export function stopWhenAsked(lab: Lab, onStopped: (reason: StopReason) => void): void {
+  ignoreClosedOutput()
+  lab.installSignalHandlers(onStopped, { orphan: true })
+}
+
+/**
+ * A reader that went away (a closed terminal: EIO; `| head`: EPIPE) makes console.log's
+ * stream emit 'error', which would end the process as an uncaught exception in the
+ * middle of stopping: the lines are lost either way, the stop must go on.
+ */
+export function ignoreClosedOutput(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE' && err.code !== 'EIO') throw err
+    })
+  }
 }

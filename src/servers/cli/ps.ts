@@ -3,7 +3,8 @@ import { SockscopeError } from '../errors.ts'
 import { createProcessSource } from '../os/platform.ts'
 import { type ProcessSnapshot, ProcessSampler } from '../os/sampler.ts'
 import type { ListeningProcess, OsSocket, ProcessInfo } from '../os/types.ts'
-import { fail, numberOption } from './common.ts'
+import { watchLifeline } from '../lab/lifeline.ts'
+import { fail, ignoreClosedOutput, numberOption } from './common.ts'
 
 /**
  * `sockscope ps`: the OS's own view of a process tree and its TCP sockets, like `ps -f`
@@ -74,9 +75,10 @@ async function watch(pids: number[], opts: { interval: number; once?: boolean; j
       },
       onError: (error) => console.error(`sockscope: ${error.message} (${error.code})`),
     })
-    const finish = () => void sampler.stop().then(resolve)
-    process.once('SIGINT', finish)
-    process.once('SIGTERM', finish)
+    // Ctrl-C, `kill`, a closed terminal or a lost parent end the watch (nothing else to stop).
+    ignoreClosedOutput()
+    const unwatch = watchLifeline(() => finish(), { orphan: true })
+    const finish = () => void sampler.stop().then(() => (unwatch(), resolve()))
     sampler.start()
   })
 }

@@ -3,7 +3,7 @@ import { apps } from '../apps/index.ts'
 import { SockscopeError } from '../errors.ts'
 import { models } from '../models/index.ts'
 import { LOCK_MODES, MIXINS, REAP_POLICIES, type ServerSpec } from '../spec.ts'
-import { fail, numberOption, openLab } from './common.ts'
+import { fail, numberOption, openLab, stopWhenAsked } from './common.ts'
 import { formatEvent, isHeadline } from './format.ts'
 
 /** Command-line flag → the spec field it sets, for options only some models or apps use. */
@@ -65,7 +65,7 @@ export function serveCommand(): Command {
         console.error(`sockscope: ${problem.message} (${problem.code})`)
         if (problem.code === 'HOST_CRASHED') void shutdown().finally(() => process.exit(1))
       })
-      lab.installSignalHandlers(() => void shutdown().finally(() => process.exit(0)))
+      stopWhenAsked(lab, () => void shutdown().finally(() => process.exit(0)))
       try {
         const server = await lab.startServer({
           model: opts.model,

@@ -3,7 +3,9 @@ import path from 'node:path'
 import { Command } from 'commander'
 import { APP_OUTPUTS, buildStatus, type BuildStatus, locateElectron, OUT_DIR, RENDERER_DIR, RENDERER_OUTPUTS, REPO_ROOT, runBuild } from '../web/artifacts.ts'
 import { startWebHost } from '../web/web-host.ts'
-import { numberOption } from './common.ts'
+import { EXIT_AFTER_MS } from '../lab/lab.ts'
+import { watchLifeline } from '../lab/lifeline.ts'
+import { ignoreClosedOutput, numberOption, stopWhenAsked } from './common.ts'
 
 /**
  * `sockscope web`: the app's UI in any browser, served on 127.0.0.1 with the lab behind
@@ -30,7 +32,7 @@ export function webCommands(): Command[] {
       }
       console.log(`Sockscope web UI: ${host.url}`)
       console.log('Open it in a browser. Ctrl-C stops the server and everything it started.')
-      host.service.lab.installSignalHandlers(() => void host.close().finally(() => process.exit(0)))
+      stopWhenAsked(host.service.lab, () => void host.close().finally(() => process.exit(0)))
     })
 
   const app = new Command('app')
@@ -49,7 +51,16 @@ export function webCommands(): Command[] {
       const env = { ...process.env }
       delete env.ELECTRON_RUN_AS_NODE
       const child = spawn(electron.path, [REPO_ROOT], { stdio: 'inherit', env })
-      for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill(signal))
+      // Electron's main process stops its own lab on these signals (and exits within a
+      // second); pass on the ones sent to us alone, and a lost parent as a hangup.
+      ignoreClosedOutput()
+      watchLifeline(
+        (reason) => {
+          child.kill(reason === 'orphaned' ? 'SIGHUP' : reason)
+          setTimeout(() => child.kill('SIGKILL'), 2 * EXIT_AFTER_MS).unref()
+        },
+        { orphan: true },
+      )
       child.once('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)))
     })
 

@@ -30,10 +30,16 @@ export interface ChildLifecycle<Start extends LabToChild> {
   stop(): Promise<void>
 }
 
+/** How long a process the lab started may take to stop before it exits regardless. */
+const STOP_DEADLINE_MS = 1000
+
 export function runChildProcess<Start extends LabToChild>(startType: Start['type'], lifecycle: ChildLifecycle<Start>): void {
   let stopping: Promise<void> | undefined
   const stopAndExit = (code: number) => {
     stopping ??= (async () => {
+      // A stop that hangs must not keep the process: with the lab gone (its channel
+      // closed) nobody else would end it. Unref'd, so it never holds up a quick exit.
+      setTimeout(() => process.exit(code), STOP_DEADLINE_MS).unref()
       await lifecycle.stop().catch(() => {})
       process.exit(code)
     })()

@@ -1,3 +1,4 @@
+import { constants as osConstants } from 'node:os'
 import { type Clock, createClock } from '../clock.ts'
 import { entryPath } from '../entries.ts'
 import { type ErrorInfo, SockscopeError } from '../errors.ts'
@@ -9,7 +10,19 @@ import { findWorkload } from '../clients/workloads/index.ts'
 import { ClientSpec, type ClientSpecInput, parseSpec, ServerSpec, type ServerSpecInput } from '../spec.ts'
 import { createProcessSource, listListeningProcesses, type ListeningProcess, ProcessSampler, type ProcessSource } from '../os/index.ts'
 import { EventMerger } from './event-merger.ts'
+import { type LifelineOptions, type StopReason, watchLifeline } from './lifeline.ts'
 import { ManagedProcess, type ProcessState } from './managed-process.ts'
+
+export type { LifelineOptions, StopReason }
+
+/** After a stop signal: when processes that have not exited are killed, and when this one exits. */
+export const KILL_AFTER_MS = 400
+export const EXIT_AFTER_MS = 700
+
+/** As a shell reports a death by that signal (128 + its number); a lost parent counts as a hangup. */
+function exitCode(reason: StopReason): number {
+  return 128 + osConstants.signals[reason === 'orphaned' ? 'SIGHUP' : reason]
+}
 
 export interface ServerRun {
   id: string
@@ -54,8 +67,8 @@ export type LabProblemListener = (problem: ErrorInfo & { run: string }) => void
 /**
  * The lab: starts a server host process per server and a client driver process per
  * workload, merges their event batches into one time-ordered stream, and stops
- * everything it started — on stop(), on SIGINT/SIGTERM (see installSignalHandlers), and
- * when its own process exits.
+ * everything it started — on stop(), on SIGINT/SIGTERM/SIGHUP or a lost parent (see
+ * installSignalHandlers), and when its own process exits.
  */
 export class Lab {
   readonly clock: Clock
@@ -257,11 +270,30 @@ export class Lab {
     return this.stopping
   }
 
-  /** For hosts (CLI, Electron main, web): stop everything on SIGINT/SIGTERM, then exit. */
-  installSignalHandlers(onStopped: (signal: NodeJS.Signals) => void = (signal) => process.exit(signal === 'SIGINT' ? 130 : 143)): void {
-    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-      process.once(signal, () => void this.stop().finally(() => onStopped(signal)))
-    }
+  /**
+   * For hosts (CLI, Electron main, web): on SIGINT, SIGTERM or SIGHUP (and, with
+   * `orphan`, when the process that started this one is gone: see watchLifeline) stop
+   * everything, then call `onStopped`, which should exit. Within a second, whatever hangs:
+   * a process that has not exited KILL_AFTER_MS after the signal (a blocked event loop
+   * never reads its stop message) is killed with its process group, and this process
+   * exits EXIT_AFTER_MS after the signal if `onStopped` has not ended it by then (a lost
+   * parent is seen within 200 ms). A script that sent the signal, or a supervisor, waits
+   * for the port to be free, not for the last lines of a trace.
+   * Returns a function that removes the handlers.
+   */
+  installSignalHandlers(onStopped: (reason: StopReason) => void = (reason) => process.exit(exitCode(reason)), options: LifelineOptions = {}): () => void {
+    return watchLifeline((reason) => {
+      const kill = setTimeout(() => {
+        for (const { process: child } of [...this.servers.values(), ...this.clients.values()]) child.kill()
+      }, KILL_AFTER_MS)
+      // Unref'd: neither deadline keeps alive a process that has nothing else left to do.
+      kill.unref()
+      setTimeout(() => process.exit(exitCode(reason)), EXIT_AFTER_MS).unref()
+      void this.stop().finally(() => {
+        clearTimeout(kill)
+        onStopped(reason)
+      })
+    }, options)
   }
 
   /** Sample the tree under a run's process from now on, under the run's id. */

@@ -113,6 +113,11 @@ export class ManagedProcess extends NodeEmitter<ManagedProcessEvents> {
     })
   }
 
+  /** Kill its whole process group now, without asking: for a stop that has no time left. */
+  kill(): void {
+    if (this.state !== 'stopped') killTree(this.child, 'SIGKILL')
+  }
+
   stop(graceMs = 3000): Promise<void> {
     if (this.state === 'stopped') return Promise.resolve()
     this.stopping ??= (async () => {
