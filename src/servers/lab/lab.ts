@@ -104,10 +104,18 @@ export class Lab {
     this.observeSampler = new ProcessSampler({ ...sampling, sockets: true })
   }
 
-  /** Receive merged, time-ordered batches. Returns an unsubscribe function. */
+  /**
+   * Receive merged, time-ordered batches (each batch in order; across batches too, but for
+   * the `lateEvents` that came in after newer ones had gone out). Returns an unsubscribe function.
+   */
   onEvents(listener: LabListener): () => void {
     this.listeners.add(listener)
     return () => this.listeners.delete(listener)
+  }
+
+  /** How many events were released after a newer one, from a process stalled for longer than the merger's window. */
+  get lateEvents(): number {
+    return this.merger.late
   }
 
   /** Problems that are not events of a run: malformed messages, crashed processes. */
