@@ -29,7 +29,9 @@ function node24Binary() {
   console.error(`sockscope: Node ${process.versions.node} is older than the ${NEEDED} Sockscope needs; fetching Node ${NEEDED} from the npm registry once (npx node@${NEEDED}).`)
   let found
   try {
-    found = execFileSync('npx', ['--yes', `node@${NEEDED}`, '-p', 'process.execPath'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], shell: process.platform === 'win32' }).trim()
+    // From outside the project: inside it, npm would check this project's engines against
+    // the old Node and print an EBADENGINE warning for it, twice, about a Node it won't use.
+    found = execFileSync('npx', ['--yes', `node@${NEEDED}`, '-p', 'process.execPath'], { cwd: os.tmpdir(), encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], shell: process.platform === 'win32' }).trim()
   } catch (err) {
     console.error(`sockscope: could not get Node ${NEEDED} through npx (${err.message}). Install Node ${NEEDED} or newer: https://nodejs.org`)
     process.exit(1)
