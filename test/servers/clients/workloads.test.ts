@@ -12,10 +12,11 @@ describe('client workloads', () => {
     expect(results.map((r) => r.replies.join())).toEqual(['a,b', 'a,b', 'a,b', 'a,b'])
     const connects = ofKind(scenario.events, 'connect', 'client').map((c) => c.t)
     expect(connects).toHaveLength(4)
-    for (let k = 1; k < connects.length; k++) {
-      expect(connects[k]! - connects[k - 1]!).toBeGreaterThan(140_000)
-      expect(connects[k]! - connects[k - 1]!).toBeLessThan(400_000)
-    }
+    // Each waits out the interval after the one before (a timer never fires early)...
+    for (let k = 1; k < connects.length; k++) expect(connects[k]! - connects[k - 1]!).toBeGreaterThan(140_000)
+    // ...and not much more, on average: a busy machine's late timer is a few ms, a one-off
+    // stall maybe a hundred; all at once, or a doubled interval, is far outside this.
+    expect((connects.at(-1)! - connects[0]!) / (connects.length - 1)).toBeLessThan(1.5 * 150_000)
   })
 
   it('multiconn: one process, N connections that send everything first and close once all of it came back (seed 001)', async () => {

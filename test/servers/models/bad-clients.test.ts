@@ -38,12 +38,17 @@ describe('every model survives every bad client', () => {
       const good = (count: number) => s.clients({ workload: 'length-prefixed', count, words: ['Hello', 'world'], chunk: 64, timeout: 20 })
       const echoed = (results: ClientResult[]) => results.map((r) => [r.error?.code, r.replies[0]])
 
-      // One ordinary client first: threads, sockets and children it leaves behind are the baseline.
+      // One ordinary client first: threads, sockets and children it leaves behind are the
+      // baseline, once its child is gone and the kernel's counts hold still.
       expect(echoed((await good(1)).results)).toEqual([[undefined, 'Hello world']])
       let baseline: Holdings | undefined
-      await waitUntil(() => (baseline = holdings(s.serverPid)).children.length === 0)
-      await new Promise((r) => setTimeout(r, 100))
-      baseline = holdings(s.serverPid)
+      let previous: Holdings | undefined
+      const settledOnce = await waitUntil(() => {
+        previous = baseline
+        baseline = holdings(s.serverPid)
+        return baseline.children.length === 0 && previous !== undefined && JSON.stringify(previous) === JSON.stringify(baseline)
+      })
+      expect({ settledOnce, baseline }).toMatchObject({ settledOnce: true })
 
       const bad = BAD_CLIENTS.map((workload) =>
         s.lab.runClients({ port: s.port, workload, count: 1, hold: HOLD_S, bytes: 1024 * 1024, words: WORDS, timeout: 20 }).then((run) => run.results),

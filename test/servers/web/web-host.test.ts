@@ -160,8 +160,10 @@ describe('web host: the WebSocket API', () => {
     // A second page joining now sees the run from its start.
     const late = await session()
     await late.waitFor((m): m is Extract<HostMessage, { type: 'hello' }> => m.type === 'hello')
-    await new Promise((resolve) => setTimeout(resolve, 50))
-    expect(late.events().filter((e) => e.kind === 'close' && e.src.role === 'server')).toHaveLength(3)
+    const lateCloses = () => late.events().filter((e) => e.kind === 'close' && e.src.role === 'server')
+    await late.waitFor((m): m is HostMessage => m.type === 'events' && lateCloses().length >= 3)
+    expect(lateCloses()).toHaveLength(3)
+    expect(late.events().filter((e) => e.kind === 'accept')).toHaveLength(3)
     late.ws.close()
 
     expect((await s.request('stopAll', {})).ok).toBe(true)
@@ -193,7 +195,8 @@ describe('web host: the WebSocket API', () => {
       expect((await s.request('clear', {})).ok).toBe(true)
       const late = await session()
       await late.waitFor((m): m is Extract<HostMessage, { type: 'hello' }> => m.type === 'hello')
-      await new Promise((resolve) => setTimeout(resolve, 50))
+      const replayed = (kind: string) => late.events().some((e) => e.kind === kind && 'pid' in e && e.pid === server.pid)
+      await late.waitFor((m): m is HostMessage => m.type === 'events' && replayed('proc') && replayed('sockets'))
       expect(late.events().filter((e) => e.kind === 'proc' && e.pid === server.pid)).toHaveLength(1)
       expect(late.events().some((e) => e.kind === 'sockets' && e.pid === server.pid)).toBe(true)
       expect(late.events().every((e) => e.kind === 'proc' || e.kind === 'sockets')).toBe(true)
