@@ -57,7 +57,7 @@ export const ClientSpec = z.object({
   /** What each client sends, one message per word (seed 003's echo-client). */
   words: z.array(z.string().min(1)).min(1).default(['Hello', 'network', 'world']),
   /** Give up on a connection after this many seconds without progress. */
-  timeout: z.number().positive().max(3600).default(60),
+  timeout: z.number().min(0.001).max(3600).default(60),
   interval: z.number().min(0).max(60_000).default(200).describe('staggered: ms between one client and the next'),
   ops: z.number().int().min(1).max(100_000).default(100).describe('bank: operations per client'),
   mix: z.array(z.enum(BANK_OPS)).min(1).default(['dp', 'dp', 'wd']).describe('bank: the cycle of operations each client repeats'),
@@ -83,11 +83,67 @@ export const ClientSpec = z.object({
 export type ClientSpec = z.output<typeof ClientSpec>
 export type ClientSpecInput = z.input<typeof ClientSpec>
 
-/** Parse with zod and turn its issues into one readable BAD_OPTION line. */
+/** What a number option accepts: the one description the CLI's flags and the spec's errors share. */
+export interface NumberRange {
+  min: number
+  max?: number
+  integer: boolean
+}
+
+/** The range a spec field's schema allows (through its default). */
+export function rangeOf(schema: z.ZodType): NumberRange {
+  let inner: z.ZodType = schema
+  while (inner instanceof z.ZodDefault || inner instanceof z.ZodOptional) inner = inner.unwrap() as z.ZodType
+  if (!(inner instanceof z.ZodNumber)) throw new Error('rangeOf: not a number schema')
+  const max = inner.maxValue
+  return { min: inner.minValue ?? Number.NEGATIVE_INFINITY, max: max !== null && max < Number.MAX_SAFE_INTEGER ? max : undefined, integer: inner.isInt }
+}
+
+/** `an integer from 0 to 65535`, `a number ≥ 0`: what a person should type. */
+export function rangeWords({ min, max, integer }: NumberRange): string {
+  const kind = integer ? 'an integer' : 'a number'
+  return max === undefined ? `${kind} ≥ ${min}` : `${kind} from ${min} to ${max}`
+}
+
+/** A spec field as words in a sentence: `maxLength` → `max length`. */
+function fieldWords(path: readonly PropertyKey[]): string {
+  const name = String(path.find((p) => typeof p === 'string') ?? 'an option')
+  return name.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase()
+}
+
+function shown(value: unknown): string {
+  return typeof value === 'string' ? `'${value}'` : JSON.stringify(value) ?? String(value)
+}
+
+/** The schema of the field an issue is about, if it is a plain field of an object schema. */
+function fieldSchema(schema: z.ZodType, path: readonly PropertyKey[]): z.ZodType | undefined {
+  if (!(schema instanceof z.ZodObject) || path.length !== 1) return undefined
+  return (schema.shape as Record<string, z.ZodType>)[String(path[0])]
+}
+
+/**
+ * Parse with zod and turn its first issue into one sentence, the same shape as the CLI's
+ * (`port must be an integer from 0 to 65535, not 70000`), as a BAD_OPTION error. Fields
+ * are named in words, not flags: the UI and the web API show this message too.
+ */
 export function parseSpec<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
   const result = schema.safeParse(input)
   if (result.success) return result.data
   const issue = result.error.issues[0]!
-  const where = issue.path.length ? `--${issue.path.join('.')}` : 'options'
-  throw new SockscopeError('BAD_OPTION', `${where}: ${issue.message}`)
+  const words = fieldWords(issue.path)
+  const field = fieldSchema(schema, issue.path)
+  const value = issue.path.reduce<unknown>((at, key) => (at && typeof at === 'object' ? (at as Record<PropertyKey, unknown>)[key] : undefined), input)
+  let sentence: string
+  let numeric = false
+  try {
+    numeric = field !== undefined && (rangeOf(field), true)
+  } catch {}
+  if (numeric && (issue.code === 'too_big' || issue.code === 'too_small' || issue.code === 'invalid_type'))
+    sentence = `${words} must be ${rangeWords(rangeOf(field!))}, not ${shown(value)}`
+  else if (issue.code === 'too_small' && issue.origin === 'string') sentence = `${words} must not be empty`
+  else if (issue.code === 'too_small' && issue.origin === 'array') sentence = `${words} must have at least ${issue.minimum} ${issue.minimum === 1 ? 'item' : 'items'}`
+  else if (issue.code === 'invalid_value') sentence = `${words} must be one of ${issue.values.map(String).join(', ')}, not ${shown(value)}`
+  else if (issue.code === 'invalid_type') sentence = `${words} must be ${issue.expected === 'array' ? 'a list' : `a ${issue.expected}`}, not ${shown(value)}`
+  else sentence = issue.path.length ? `${words}: ${issue.message.charAt(0).toLowerCase()}${issue.message.slice(1)}` : issue.message
+  throw new SockscopeError('BAD_OPTION', sentence)
 }

@@ -1,7 +1,7 @@
 import { createInterface } from 'node:readline'
 import { Command, InvalidArgumentError, Option } from 'commander'
 import { workloads } from '../clients/workloads/index.ts'
-import { BANK_OPS } from '../spec.ts'
+import { BANK_OPS, ClientSpec } from '../spec.ts'
 import { fail, numberOption, openLab, stopWhenAsked } from './common.ts'
 import { formatEvent, formatResult } from './format.ts'
 
@@ -15,20 +15,20 @@ function mixOption(value: string): string[] {
 export function clientsCommand(): Command {
   return new Command('clients')
     .description("run a client workload against a server and print each client's replies and time")
-    .requiredOption('-p, --port <n>', 'server port', numberOption('--port', { integer: true, min: 1 }))
+    .requiredOption('-p, --port <n>', 'server port', numberOption('--port', ClientSpec.shape.port))
     .option('--host <address>', 'server address', '127.0.0.1')
     .addOption(new Option('-w, --workload <name>', 'client workload').choices(workloads.map((w) => w.name)).default('burst'))
-    .option('-n, --count <n>', 'number of clients', numberOption('--count', { integer: true, min: 1 }), 8)
+    .option('-n, --count <n>', 'number of clients', numberOption('--count', ClientSpec.shape.count), 8)
     .option('--words <text>', 'words each client sends, one message per word', 'Hello network world')
-    .option('--timeout <seconds>', 'give up on a silent connection after this long', numberOption('--timeout', { min: 0.001 }), 60)
-    .option('--interval <ms>', 'staggered: ms between one client and the next', numberOption('--interval'), 200)
-    .option('--ops <n>', 'bank: operations per client', numberOption('--ops', { integer: true, min: 1 }), 100)
+    .option('--timeout <seconds>', 'give up on a silent connection after this long', numberOption('--timeout', ClientSpec.shape.timeout), 60)
+    .option('--interval <ms>', 'staggered: ms between one client and the next', numberOption('--interval', ClientSpec.shape.interval), 200)
+    .option('--ops <n>', 'bank: operations per client', numberOption('--ops', ClientSpec.shape.ops), 100)
     .option('--mix <ops>', 'bank: the cycle of operations each client repeats', mixOption, ['dp', 'dp', 'wd'])
     .option('--account <name>', 'bank: the account every client uses', 'jack')
-    .option('--chunk <bytes>', 'length-prefixed: bytes per piece sent', numberOption('--chunk', { integer: true, min: 1 }), 1)
-    .option('--gap <ms>', 'length-prefixed: ms between pieces', numberOption('--gap'), 5)
-    .option('--hold <seconds>', 'bad clients: how long they stay connected', numberOption('--hold'), 2)
-    .option('--bytes <n>', 'no-read, oversize: how many bytes to send', numberOption('--bytes', { integer: true, min: 1 }), 8 * 1024 * 1024)
+    .option('--chunk <bytes>', 'length-prefixed: bytes per piece sent', numberOption('--chunk', ClientSpec.shape.chunk), 1)
+    .option('--gap <ms>', 'length-prefixed: ms between pieces', numberOption('--gap', ClientSpec.shape.gap), 5)
+    .option('--hold <seconds>', 'bad clients: how long they stay connected', numberOption('--hold', ClientSpec.shape.hold), 2)
+    .option('--bytes <n>', 'no-read, oversize: how many bytes to send', numberOption('--bytes', ClientSpec.shape.bytes), 8 * 1024 * 1024)
     .option('--trace <file>', 'write every event as NDJSON')
     .option('-v, --verbose', 'also print every client-side event')
     .addHelpText(

@@ -1,16 +1,44 @@
 import { InvalidArgumentError } from 'commander'
+import { z } from 'zod'
 import { SockscopeError } from '../errors.ts'
+import { type NumberRange, rangeOf, rangeWords } from '../spec.ts'
 import { Lab, type StopReason } from '../lab/lab.ts'
 import { TraceWriter } from '../trace.ts'
 
-/** Commander parsers that reject bad values with a one-line message. */
-export function numberOption(name: string, { integer = false, min = 0 } = {}) {
+/**
+ * A commander parser that rejects a bad value with the same sentence as the spec's own
+ * check (`--port must be an integer from 0 to 65535, not '70000'`). Give it a spec field's
+ * schema to take its range from the one place that states it.
+ */
+export function numberOption(name: string, range: z.ZodType | Partial<NumberRange> = {}) {
+  const { min = 0, max, integer = false } = range instanceof z.ZodType ? rangeOf(range) : range
   return (value: string): number => {
     const n = Number(value)
-    if (value.trim() === '' || !Number.isFinite(n) || (integer && !Number.isInteger(n)) || n < min)
-      throw new InvalidArgumentError(`${name} must be ${integer ? 'an integer' : 'a number'} ≥ ${min}, not '${value}'.`)
+    if (value.trim() === '' || !Number.isFinite(n) || (integer && !Number.isInteger(n)) || n < min || (max !== undefined && n > max))
+      throw new InvalidArgumentError(`${name} must be ${rangeWords({ min, max, integer })}, not '${value}'`)
     return n
   }
+}
+
+/**
+ * Commander's error text in the shape of every other usage error: a bad number or a bad
+ * choice reads `--model must be one of iterative, fork, …, not 'nope'`, not commander's
+ * `option '-m, --model <name>' argument 'nope' is invalid. Allowed choices are …`.
+ */
+export function usageSentence(text: string): string {
+  const plain = text.replace(/^error: /, '').trimEnd()
+  const invalid = /^option '(?:-\w, )?(--[\w-]+)[^']*' argument '([^']*)' is invalid\. (.*)$/s.exec(plain)
+  const required = /^required option '(?:-\w, )?(--[\w-]+)[^']*' not specified$/.exec(plain)
+  let sentence = plain
+  if (invalid) {
+    const [, flag, value, reason] = invalid
+    const choices = /^Allowed choices are (.*)\.$/s.exec(reason!)
+    sentence = choices ? `${flag} must be one of ${choices[1]}, not '${value}'` : reason!
+  } else if (required) sentence = `${required[1]} is required`
+  // The code ends the first line, as on every other error line; a hint ("Did you mean serve?") follows.
+  const [first, ...rest] = sentence.split('\n')
+  const code = plain.startsWith('unknown command') ? 'UNKNOWN_COMMAND' : 'BAD_OPTION'
+  return [`${first} (${code})`, ...rest].join('\n') + '\n'
 }
 
 export function fail(err: unknown): never {

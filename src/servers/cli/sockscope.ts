@@ -2,22 +2,31 @@
 /**
  * The sockscope command: the same lab as the app, headless.
  */
-import { Command } from 'commander'
+import { Command, CommanderError } from 'commander'
 import { clientsCommand } from './clients.ts'
+import { usageSentence } from './common.ts'
 import { psCommand } from './ps.ts'
 import { serveCommand } from './serve.ts'
 import { webCommands } from './web.ts'
 
-const output = { outputError: (text: string, write: (s: string) => void) => write(`sockscope: ${text.replace(/^error: /, '')}`) }
+const output = { outputError: (text: string, write: (s: string) => void) => write(`sockscope: ${usageSentence(text)}`) }
 
 const program = new Command('sockscope')
   .description('Run real TCP servers in the classic concurrency models, drive real clients, and record every event.')
   .version('0.1.0')
   .showHelpAfterError('(run with --help for usage)')
   .configureOutput(output)
+  .exitOverride()
 
 for (const command of [serveCommand(), clientsCommand(), psCommand(), ...webCommands()]) {
-  program.addCommand(command.configureOutput(output).showHelpAfterError('(run with --help for usage)'))
+  program.addCommand(command.configureOutput(output).showHelpAfterError('(run with --help for usage)').exitOverride())
 }
 
-await program.parseAsync(process.argv)
+// A usage error exits 2 whichever check found it (commander's parsers or the spec's, in
+// fail()), as Unix tools do; commander's own default would be 1. Help and --version exit 0.
+try {
+  await program.parseAsync(process.argv)
+} catch (err) {
+  if (!(err instanceof CommanderError)) throw err
+  process.exit(err.exitCode === 0 ? 0 : 2)
+}

@@ -16,7 +16,7 @@ export function webCommands(): Command[] {
   const web = new Command('web')
     .description('serve the Sockscope UI and its lab on 127.0.0.1 for any browser (prints the URL, opens nothing)')
     .option('--host <address>', 'address to serve on', '127.0.0.1')
-    .option('-p, --port <n>', 'port to serve on (0 picks a free one)', numberOption('--port', { integer: true }), 0)
+    .option('-p, --port <n>', 'port to serve on (0 picks a free one)', numberOption('--port', { integer: true, max: 65535 }), 0)
     .option('--build', 'build the UI first if it is missing or out of date')
     .addHelpText('after', '\nExample:\n  sockscope web --port 8080      then open the printed URL')
     .action(async (opts) => {

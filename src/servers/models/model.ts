@@ -25,5 +25,7 @@ export interface ServerModel {
   name: string
   summary: string
   options: readonly (keyof ServerSpec)[]
+  /** Options among `options` that mean something only with other options set so (socketserver's reap: only with the forking mixin). */
+  optionsNeed?: Partial<Record<keyof ServerSpec, Partial<ServerSpec>>>
   start(ctx: ModelContext): Promise<RunningServer>
 }

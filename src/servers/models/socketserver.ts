@@ -13,5 +13,7 @@ export const socketserverModel: ServerModel = {
   name: 'socketserver',
   summary: 'handler classes (setup / handle / finish) on a ThreadingMixIn or ForkingMixIn server (seeds 000, 003)',
   options: ['app', 'delay', 'mixin', 'reap'],
+  // Threads are never reaped: only ForkingMixIn has children to wait for.
+  optionsNeed: { reap: { mixin: 'forking' } },
   start: (ctx) => (ctx.spec.mixin === 'forking' ? startForkServer(ctx, 'socketserver') : startThreadServer(ctx, 'socketserver')),
 }

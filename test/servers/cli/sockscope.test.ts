@@ -117,12 +117,12 @@ describe('sockscope CLI', () => {
 
   it('says what is wrong in one line and exits non-zero for a bad model, a bad value, a port in use', async () => {
     const badModel = await cli(['serve', '--model', 'forky'])
-    expect(badModel.code).not.toBe(0)
-    expect(badModel.stderr[0]).toMatch(/^sockscope: .*'forky' is invalid.*iterative, fork, thread/)
+    expect(badModel.code).toBe(2)
+    expect(badModel.stderr[0]).toBe("sockscope: --model must be one of iterative, fork, thread, socketserver, select, asyncio, reactor, not 'forky' (BAD_OPTION)")
 
     const badDelay = await cli(['serve', '--model', 'fork', '--delay', 'soon'])
-    expect(badDelay.code).not.toBe(0)
-    expect(badDelay.stderr[0]).toMatch(/--delay must be a number/)
+    expect(badDelay.code).toBe(2)
+    expect(badDelay.stderr[0]).toBe("sockscope: --delay must be a number from 0 to 3600, not 'soon' (BAD_OPTION)")
 
     const taken = net.createServer().listen(0, '127.0.0.1')
     await new Promise((r) => taken.once('listening', r))
@@ -135,6 +135,27 @@ describe('sockscope CLI', () => {
     const refused = await cli(['clients', '--port', String(port), '--count', '2'])
     expect(refused.code).toBe(1)
     expect(refused.stdout.filter((l) => l.includes('CONNECTION_REFUSED'))).toHaveLength(2)
+  })
+
+  it('words every usage error as one sentence with its range, and exits 2 for each, whichever check found it', async () => {
+    const cases: [string[], string][] = [
+      [['serve', '--model', 'fork', '--port', '70000'], "--port must be an integer from 0 to 65535, not '70000'"],
+      [['serve', '--model', 'fork', '--max-length', '0'], "--max-length must be an integer from 1 to 1073741824, not '0'"],
+      [['serve'], '--model is required'],
+      [['clients', '--port', '0'], "--port must be an integer from 1 to 65535, not '0'"],
+      [['clients', '--port', '9', '--count', '5000'], "--count must be an integer from 1 to 1000, not '5000'"],
+      [['serve', '--model', 'thread', '--reap', 'never'], '--reap means nothing to the thread model with the echo app (it is for the fork and socketserver models)'],
+      // socketserver reaps only children, so only its forking mixin takes --reap.
+      [['serve', '--model', 'socketserver', '--reap', 'never'], '--reap means nothing to the socketserver model with --mixin threading (it needs --mixin forking)'],
+    ]
+    for (const [args, sentence] of cases) {
+      const run = await cli(args)
+      expect(run.code, args.join(' ')).toBe(2)
+      expect(run.stderr[0], args.join(' ')).toBe(`sockscope: ${sentence} (BAD_OPTION)`)
+    }
+    const unknown = await cli(['serv'])
+    expect(unknown.code).toBe(2)
+    expect(unknown.stderr[0]).toMatch(/^sockscope: unknown command 'serv'.* \(UNKNOWN_COMMAND\)$/)
   })
 
   it('--help lists every model, app and workload with one line each', async () => {
