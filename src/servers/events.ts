@@ -83,6 +83,12 @@ export interface SendEvent extends OnConn<'send'> {
 export interface CloseEvent extends OnConn<'close'> {
   /** Who ended it: this side closing, the peer's EOF, or an error. */
   by: 'local' | 'peer' | 'error'
+  /**
+   * The connection ended with a reset (RST), not a FIN: `sent` by this side (it cut the
+   * connection, or closed it with bytes still unread), or `received` from the peer (a read
+   * or write failed with ECONNRESET / EPIPE). Absent: an ordinary close, or not known.
+   */
+  reset?: 'sent' | 'received'
 }
 
 /** Fork model: the server process started a child for a connection. */
@@ -142,10 +148,31 @@ export interface WakeupEvent extends Base<'wakeup'> {
 
 export type BlockReason = 'recv' | 'send' | 'sleep' | 'accept' | 'lock' | 'select'
 
-/** A thread of control stopped to wait (on `on`), or resumed. */
+/**
+ * Who waits:
+ *  - `thread` (the default, when absent): the thread itself is in a blocking call (a
+ *    blocking recv, time.sleep, accept, a sendall with a full send buffer, select()):
+ *    nothing else runs on it until it resumes;
+ *  - `task`: only this connection's coroutine or handler waits (an asyncio `await`, a
+ *    select / reactor handler parked until its socket is readable, a callLater): the
+ *    thread goes on running the event loop and the other connections.
+ */
+export type Waiter = 'thread' | 'task'
+
+/**
+ * A thread of control stopped to wait (on `on`), or resumed.
+ *
+ * `on: 'select'` is an event loop's own wait for readiness (select / epoll), on every
+ * socket it watches at once, with no connection: `sockets` says how many, `timeoutMs` how
+ * long at most (a timer is due then; absent: until a socket is ready). The loop's next
+ * `wakeup` ends that wait (it says what was ready and how long it waited); no unblock follows.
+ */
 export interface BlockEvent extends Base<'block'> {
   conn?: ConnId
   on: BlockReason
+  waiter?: Waiter
+  sockets?: number
+  timeoutMs?: number
 }
 
 export interface UnblockEvent extends Base<'unblock'> {
@@ -153,17 +180,22 @@ export interface UnblockEvent extends Base<'unblock'> {
   on: BlockReason
   /** µs spent blocked. */
   blockedUs: number
+  /** As the block's. */
+  waiter?: Waiter
 }
 
 export interface LockWaitEvent extends Base<'lock-wait'> {
   conn?: ConnId
   lock: string
+  /** Who waits for the lock (see Waiter): a thread blocked in acquire(), or a task awaiting it. */
+  waiter?: Waiter
 }
 
 export interface LockAcquireEvent extends Base<'lock-acquire'> {
   conn?: ConnId
   lock: string
   waitedUs: number
+  waiter?: Waiter
 }
 
 export interface LockReleaseEvent extends Base<'lock-release'> {

@@ -1,7 +1,7 @@
 import type net from 'node:net'
 import { type AppContext, type AppOptions, appOptions, ctime } from '../apps/app.ts'
 import { connId } from '../connection-id.ts'
-import type { ConnId } from '../events.ts'
+import type { CloseEvent, ConnId, EventBody } from '../events.ts'
 import type { HandlerJob } from '../host/protocol.ts'
 import type { ModelContext } from './model.ts'
 import type { HandlerStyle } from './request-handler.ts'
@@ -37,7 +37,7 @@ const LINGER_MS = 2000
 /** End a served connection and report how it ended. */
 export function finishConnection(emitter: EventEmitter, conn: ConnId, socket: net.Socket, end: HandlerEnd, err?: Error): void {
   if (err) emitter.emit({ kind: 'error', conn, code: errnoCode(err), message: err.message })
-  emitter.emit({ kind: 'close', conn, by: err ? 'error' : end })
+  emitter.emit(closeEvent(conn, err ? 'error' : end, err))
   if (err) return void socket.destroy()
   socket.end()
   // Half-open sockets are allowed (a client may shut down its sending side and still
@@ -47,6 +47,17 @@ export function finishConnection(emitter: EventEmitter, conn: ConnId, socket: ne
     timer.unref()
     socket.once('close', () => clearTimeout(timer))
   }
+}
+
+/** The close of a connection that ended `by`, after `err` if it failed: a reset from the peer says so. */
+export function closeEvent(conn: ConnId, by: CloseEvent['by'], err?: Error): EventBody<CloseEvent> {
+  return err && isReset(err) ? { kind: 'close', conn, by, reset: 'received' } : { kind: 'close', conn, by }
+}
+
+/** The peer reset the connection (RST): a read says ECONNRESET, a write after it EPIPE. */
+export function isReset(err: Error): boolean {
+  const code = (err as NodeJS.ErrnoException).code
+  return code === 'ECONNRESET' || code === 'EPIPE' || code === 'CONNECTION_RESET'
 }
 
 export function errnoCode(err: Error): string {

@@ -5,7 +5,7 @@ import { CHILD_EXEC_ARGV, childEnv, entryPath } from '../entries.ts'
 import type { ConnId } from '../events.ts'
 import type { ServeConnection } from '../host/protocol.ts'
 import { handlerJob, remoteOf, serverConnId } from './connection.ts'
-import { listenTcp, runningServer, stopListening } from './listen.ts'
+import { AcceptWait, listenTcp, runningServer, stopListening } from './listen.ts'
 import type { ModelContext, RunningServer, ServerModel } from './model.ts'
 import type { HandlerStyle } from './request-handler.ts'
 
@@ -90,14 +90,18 @@ export async function startForkServer(ctx: ModelContext, style: HandlerStyle): P
     })
   }
 
+  const accepting = new AcceptWait(emitter)
   const server = await listenTcp(ctx, (socket) => {
     if (stopping) return void socket.destroy()
+    accepting.accepted()
     const conn = serverConnId(socket)
     socket.on('error', () => {})
     emitter.emit({ kind: 'accept', conn, remote: remoteOf(socket), waitedUs: 0 })
     if (spec.reap === 'on-accept') reap('accept')
     forkFor(socket, conn)
+    accepting.waiting()
   })
+  accepting.waiting()
 
   return runningServer(spec.host, [server], async () => {
     stopping = true

@@ -1,4 +1,5 @@
 import net from 'node:net'
+import type { EventEmitter } from '../emitter.ts'
 import { SockscopeError } from '../errors.ts'
 import type { ModelContext, RunningServer } from './model.ts'
 
@@ -93,4 +94,30 @@ export function stopListening(server: net.Server): void {
 export function runningServer(host: string, servers: readonly net.Server[], stop: () => Promise<void> | void): RunningServer {
   let stopped: Promise<void> | undefined
   return { host, ports: servers.map(boundPort), stop: () => (stopped ??= (async () => stop())()) }
+}
+
+/**
+ * The main thread of a server that only accepts and hands connections on (fork, thread):
+ * between connections it sits in accept(). That wait is a block / unblock on 'accept'.
+ */
+export class AcceptWait {
+  private since: number | undefined
+  private readonly emitter: EventEmitter
+
+  constructor(emitter: EventEmitter) {
+    this.emitter = emitter
+  }
+
+  /** Back in accept(), waiting for the next connection. */
+  waiting(): void {
+    this.since ??= this.emitter.emit({ kind: 'block', on: 'accept' }).t
+  }
+
+  /** accept() returned a connection. */
+  accepted(): void {
+    if (this.since === undefined) return
+    const t = this.emitter.clock.nowUs()
+    this.emitter.emit({ kind: 'unblock', on: 'accept', blockedUs: t - this.since }, t)
+    this.since = undefined
+  }
 }

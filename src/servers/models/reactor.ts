@@ -3,7 +3,7 @@ import { type App, type AppOptions, appOptions } from '../apps/app.ts'
 import { preview } from '../connection-id.ts'
 import type { EventEmitter } from '../emitter.ts'
 import type { ConnId } from '../events.ts'
-import { appContext, errnoCode } from './connection.ts'
+import { appContext, closeEvent, errnoCode } from './connection.ts'
 import { boundPort, listenOnPorts, runningServer, stopListening } from './listen.ts'
 import type { ModelContext, RunningServer, ServerModel } from './model.ts'
 import { connectionHandler } from './request-handler.ts'
@@ -185,7 +185,7 @@ export class Reactor {
       this.emitter.emit({ kind: 'error', conn, code: errnoCode(reason), message: reason.message })
       c.sock.abort()
     }
-    this.emitter.emit({ kind: 'close', conn, by: reason ? 'error' : c.readClosed ? 'peer' : 'local' })
+    this.emitter.emit(closeEvent(conn, reason ? 'error' : c.readClosed ? 'peer' : 'local', reason))
     this.callback(c, 'connectionLost', () => c.protocol.connectionLost(reason))
   }
 
@@ -302,6 +302,8 @@ class AppProtocol extends Protocol {
       {
         recv: (max) => this.take(max),
         send: (data) => transport.write(data),
+        // callLater: only this protocol waits; the reactor goes on.
+        blockingSleep: false,
         sleep: (ms, wake) => {
           reactor.callLater(ms, wake, conn)
           return false
@@ -309,7 +311,8 @@ class AppProtocol extends Protocol {
         later: (call) => void reactor.callLater(0, call, conn),
       },
       { emitter: factory.emitter, conn, world: factory.world },
-      { traceRecvWaits: false, onResumed: () => this.settle() },
+      // Between callbacks the protocol waits for its next dataReceived: that wait is its own.
+      { traceRecvWaits: true, onResumed: () => this.settle() },
     )
     this.handler.advance()
     this.settle()

@@ -2,7 +2,7 @@ import type net from 'node:net'
 import type { AppOp, Handler, OpResult } from '../apps/app.ts'
 import { preview } from '../connection-id.ts'
 import type { EventEmitter } from '../emitter.ts'
-import type { BlockReason, ConnId } from '../events.ts'
+import type { BlockReason, ConnId, Waiter } from '../events.ts'
 import type { AsyncMutex, BlockingMutex, Mutex, World } from './world.ts'
 
 /**
@@ -19,7 +19,29 @@ export interface RunContext<M extends Mutex = Mutex> {
   conn: ConnId
   /** The memory and locks the app's read / write / lock ops touch. */
   world: World<M>
+  /**
+   * Who waits at the handler's waits (see Waiter in events.ts): the thread (default: a
+   * forked child, the iterative server, a worker thread), or only this task (asyncio).
+   */
+  waiter?: Waiter
+  /** asyncio: the loop, told when this task stops at an await and when it goes on. */
+  tasks?: TaskSwitches
 }
+
+/**
+ * An event loop's view of its tasks (asyncio): told when a task stops at an await and
+ * when it goes on, so that it knows when none is running and it waits in select().
+ */
+export interface TaskSwitches {
+  /**
+   * The task stops at an await on `on` (`sleepMs`: a sleep, a timer the loop keeps for
+   * it). Call the returned function when the task goes on.
+   */
+  suspend(conn: ConnId, on: BlockReason, sleepMs?: number): () => void
+}
+
+/** The waiter field of an event: absent for the default, a thread. */
+const whoWaits = (waiter: Waiter | undefined): { waiter?: Waiter } => (waiter === 'task' ? { waiter } : {})
 
 /** How a handler ended, for the close event. */
 export type HandlerEnd = 'local' | 'peer' | 'error'
@@ -43,9 +65,13 @@ export function sleepThread(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms)
 }
 
-function unblocked(ctx: RunContext, on: BlockReason, startedAt: number): void {
+function blocked(ctx: RunContext, on: BlockReason, waiter = ctx.waiter): number {
+  return ctx.emitter.emit({ kind: 'block', conn: ctx.conn, on, ...whoWaits(waiter) }).t
+}
+
+function unblocked(ctx: RunContext, on: BlockReason, startedAt: number, waiter = ctx.waiter): void {
   const t = ctx.emitter.clock.nowUs()
-  ctx.emitter.emit({ kind: 'unblock', conn: ctx.conn, on, blockedUs: t - startedAt }, t)
+  ctx.emitter.emit({ kind: 'unblock', conn: ctx.conn, on, blockedUs: t - startedAt, ...whoWaits(waiter) }, t)
 }
 
 /**
@@ -55,9 +81,11 @@ function unblocked(ctx: RunContext, on: BlockReason, startedAt: number): void {
 class HandlerState {
   private readonly held = new Set<string>()
   private readonly ctx: RunContext
+  private readonly waiter: Waiter | undefined
 
-  constructor(ctx: RunContext) {
+  constructor(ctx: RunContext, waiter = ctx.waiter) {
     this.ctx = ctx
+    this.waiter = waiter
   }
 
   immediate(op: AppOp): OpResult {
@@ -98,13 +126,14 @@ class HandlerState {
 
   /** Trace that we must wait; returns when the wait began. */
   waitingFor(name: string): number {
-    return this.ctx.emitter.emit({ kind: 'lock-wait', conn: this.ctx.conn, lock: name }).t
+    return this.ctx.emitter.emit({ kind: 'lock-wait', conn: this.ctx.conn, lock: name, ...whoWaits(this.waiter) }).t
   }
 
   acquired(name: string, waitedSince: number | undefined): void {
     this.held.add(name)
     const t = this.ctx.emitter.clock.nowUs()
-    this.ctx.emitter.emit({ kind: 'lock-acquire', conn: this.ctx.conn, lock: name, waitedUs: waitedSince === undefined ? 0 : t - waitedSince }, t)
+    const waitedUs = waitedSince === undefined ? 0 : t - waitedSince
+    this.ctx.emitter.emit({ kind: 'lock-acquire', conn: this.ctx.conn, lock: name, waitedUs, ...(waitedSince === undefined ? {} : whoWaits(this.waiter)) }, t)
   }
 
   /** A handler that ends holding a lock must not leave every other connection waiting for it. */
@@ -121,8 +150,17 @@ function resume(handler: Handler, input: Input) {
 }
 
 export async function runAsync(handler: Handler, io: AsyncConnIo, ctx: RunContext<AsyncMutex>): Promise<HandlerEnd> {
-  const { emitter, conn, world } = ctx
+  const { emitter, conn, world, tasks } = ctx
   const state = new HandlerState(ctx)
+  /** Wait for `until` at an await: the loop, if it watches, knows that this task is not running meanwhile. */
+  const awaitOn = async <T>(on: BlockReason, until: () => Promise<T>, sleepMs?: number): Promise<T> => {
+    const resumed = tasks?.suspend(conn, on, sleepMs)
+    try {
+      return await until()
+    } finally {
+      resumed?.()
+    }
+  }
   let sawEof = false
   let input: Input = { value: undefined }
   try {
@@ -132,8 +170,8 @@ export async function runAsync(handler: Handler, io: AsyncConnIo, ctx: RunContex
       const op = step.value
       try {
         if (op.op === 'recv') {
-          const blockedAt = emitter.emit({ kind: 'block', conn, on: 'recv' }).t
-          const { data } = await io.recv(op.max)
+          const blockedAt = blocked(ctx, 'recv')
+          const { data } = await awaitOn('recv', () => io.recv(op.max))
           unblocked(ctx, 'recv', blockedAt)
           if (data.byteLength === 0) sawEof = true
           else emitter.emit({ kind: 'recv', conn, bytes: data.byteLength, preview: preview(data) })
@@ -142,20 +180,20 @@ export async function runAsync(handler: Handler, io: AsyncConnIo, ctx: RunContex
           emitter.emit({ kind: 'send', conn, bytes: op.data.byteLength, preview: preview(op.data) })
           const room = io.send(op.data)
           if (room) {
-            const blockedAt = emitter.emit({ kind: 'block', conn, on: 'send' }).t
-            await room
+            const blockedAt = blocked(ctx, 'send')
+            await awaitOn('send', () => room)
             unblocked(ctx, 'send', blockedAt)
           }
           input = { value: undefined }
         } else if (op.op === 'sleep') {
-          const blockedAt = emitter.emit({ kind: 'block', conn, on: 'sleep' }).t
-          await new Promise((resolve) => setTimeout(resolve, op.ms))
+          const blockedAt = blocked(ctx, 'sleep')
+          await awaitOn('sleep', () => new Promise((resolve) => setTimeout(resolve, op.ms)), op.ms)
           unblocked(ctx, 'sleep', blockedAt)
           input = { value: undefined }
         } else if (op.op === 'lock') {
           if (!state.tryLock(op.name)) {
             const since = state.waitingFor(op.name)
-            await world.mutex(op.name).acquire().granted
+            await awaitOn('lock', () => world.mutex(op.name).acquire().granted)
             state.acquired(op.name, since)
           }
           input = { value: undefined }
@@ -181,7 +219,7 @@ export function runBlocking(handler: Handler, io: BlockingConnIo, ctx: RunContex
       const op = step.value
       try {
         if (op.op === 'recv') {
-          const blockedAt = emitter.emit({ kind: 'block', conn, on: 'recv' }).t
+          const blockedAt = blocked(ctx, 'recv')
           // Events queued so far must leave before this thread sleeps in the kernel.
           emitter.flush()
           const { data } = io.recv(op.max)
@@ -194,7 +232,7 @@ export function runBlocking(handler: Handler, io: BlockingConnIo, ctx: RunContex
           io.send(op.data)
           input = { value: undefined }
         } else if (op.op === 'sleep') {
-          const blockedAt = emitter.emit({ kind: 'block', conn, on: 'sleep' }).t
+          const blockedAt = blocked(ctx, 'sleep')
           emitter.flush()
           io.sleep(op.ms)
           unblocked(ctx, 'sleep', blockedAt)
@@ -223,6 +261,11 @@ export interface StepIo {
   recv(max: number): Uint8Array | undefined
   /** Hand bytes to the connection; whether this blocks the thread is the loop's choice. */
   send(data: Uint8Array): void
+  /**
+   * Whether sleep() blocks the thread (select's time.sleep: the whole loop stops) or only
+   * arranges a wake-up (reactor's callLater: only this handler waits).
+   */
+  readonly blockingSleep: boolean
   /** Either sleep right here, blocking the thread (returns true), or arrange for `wake` to be called (returns false). */
   sleep(ms: number, wake: () => void): boolean
   /** Run `fn` from the loop soon: a handler is never resumed from inside another one. */
@@ -264,7 +307,8 @@ export class SteppedHandler {
     this.io = io
     this.ctx = ctx
     this.options = options
-    this.state = new HandlerState(ctx)
+    // A parked handler's lock wait is its own: the loop goes on meanwhile.
+    this.state = new HandlerState(ctx, 'task')
   }
 
   get done(): boolean {
@@ -329,17 +373,19 @@ export class SteppedHandler {
           if (data !== undefined) return { value: this.received(data) }
           this.pendingRecv = op.max
           this.waiting = 'recv'
-          this.waitingSince = this.options.traceRecvWaits ? emitter.emit({ kind: 'block', conn, on: 'recv' }).t : -1
+          // Parked until its socket is readable: only this handler waits, the loop goes on.
+          this.waitingSince = this.options.traceRecvWaits ? blocked(this.ctx, 'recv', 'task') : -1
           return undefined
         }
         case 'send':
           this.io.send(op.data)
           return { value: undefined }
         case 'sleep': {
-          const blockedAt = emitter.emit({ kind: 'block', conn, on: 'sleep' }).t
+          const waiter: Waiter = this.io.blockingSleep ? 'thread' : 'task'
+          const blockedAt = blocked(this.ctx, 'sleep', waiter)
           const slept = this.io.sleep(op.ms, () => this.resumeLater({ value: undefined }))
           if (slept) {
-            unblocked(this.ctx, 'sleep', blockedAt)
+            unblocked(this.ctx, 'sleep', blockedAt, waiter)
             return { value: undefined }
           }
           this.waiting = 'sleep'
@@ -375,7 +421,8 @@ export class SteppedHandler {
   }
 
   private stopWaiting(): void {
-    if (this.waiting && this.waiting !== 'lock' && this.waitingSince >= 0) unblocked(this.ctx, this.waiting, this.waitingSince)
+    // Only waits that did not block the thread are still open here: they were this handler's.
+    if (this.waiting && this.waiting !== 'lock' && this.waitingSince >= 0) unblocked(this.ctx, this.waiting, this.waitingSince, 'task')
     this.waiting = undefined
     this.cancelWait = undefined
   }

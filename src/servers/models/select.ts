@@ -2,7 +2,7 @@ import type net from 'node:net'
 import { appOptions } from '../apps/app.ts'
 import { preview } from '../connection-id.ts'
 import type { ConnId } from '../events.ts'
-import { appContext, errnoCode } from './connection.ts'
+import { appContext, closeEvent, errnoCode } from './connection.ts'
 import { boundPort, listenOnPorts, runningServer, stopListening } from './listen.ts'
 import type { ModelContext, RunningServer, ServerModel } from './model.ts'
 import { connectionHandler } from './request-handler.ts'
@@ -94,6 +94,8 @@ export const selectModel: ServerModel = {
         return data
       },
       send: (data) => (spec.writeSelect ? client.outb.push(data) : sendBlocking(client, data)),
+      // time.sleep on the loop's one thread: every connection waits for it.
+      blockingSleep: true,
       sleep(ms) {
         emitter.flush()
         sleepThread(ms)
@@ -115,7 +117,7 @@ export const selectModel: ServerModel = {
         sel.unregister(sock)
         if (failure) {
           emitter.emit({ kind: 'error', conn, code: errnoCode(failure), message: failure.message })
-          emitter.emit({ kind: 'close', conn, by: 'error' })
+          emitter.emit(closeEvent(conn, 'error', failure))
           sock.abort()
         } else {
           emitter.emit({ kind: 'close', conn, by: handler.end! })

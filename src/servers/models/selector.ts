@@ -54,7 +54,11 @@ export class Selector<T> {
   register(fileobj: Selectable, events: number, data: T): SelectorKey<T> {
     const key = { fileobj, events, data }
     this.keys.set(fileobj, key)
-    fileobj.watch(() => this.wake?.())
+    // Like the kernel's select(): only readiness that a registered interest asks for ends the wait.
+    fileobj.watch(() => {
+      const now = this.keys.get(fileobj)
+      if (now && fileobj.ready() & now.events) this.wake?.()
+    })
     return key
   }
 
@@ -73,12 +77,15 @@ export class Selector<T> {
 
   /**
    * Wait until a registered object is ready for an event it is registered for, or until
-   * `timeoutMs` (undefined: no limit; 0: just poll). Every return is a `wakeup` event
-   * with the ready sets and the time spent waiting.
+   * `timeoutMs` (undefined: no limit; 0: just poll). A wait that really waits begins
+   * with a `block` on 'select' (how many sockets it watches, how long at most); every
+   * return is a `wakeup` event with the ready sets and the time spent waiting.
    */
   async select(timeoutMs?: number): Promise<Ready<T>[]> {
     const started = this.emitter.clock.nowUs()
     if (!this.closed && this.collect().length === 0 && timeoutMs !== 0) {
+      const sockets = [...this.keys.values()].filter((key) => key.events !== 0).length
+      this.emitter.emit({ kind: 'block', on: 'select', sockets, ...(timeoutMs === undefined ? {} : { timeoutMs: Math.round(timeoutMs * 10) / 10 }) }, started)
       await new Promise<void>((resolve) => {
         const timer = timeoutMs === undefined ? undefined : setTimeout(() => resolve(), timeoutMs)
         this.wake = () => {

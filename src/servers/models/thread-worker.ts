@@ -6,7 +6,7 @@ import { parentPort, threadId, workerData } from 'node:worker_threads'
 import { findApp } from '../apps/index.ts'
 import { createClock } from '../clock.ts'
 import { EventEmitter } from '../emitter.ts'
-import { appContext, errnoCode } from './connection.ts'
+import { appContext, closeEvent, errnoCode } from './connection.ts'
 import { connectionHandler } from './request-handler.ts'
 import { runBlocking } from './runtime.ts'
 import { BlockingSocket, type ThreadWorkerData, type WorkerToMain } from './thread-channel.ts'
@@ -29,7 +29,7 @@ try {
   socket.end(false)
 } catch (err) {
   emitter.emit({ kind: 'error', conn, code: errnoCode(err as Error), message: (err as Error).message })
-  emitter.emit({ kind: 'close', conn, by: 'error' })
+  emitter.emit(closeEvent(conn, 'error', err as Error))
   socket.end(true)
 }
 emitter.emit({ kind: 'thread-end', conn, threadId })

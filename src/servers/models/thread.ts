@@ -3,7 +3,7 @@ import { Worker } from 'node:worker_threads'
 import { CHILD_EXEC_ARGV, entryPath } from '../entries.ts'
 import type { SockscopeEvent } from '../events.ts'
 import { handlerJob, remoteOf, serverConnId } from './connection.ts'
-import { listenTcp, runningServer, stopListening } from './listen.ts'
+import { AcceptWait, listenTcp, runningServer, stopListening } from './listen.ts'
 import type { ModelContext, RunningServer, ServerModel } from './model.ts'
 import type { HandlerStyle } from './request-handler.ts'
 import { createSocketPipe, type ThreadWorkerData, type WorkerToMain } from './thread-channel.ts'
@@ -32,8 +32,10 @@ export async function startThreadServer(ctx: ModelContext, style: HandlerStyle):
   const shared = createSharedMemory()
   let stopping = false
 
+  const accepting = new AcceptWait(emitter)
   const server = await listenTcp(ctx, (socket: net.Socket) => {
     if (stopping) return void socket.destroy()
+    accepting.accepted()
     const conn = serverConnId(socket)
     emitter.emit({ kind: 'accept', conn, remote: remoteOf(socket), waitedUs: 0 })
     const pipe = createSocketPipe(socket)
@@ -58,7 +60,9 @@ export async function startThreadServer(ctx: ModelContext, style: HandlerStyle):
       workers.delete(worker)
       pipe.dispose()
     })
+    accepting.waiting()
   })
+  accepting.waiting()
 
   return runningServer(spec.host, [server], async () => {
     stopping = true

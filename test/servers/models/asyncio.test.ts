@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { delayedBurst, firstOn, ofKind, type Scenario, startScenario } from '../../helpers/lab-run.ts'
+import { loopWaits } from './loop-waits.ts'
 
 const DELAY_S = 0.4
 
@@ -49,5 +50,33 @@ describe('asyncio model', () => {
       expect(unblocks).toHaveLength(4)
       blocks.forEach((b, i) => expect(b.t).toBeLessThanOrEqual(unblocks[i]!.t))
     }
+  })
+
+  it('waits in select() when no task can run: a sleeping task\'s timer bounds the wait, and once the tasks are done it waits on its listener alone', async () => {
+    const DELAY_MS = 300
+    scenario = await startScenario({ model: 'asyncio', app: 'echo', delay: DELAY_MS / 1000 })
+    const s = scenario
+    const { results } = await s.clients({ count: 2, words: ['a'] })
+    // The server's events come in their own batches: wait for both tasks' ends.
+    await s.waitFor(() => ofKind(s.events, 'task-end').length === 2)
+    const lastEnd = ofKind(s.events, 'task-end').at(-1)!
+    const idle = await s.waitFor((e) => e.kind === 'block' && e.on === 'select' && e.t > lastEnd.t)
+    await s.stop()
+    expect(results.map((r) => r.replies.join())).toEqual(['a', 'a'])
+    expect(idle).toMatchObject({ sockets: 1 })
+    expect((idle as { timeoutMs?: number }).timeoutMs).toBeUndefined()
+    // Every await is its task's wait, never the loop's.
+    for (const block of ofKind(s.events, 'block').filter((b) => b.on !== 'select')) expect(block).toMatchObject({ waiter: 'task', conn: expect.any(String) })
+    const pairs = loopWaits(s.events, s.serverPid)
+    // While the tasks sleep, the loop waits on the listener and both connections, until the first timer.
+    const asleep = pairs.filter(({ block }) => block.timeoutMs !== undefined)
+    expect(asleep.length).toBeGreaterThan(0)
+    for (const { block } of asleep) expect(block.timeoutMs!).toBeLessThanOrEqual(DELAY_MS)
+    // A new connection wakes it on the listener; a timer, with nothing ready.
+    const port = ofKind(s.events, 'listen')[0]!.port
+    expect(pairs.filter(({ wakeup }) => wakeup.readable.includes(`listen:${port}`))).not.toHaveLength(0)
+    const firstWake = ofKind(s.events, 'unblock').find((u) => u.on === 'sleep')!
+    const timerWake = pairs.map((p) => p.wakeup).filter((w) => w.t <= firstWake.t).at(-1)!
+    expect(timerWake).toMatchObject({ readable: [], writable: [] })
   })
 })
