@@ -33,8 +33,8 @@ describe('scripts/sockscope.mjs (the sockscope command)', () => {
   it.skipIf(!older)(`runs the CLI under Node 24 when started by an older Node${older ? '' : ' (skipped: no Node older than 24 on this machine)'}`, () => {
     const run = spawnSync(older!, [launcher, 'serve', '--model', 'forky'], { encoding: 'utf8', timeout: 120_000 })
     // The CLI itself answered (under Node 24): its one-line error, its exit code.
-    expect(run.status).toBe(1)
-    expect(run.stderr).toMatch(/^sockscope: .*'forky' is invalid/m)
+    expect(run.status).toBe(2)
+    expect(run.stderr).toMatch(/^sockscope: --model must be one of .*, not 'forky' \(BAD_OPTION\)$/m)
     expect(run.stderr).not.toContain('ERR_UNKNOWN_FILE_EXTENSION')
   }, 120_000)
 
