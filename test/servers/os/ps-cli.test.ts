@@ -117,7 +117,7 @@ describe('sockscope ps', () => {
     expect(noPid.stderr).toMatch(/^sockscope: give the process to watch with --pid N/)
 
     const badInterval = await sockscope('ps', '--pid', String(process.pid), '--interval', '5')
-    expect(badInterval.code).not.toBe(0)
-    expect(badInterval.stderr.split('\n')[0]).toMatch(/--interval must be an integer ≥ 20, not '5'/)
+    expect(badInterval.code).toBe(2)
+    expect(badInterval.stderr.split('\n')[0]).toBe("sockscope: --interval must be an integer ≥ 20, not '5' (BAD_OPTION)")
   })
 })
