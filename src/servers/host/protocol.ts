@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import type { AppOptions } from '../apps/app.ts'
+import { type WorkloadVerdict, WorkloadVerdictSchema } from '../clients/verdict.ts'
 import type { ErrorInfo } from '../errors.ts'
 import type { SockscopeEvent } from '../events.ts'
 import type { HandlerStyle } from '../models/request-handler.ts'
@@ -11,6 +12,8 @@ import type { ClientSpec, ServerSpec } from '../spec.ts'
  * IPC uses Node's 'advanced' serialization (structured clone), so Buffers survive.
  */
 
+export type { WorkloadVerdict }
+
 export interface ClientResult {
   /** 1-based client number within the workload. */
   client: number
@@ -18,6 +21,11 @@ export interface ClientResult {
   replies: string[]
   elapsedMs: number
   error?: ErrorInfo
+  /** `audit`: not one of the workload's N clients but a check it made of the server (the
+   *  bank's balance before and after), so counts and times of the clients leave it out. */
+  role?: 'audit'
+  /** What the workload concluded from the server's answers as a whole (the bank's audit). */
+  verdict?: WorkloadVerdict
 }
 
 /** Lab → child process. */
@@ -78,6 +86,8 @@ export const ChildToLabSchema = z.discriminatedUnion('type', [
         replies: z.array(z.string()),
         elapsedMs: z.number(),
         error: errorInfo.optional(),
+        role: z.literal('audit').optional(),
+        verdict: WorkloadVerdictSchema.optional(),
       }),
     ),
   }),

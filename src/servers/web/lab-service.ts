@@ -2,7 +2,8 @@ import { SockscopeError, toErrorInfo } from '../errors.ts'
 import type { SockscopeEvent } from '../events.ts'
 import type { Lab } from '../lab/lab.ts'
 import type { ClientSpecInput, ServerSpecInput } from '../spec.ts'
-import { buildCatalog } from './catalog.ts'
+import { buildCatalog, forPeople } from './catalog.ts'
+import { workloadOutcome } from './outcome.ts'
 import { type Catalog, type HostMessage, PROTOCOL_VERSION, type Request, RequestSchema, type RunInfo } from './protocol.ts'
 
 export type SessionSink = (message: HostMessage) => void
@@ -37,6 +38,8 @@ export class LabService {
    *  sampler reports only changes and would not list those processes again. */
   private readonly osLatest = new Map<string, SockscopeEvent>()
   private pending: SockscopeEvent[] = []
+  /** The lab's time of the last clear, if any: sessions forget what came before it. */
+  private clearedAt: number | null = null
   private flushTimer: NodeJS.Timeout | undefined
   private readonly heartbeat: NodeJS.Timeout
   private readonly flushMs: number
@@ -55,7 +58,7 @@ export class LabService {
       lab.onProblem((problem) => {
         const run = this.runs.get(problem.run)
         if (run && problem.code === 'HOST_CRASHED' && run.state !== 'stopped' && run.state !== 'finished') this.update(run, { state: 'crashed', endedAt: this.now() })
-        this.broadcast({ type: 'problem', run: problem.run, code: problem.code, message: problem.message })
+        this.broadcast({ type: 'problem', run: problem.run, code: problem.code, message: forPeople(problem.message) })
       }),
     ]
     this.heartbeat = setInterval(() => {
@@ -76,6 +79,7 @@ export class LabService {
       originWallMs: Date.now() - this.now() / 1000,
       catalog: this.catalog,
       runs: this.listRuns(),
+      clearedAt: this.clearedAt,
     })
     for (let i = 0; i < this.history.length; i += REPLAY_CHUNK)
       sink({ type: 'events', now: this.now(), events: this.history.slice(i, i + REPLAY_CHUNK) })
@@ -93,7 +97,9 @@ export class LabService {
       const result = await this.call(parsed.data)
       return { type: 'response', id, ok: true, result }
     } catch (err) {
-      return { type: 'response', id, ok: false, error: toErrorInfo(err) }
+      // The lab's messages are written for the command line (`use --port 0`): say them in the form's words.
+      const error = toErrorInfo(err)
+      return { type: 'response', id, ok: false, error: { code: error.code, message: forPeople(error.message) } }
     }
   }
 
@@ -138,11 +144,24 @@ export class LabService {
       case 'stopAll':
         return this.stopAll().then(() => null)
       case 'clear':
-        this.flush()
-        this.history = [...this.osLatest.values()].sort((a, b) => a.t - b.t)
-        this.broadcast({ type: 'cleared', now: this.now() })
-        return null
+        return this.clear()
     }
+  }
+
+  /**
+   * Forget what happened so far: the events (but the OS's latest reading of the processes
+   * still alive, which the sampler would not send again), and the runs that have ended.
+   * Live runs go on. A session that joins later sees the same as one that was there.
+   */
+  private clear(): null {
+    this.flush()
+    const now = this.now()
+    this.clearedAt = now
+    this.history = [...this.osLatest.values()].sort((a, b) => a.t - b.t)
+    for (const [id, run] of this.runs) if (!isLive(run)) this.runs.delete(id)
+    this.broadcast({ type: 'cleared', now })
+    this.broadcastRuns()
+    return null
   }
 
   private async startServer(params: Record<string, unknown>): Promise<RunInfo> {
@@ -183,16 +202,16 @@ export class LabService {
   private async runClients(params: Record<string, unknown>): Promise<RunInfo> {
     const startedAt = this.now()
     const clients = await this.lab.runClients(params as unknown as ClientSpecInput)
+    // The UI has no input box: its lines are the whole input, so the session ends after them.
+    if (clients.spec.workload === 'interactive') this.lab.sendInput(clients.id, null)
     const run: RunInfo = { id: clients.id, kind: 'clients', pid: clients.pid, state: 'running', spec: { ...clients.spec }, startedAt, endedAt: null }
     this.runs.set(run.id, run)
     this.broadcastRuns()
     clients.results.then(
       (results) => {
         if (run.state !== 'running') return
-        const failed = results.filter((r) => r.error).length
-        const elapsedMs = results.reduce((max, r) => Math.max(max, r.elapsedMs), 0)
         this.flush()
-        this.update(run, { state: 'finished', endedAt: this.now(), outcome: { ok: results.length - failed, failed, elapsedMs } })
+        this.update(run, { state: 'finished', endedAt: this.now(), outcome: workloadOutcome(results) })
       },
       () => {
         if (isLive(run)) this.update(run, { state: 'crashed', endedAt: this.now() })

@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import type { SockscopeEvent } from '../events.ts'
+import { WorkloadVerdictSchema } from '../clients/verdict.ts'
 
 /**
  * The API between a host (web mode's WebSocket, Electron's IPC) and the renderer. Both
@@ -42,6 +43,24 @@ export type Method = Request['method']
 export const RunStateSchema = z.enum(['starting', 'running', 'stopping', 'stopped', 'finished', 'crashed'])
 export type RunState = z.infer<typeof RunStateSchema>
 
+/**
+ * What a finished workload computed (servers/web/outcome.ts): its clients served and
+ * failed (auditors not counted), each served client's time, the errors grouped by code,
+ * and its verdict on the server (the bank's audit), or why the audit could not be made.
+ */
+export const RunOutcomeSchema = z.object({
+  ok: z.number().int(),
+  failed: z.number().int(),
+  /** The longest time any of its connections took (ms). */
+  elapsedMs: z.number(),
+  /** Served clients' times, connect to last reply (ms); null when none was served. */
+  latency: z.object({ min: z.number(), median: z.number(), max: z.number() }).nullable().optional(),
+  errors: z.array(z.object({ code: z.string(), message: z.string(), count: z.number().int() })).optional(),
+  auditError: errorInfo.optional(),
+  verdict: WorkloadVerdictSchema.optional(),
+})
+export type RunOutcome = z.infer<typeof RunOutcomeSchema>
+
 /** A server or client workload the lab started, or a process it observes, as the UI lists
  *  it. Times are the lab's clock (µs). An observed run's spec is `{ pid, command }`. */
 export const RunInfoSchema = z.object({
@@ -54,8 +73,8 @@ export const RunInfoSchema = z.object({
   ports: z.array(z.number().int()).optional(),
   startedAt: z.number(),
   endedAt: z.number().nullable(),
-  /** Client workloads, once finished: how many clients succeeded and failed. */
-  outcome: z.object({ ok: z.number().int(), failed: z.number().int(), elapsedMs: z.number() }).optional(),
+  /** Client workloads, once finished: what the workload computed (see RunOutcomeSchema). */
+  outcome: RunOutcomeSchema.optional(),
 })
 export type RunInfo = z.infer<typeof RunInfoSchema>
 
@@ -69,6 +88,10 @@ export const FieldInfoSchema = z.object({
   choices: z.array(z.string()).optional(),
   description: z.string().optional(),
   required: z.boolean(),
+  /** For people: the form's label (sentence case), the value's unit, and a hint. */
+  label: z.string().optional(),
+  unit: z.string().optional(),
+  help: z.string().optional(),
 })
 export type FieldInfo = z.infer<typeof FieldInfoSchema>
 
@@ -104,6 +127,9 @@ export const HostMessageSchema = z.discriminatedUnion('type', [
     originWallMs: z.number(),
     catalog: CatalogSchema,
     runs: z.array(RunInfoSchema),
+    /** The lab's time of the last clear: what came before it is forgotten, except the OS's
+     *  latest reading of the processes still alive (the history starts with those). */
+    clearedAt: z.number().nullable().optional(),
   }),
   /** ok: `result` holds the method's result; not ok: `error` says why. */
   z.object({ type: z.literal('response'), id: z.number().int(), ok: z.boolean(), result: z.unknown().optional(), error: errorInfo.optional() }),

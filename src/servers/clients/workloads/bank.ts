@@ -1,5 +1,5 @@
 import { SockscopeError } from '../../errors.ts'
-import type { ClientResult } from '../../host/protocol.ts'
+import type { ClientResult, WorkloadVerdict } from '../../host/protocol.ts'
 import type { ClientConnection } from '../client-connection.ts'
 import { clients, runClient } from './client-run.ts'
 import type { Workload, WorkloadContext } from './workload.ts'
@@ -34,6 +34,49 @@ export function balanceIn(reply: string): number | undefined {
   if (/ has no money!!$/.test(reply)) return 0
   const money = /'s money: (\d+)$/.exec(reply)
   return money ? Number(money[1]) : undefined
+}
+
+export interface AuditCounts {
+  account: string
+  /** The balance the auditor read before the clients started, and after they all ended. */
+  before: number
+  after: number
+  deposits: number
+  withdrawals: number
+  /** No withdrawal could have found the account empty (each client's own deposits cover it). */
+  predictable: boolean
+}
+
+const updates = (n: number) => `${n} update${n === 1 ? '' : 's'}`
+
+/**
+ * The audit's conclusion: if no update was lost, the balance moved by exactly
+ * deposits − withdrawals. Lost updates (no lock) leave it short; a forked child's own
+ * copy leaves the auditor reading a balance nobody changed.
+ */
+export function auditVerdict(c: AuditCounts): WorkloadVerdict {
+  const counts = `${c.account} had ${c.before}; the clients made ${c.deposits} deposit${c.deposits === 1 ? '' : 's'} and ${c.withdrawals} withdrawal${c.withdrawals === 1 ? '' : 's'}`
+  if (!c.predictable)
+    return {
+      check: 'audit',
+      status: 'unknown',
+      headline: `balance ${c.after}, no exact expectation`,
+      detail: `${counts}, and some withdrawals may have found the account empty, so the final balance cannot be predicted.`,
+      expected: null,
+      actual: c.after,
+    }
+  const expected = c.before + c.deposits - c.withdrawals
+  const off = expected - c.after
+  const said = `${counts}, so it should have ${expected}; the server says ${c.after}.`
+  if (off === 0) return { check: 'audit', status: 'ok', headline: `no update lost — balance ${c.after}, as expected`, detail: said, expected, actual: c.after }
+  return {
+    check: 'audit',
+    status: 'failed',
+    headline: `${off > 0 ? `${updates(off)} lost` : `${updates(-off)} too many`} — balance ${c.after}, expected ${expected}`,
+    detail: said,
+    expected,
+    actual: c.after,
+  }
 }
 
 /**
@@ -82,15 +125,18 @@ export const bankWorkload: Workload = {
       }),
     )
     const after = await audit(spec.count + 1, 'balance')
+    before.role = after.role = 'audit'
     const start = balanceIn(before.replies[0] ?? '')
     const end = balanceIn(after.replies[0] ?? '')
     if (start !== undefined && end !== undefined) {
+      const verdict = auditVerdict({ before: start, after: end, deposits, withdrawals, predictable, account: spec.account })
+      after.verdict = verdict
+      // The CLI prints each result's replies: the audit's conclusion is its last line.
       const counts = `${start} before, +${deposits} dp, −${withdrawals} wd`
-      if (!predictable) after.replies.push(`no exact expectation: ${counts}, and some withdrawals may have found the account empty`)
+      if (verdict.expected === null) after.replies.push(`no exact expectation: ${counts}, and some withdrawals may have found the account empty`)
       else {
-        const expected = start + deposits - withdrawals
-        const off = expected - end
-        after.replies.push(`expected ${expected} (${counts}): ${off === 0 ? 'exact' : `${Math.abs(off)} update${Math.abs(off) === 1 ? '' : 's'} ${off > 0 ? 'missing' : 'too many'}`}`)
+        const off = verdict.expected - end
+        after.replies.push(`expected ${verdict.expected} (${counts}): ${off === 0 ? 'exact' : `${Math.abs(off)} update${Math.abs(off) === 1 ? '' : 's'} ${off > 0 ? 'missing' : 'too many'}`}`)
       }
     }
     return [before, ...results, after]

@@ -1,0 +1,134 @@
+import net from 'node:net'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { Lab } from '../../../src/servers/lab/lab.ts'
+import { LabService } from '../../../src/servers/web/lab-service.ts'
+import { type HostMessage, HostMessageSchema, type RunInfo } from '../../../src/servers/web/protocol.ts'
+
+/**
+ * The lab behind the UI's API, with a real lab (real servers and clients on port 0): what
+ * a workload computed reaches the run's info, a clear forgets the same for every session,
+ * and the lab's messages come out in the form's words.
+ */
+
+let lab: Lab
+let service: LabService
+
+beforeAll(() => {
+  lab = new Lab({ osSampling: false })
+  service = new LabService(lab, { host: 'web', flushMs: 5 })
+})
+
+afterAll(async () => {
+  await service?.dispose()
+})
+
+/** A session as a page would have it: every message checked by the protocol's schema. */
+function session() {
+  const messages: HostMessage[] = []
+  const waiters = new Set<() => void>()
+  const detach = service.attach((m) => {
+    messages.push(HostMessageSchema.parse(JSON.parse(JSON.stringify(m))) as HostMessage)
+    for (const wake of waiters) wake()
+  })
+  const waitFor = <T extends HostMessage>(match: (m: HostMessage) => m is T, timeoutMs = 30_000): Promise<T> =>
+    new Promise((resolve, reject) => {
+      const check = () => {
+        const found = messages.findLast(match)
+        if (!found) return
+        waiters.delete(check)
+        clearTimeout(timer)
+        resolve(found)
+      }
+      const timer = setTimeout(() => {
+        waiters.delete(check)
+        reject(new Error('timed out waiting for a host message'))
+      }, timeoutMs)
+      waiters.add(check)
+      check()
+    })
+  const runs = () => messages.findLast((m) => m.type === 'runs' || m.type === 'hello') as Extract<HostMessage, { runs: RunInfo[] }>
+  return { messages, waitFor, runs, detach }
+}
+
+async function call<T>(method: string, params: unknown): Promise<T> {
+  const response = await service.handle({ type: 'request', id: 1, method, params })
+  if (response.type !== 'response' || !response.ok) throw new Error(JSON.stringify(response))
+  return response.result as T
+}
+
+const finished = (s: ReturnType<typeof session>, id: string) =>
+  s.waitFor((m): m is Extract<HostMessage, { type: 'runs' }> => m.type === 'runs' && m.runs.some((r) => r.id === id && r.state === 'finished'))
+
+describe('the lab service', () => {
+  it("carries a workload's results to the run: the bank's audit, its clients apart from the auditor", async () => {
+    const s = session()
+    const server = await call<RunInfo>('startServer', { model: 'thread', app: 'bank', lock: 'on' })
+    const clients = await call<RunInfo>('runClients', { workload: 'bank', port: server.ports![0], count: 3, ops: 12 })
+    const done = (await finished(s, clients.id)).runs.find((r) => r.id === clients.id)!
+    // 3 clients × 12 operations of (dp, dp, wd): +24 −12.
+    expect(done.outcome).toMatchObject({
+      ok: 3,
+      failed: 0,
+      errors: [],
+      verdict: { check: 'audit', status: 'ok', expected: 12, actual: 12, headline: 'no update lost — balance 12, as expected' },
+    })
+    expect(done.outcome!.latency!.min).toBeLessThanOrEqual(done.outcome!.latency!.max)
+    s.detach()
+    await call('stopServer', { id: server.id })
+  })
+
+  it('runs the interactive workload on the lines given: the UI has no input box to end it', async () => {
+    const s = session()
+    const server = await call<RunInfo>('startServer', { model: 'select', app: 'bank' })
+    const clients = await call<RunInfo>('runClients', { workload: 'interactive', port: server.ports![0], lines: ['jack:dp', 'jack:dp'], timeout: 2 })
+    const done = (await finished(s, clients.id)).runs.find((r) => r.id === clients.id)!
+    expect(done.outcome).toMatchObject({ ok: 1, failed: 0 })
+    s.detach()
+    await call('stopServer', { id: server.id })
+  })
+
+  it("says the lab's refusals in the form's words, not the command line's", async () => {
+    const busy = net.createServer()
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve))
+    const port = (busy.address() as net.AddressInfo).port
+    try {
+      const inUse = await service.handle({ type: 'request', id: 7, method: 'startServer', params: { model: 'iterative', port } })
+      expect(inUse).toMatchObject({ type: 'response', id: 7, ok: false, error: { code: 'PORT_IN_USE' } })
+      const message = (inUse as { error: { message: string } }).error.message
+      expect(message).toContain('set Port to 0 (any free port)')
+      expect(message).not.toMatch(/--[a-z]/)
+      const tooMany = await service.handle({ type: 'request', id: 8, method: 'runClients', params: { port, count: 5000 } })
+      expect((tooMany as { error: { message: string } }).error.message).toBe('Clients must be an integer from 1 to 1000, not 5000')
+    } finally {
+      busy.close()
+    }
+  })
+
+  // A cleared timeline must not keep what it cleared (the process table kept every exited
+  // run), and a page that loads after the clear must see what a page that saw it sees.
+  it('clear: forgets the runs that ended and the events so far, for the sessions there and those that join later', async () => {
+    const s = session()
+    const stopped = await call<RunInfo>('startServer', { model: 'iterative', app: 'echo' })
+    const live = await call<RunInfo>('startServer', { model: 'iterative', app: 'echo' })
+    const burst = await call<RunInfo>('runClients', { port: live.ports![0], count: 2 })
+    await finished(s, burst.id)
+    await call('stopServer', { id: stopped.id })
+    const before = s.messages.length
+
+    await call('clear', {})
+    const cleared = await s.waitFor((m): m is Extract<HostMessage, { type: 'cleared' }> => m.type === 'cleared')
+    const after = await s.waitFor((m): m is Extract<HostMessage, { type: 'runs' }> => m.type === 'runs' && s.messages.indexOf(m) > before)
+    expect(after.runs.map((r) => r.id)).toEqual([live.id])
+
+    const late = session()
+    const hello = await late.waitFor((m): m is Extract<HostMessage, { type: 'hello' }> => m.type === 'hello')
+    expect(hello.clearedAt).toBe(cleared.now)
+    expect(hello.runs.map((r) => r.id)).toEqual([live.id])
+    // What it replays starts after the clear (the OS's latest readings aside: none, sampling is off here).
+    const replayed = late.messages.flatMap((m) => (m.type === 'events' ? m.events : []))
+    expect(replayed.every((e) => e.t >= cleared.now)).toBe(true)
+    late.detach()
+    s.detach()
+    await call('stopAll', {})
+  })
+})
