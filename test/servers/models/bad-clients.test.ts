@@ -62,26 +62,25 @@ describe('every model survives every bad client', () => {
         [undefined, 'Hello world'],
         [undefined, 'Hello world'],
       ])
-      // The server saw each bad connection end: a close (and an error where it broke).
-      for (const [i, results] of badResults.entries()) {
-        const conn = results[0]!.conn!
-        expect({ workload: BAD_CLIENTS[i], closed: Boolean(await s.waitFor((e) => e.kind === 'close' && e.src.role === 'server' && e.conn === conn, 5000).catch(() => undefined)) }).toEqual({
-          workload: BAD_CLIENTS[i],
-          closed: true,
-        })
-      }
+      // The server saw each bad connection end: a close (and an error where it broke). A bad
+      // client is done when it has done its harm; the server's side may come much later (eight
+      // Node children starting at once on a busy 2-core machine take seconds): so, a while.
+      const badConns = badResults.map((results) => results[0]!.conn!)
+      const closedByServer = (conn: string) => Boolean(firstOn(s.events, conn, 'close', 'server'))
+      await waitUntil(() => badConns.every(closedByServer), 20_000)
+      expect(badConns.map((conn, i) => ({ workload: BAD_CLIENTS[i], closed: closedByServer(conn) }))).toEqual(BAD_CLIENTS.map((workload) => ({ workload, closed: true })))
       expect(firstOn(s.events, badResults[BAD_CLIENTS.indexOf('garbage-prefix')]![0]!.conn!, 'error', 'server')).toMatchObject({ code: 'BAD_PREFIX' })
 
       // Nothing left behind: no extra thread, socket or child process in the server.
       const settled = await waitUntil(() => {
         const now = holdings(s.serverPid)
         return now.threads <= baseline!.threads && now.sockets <= baseline!.sockets && now.children.length === 0
-      }, 6000)
+      }, 15_000)
       expect({ settled, now: holdings(s.serverPid), baseline }).toMatchObject({ settled: true })
 
       // And it still serves.
       expect(isAlive(s.serverPid)).toBe(true)
       expect(echoed((await good(1)).results)).toEqual([[undefined, 'Hello world']])
-    })
+    }, 90_000)
   }
 })
