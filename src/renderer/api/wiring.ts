@@ -19,7 +19,7 @@ export function connectLab(transport: Transport = pickTransport()): LabClient {
     switch (message.type) {
       case 'hello':
         // A (re)connection: the host replays its history next, so start from empty.
-        trace.reset(message.now)
+        trace.reset(message.now, { since: message.clearedAt ?? null })
         lab.applyHello(message)
         break
       case 'events':
@@ -33,7 +33,7 @@ export function connectLab(transport: Transport = pickTransport()): LabClient {
         lab.report({ code: message.code, message: `${message.run}: ${message.message}` })
         break
       case 'cleared':
-        trace.reset(message.now, { keepLiveOs: true })
+        trace.reset(message.now, { keepLiveOs: true, since: message.now })
         break
     }
   })

@@ -1,4 +1,5 @@
 import type { FieldInfo } from '../../servers/web/protocol.ts'
+import { humanize } from '../../servers/web/words.ts'
 
 /**
  * Spec fields as form inputs: text in, typed values out, checked against the field's
@@ -7,24 +8,12 @@ import type { FieldInfo } from '../../servers/web/protocol.ts'
 
 export type Parsed = { ok: true; value: unknown } | { ok: false; error: string }
 
-/** Labels and help for fields we know; any other field gets its name, humanised. */
-const KNOWN: Record<string, { label: string; help?: string; unit?: string }> = {
-  app: { label: 'App', help: 'the application protocol the server speaks' },
-  delay: { label: 'Delay', unit: 's', help: 'simulated work before serving each connection (the seeds\' time.sleep)' },
-  reap: { label: 'Reap policy', help: 'when the server collects its exited children: immediate (SIGCHLD ignored), on the next accept (seed 003), or never' },
-  port: { label: 'Port', help: '0 picks a free port' },
-  ports: { label: 'Ports', help: 'several listening ports, separated by spaces' },
-  lock: { label: 'Lock', help: 'guard shared state with a lock' },
-  count: { label: 'Clients', help: 'how many clients connect at once' },
-  words: { label: 'Words', help: 'what each client sends, one message per word' },
-  timeout: { label: 'Timeout', unit: 's', help: 'give up on a connection after this long without progress' },
-  host: { label: 'Address' },
-}
-
+/**
+ * A field's label, hint and unit, as the catalog words them for people (servers/web/
+ * catalog.ts); a field the host says nothing about gets its name in sentence case.
+ */
 export function fieldLabel(field: FieldInfo): { label: string; help: string; unit: string } {
-  const known = KNOWN[field.name]
-  const label = known?.label ?? field.name.replace(/[-_]/g, ' ').replace(/([a-z])([A-Z])/g, '$1 $2').replace(/^./, (c) => c.toUpperCase())
-  return { label, help: field.description ?? known?.help ?? '', unit: known?.unit ?? '' }
+  return { label: field.label ?? humanize(field.name), help: field.help ?? field.description ?? '', unit: field.unit ?? '' }
 }
 
 export function defaultValue(field: FieldInfo): unknown {

@@ -19,7 +19,13 @@ export const KIND_GROUPS: readonly { id: string; label: string; kinds: readonly 
   { id: 'loop', label: 'wake-ups', kinds: ['wakeup'] },
   { id: 'os', label: 'OS samples', kinds: ['proc', 'sockets'] },
   { id: 'error', label: 'errors', kinds: ['error'] },
+  /** Not events: what each finished workload computed (see noteRows). */
+  { id: 'result', label: 'results', kinds: [] },
 ]
+
+/** The groups the log hides until asked: every block / unblock, and the OS sampler's readings,
+ *  which would crowd out what the servers and clients did. */
+export const HIDDEN_BY_DEFAULT: readonly string[] = ['block', 'os']
 
 /**
  * Positions (in time order) of the events that pass the filter: a scan of two typed
@@ -69,4 +75,36 @@ export function logItemAt(store: EventStore, indices: Uint32Array, row: number):
   const seq = store.order[pos]!
   const e = store.objects[seq]
   return e && { seq, e }
+}
+
+/**
+ * Where rows that are not events (a workload's result, at the time its run ended) go
+ * among the filtered events: each after every shown event at or before its time. `times`
+ * in order; returns each note's row (rows count events and notes together).
+ */
+export function noteRows(store: EventStore, indices: Uint32Array, times: readonly number[]): number[] {
+  const rows: number[] = []
+  let lo = 0
+  times.forEach((t, i) => {
+    let hi = indices.length
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1
+      const pos = indices[mid]!
+      if (pos < store.size && store.t[store.order[pos]!]! <= t) lo = mid + 1
+      else hi = mid
+    }
+    rows.push(lo + i)
+  })
+  return rows
+}
+
+/** What row `row` of the log shows: note `note` (see noteRows), or the event at `event` in the filtered positions. */
+export function logRowAt(row: number, notes: readonly number[]): { note: number } | { event: number } {
+  let before = 0
+  for (const [i, at] of notes.entries()) {
+    if (at === row) return { note: i }
+    if (at < row) before++
+    else break
+  }
+  return { event: row - before }
 }

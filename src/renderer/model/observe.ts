@@ -19,6 +19,13 @@ export function parsePid(text: string): PidParse {
   return { ok: true, pid }
 }
 
+const isLive = (r: RunInfo) => r.state === 'starting' || r.state === 'running' || r.state === 'stopping'
+
+/** The live run that observes `pid`, if any. */
+export function observedBy(runs: readonly RunInfo[], pid: number): RunInfo | null {
+  return runs.find((r) => r.kind === 'observed' && r.pid === pid && isLive(r)) ?? null
+}
+
 export interface ListeningRow {
   pid: number
   ppid: number
@@ -39,12 +46,11 @@ export interface ListeningRow {
  * own processes, marked; within each, by port.
  */
 export function listeningRows(list: readonly ListeningProcessInfo[], runs: readonly RunInfo[], labPid: number | null): ListeningRow[] {
-  const live = (r: RunInfo) => r.state === 'starting' || r.state === 'running' || r.state === 'stopping'
   const rows = list.map((p): ListeningRow => {
     const sockets = [...p.listening].sort((a, b) => (portOf(a.local) ?? 0) - (portOf(b.local) ?? 0))
     const ports = [...new Set(sockets.map((s) => portOf(s.local)).filter((n): n is number => n !== null))]
-    const server = runs.find((r) => r.kind === 'server' && r.pid === p.pid && live(r))
-    const observer = runs.find((r) => r.kind === 'observed' && r.pid === p.pid && live(r))
+    const server = runs.find((r) => r.kind === 'server' && r.pid === p.pid && isLive(r))
+    const observer = observedBy(runs, p.pid)
     return {
       pid: p.pid,
       ppid: p.ppid,
@@ -60,10 +66,12 @@ export function listeningRows(list: readonly ListeningProcessInfo[], runs: reado
   return rows.sort((a, b) => Number(a.own !== null) - Number(b.own !== null) || firstPort(a) - firstPort(b) || a.pid - b.pid)
 }
 
-/** Something a client workload can connect to. */
+/** Something a client workload can connect to: one port of a server (a server on two ports is two targets). */
 export interface ClientTarget {
-  /** The run's id: a server the lab started, or an observed process. */
+  /** Unique among the targets: the run's id for its first port, `run:port` for the others. */
   id: string
+  /** The run's id: a server the lab started, or an observed process. */
+  run: string
   kind: 'server' | 'observed'
   host: string
   port: number
@@ -72,18 +80,23 @@ export interface ClientTarget {
 
 /**
  * The servers the lab runs, then the observed processes that listen (their ports from the
- * OS's socket tables), so clients can be aimed at a server Sockscope did not start.
+ * OS's socket tables), so clients can be aimed at a server Sockscope did not start. Each
+ * listening port is its own target: seed 003's select server serves two.
  */
 export function clientTargets(liveServers: readonly RunInfo[], observed: readonly { run: RunInfo; ports: readonly { host: string; port: number }[] }[]): ClientTarget[] {
   const targets: ClientTarget[] = []
+  const ofPorts = (run: RunInfo, kind: ClientTarget['kind'], what: string, ports: readonly { host: string; port: number }[]) =>
+    ports.forEach(({ host, port }, i) => {
+      const which = ports.length > 1 ? ` (port ${i + 1} of ${ports.length})` : ''
+      targets.push({ id: i === 0 ? run.id : `${run.id}:${port}`, run: run.id, kind, host, port, label: `${run.id} · ${what} · :${port}${which}` })
+    })
   for (const s of liveServers) {
-    const port = s.ports?.[0]
-    if (port) targets.push({ id: s.id, kind: 'server', host: reachableHost(s.host ?? '127.0.0.1'), port, label: `${s.id} · ${String(s.spec.model)} · :${s.ports!.join(', ')}` })
+    const host = reachableHost(s.host ?? '127.0.0.1')
+    ofPorts(s, 'server', String(s.spec.model), (s.ports ?? []).map((port) => ({ host, port })))
   }
   for (const { run, ports } of observed) {
-    if (run.state !== 'running' || ports.length === 0) continue
-    const first = ports[0]!
-    targets.push({ id: run.id, kind: 'observed', host: first.host, port: first.port, label: `${run.id} · observed · ${shortCommand(String(run.spec.command ?? ''), 48)} · :${ports.map((p) => p.port).join(', ')}` })
+    if (run.state !== 'running') continue
+    ofPorts(run, 'observed', `observed · ${shortCommand(String(run.spec.command ?? ''), 48)}`, ports)
   }
   return targets
 }

@@ -61,13 +61,15 @@ export const useControlsStore = defineStore('controls', () => {
   /** What clients can aim at: the lab's running servers, then observed processes that listen. */
   const targets = computed(() => clientTargets(lab.liveServers, procs.observed))
 
-  // The clients' target: the newest running server (else an observed one), unless the
-  // user picked another that is still there.
+  // The clients' target: the first port of the newest running server (else an observed
+  // one), unless the user picked another that is still there.
   watch(
     () => targets.value.map((t) => t.id).join(','),
     () => {
       const list = targets.value
-      if (!list.some((t) => t.id === target.value)) target.value = list.filter((t) => t.kind === 'server').at(-1)?.id ?? list[0]?.id ?? null
+      if (list.some((t) => t.id === target.value)) return
+      const newest = list.filter((t) => t.kind === 'server').at(-1)?.run
+      target.value = list.find((t) => t.run === newest)?.id ?? list[0]?.id ?? null
     },
     { immediate: true },
   )
@@ -91,6 +93,7 @@ export const useControlsStore = defineStore('controls', () => {
     const spec = serverSpec()
     if (!spec) return
     const run = await lab.startServer(spec)
+    // Aim the clients at it (its first port).
     target.value = run.id
   }
 

@@ -1,15 +1,21 @@
 import { defineStore } from 'pinia'
-import { computed, ref } from 'vue'
-import { filterLog, KIND_GROUPS } from '../model/log-filter.ts'
+import { computed, ref, watch } from 'vue'
+import type { RunInfo } from '../../servers/web/protocol.ts'
+import { filterLog, HIDDEN_BY_DEFAULT, KIND_GROUPS, noteRows } from '../model/log-filter.ts'
+import { useLabStore } from './lab.ts'
 import { useTimelineStore } from './timeline.ts'
 import { useTraceStore } from './trace.ts'
 
-/** The event log's area: which kinds and connections it shows, and whether it follows new events. */
+/**
+ * The event log's area: which kinds and connections it shows, and whether it follows new
+ * events; and, among the events, a row for what each finished workload computed.
+ */
 export const useLogStore = defineStore('log', () => {
   const trace = useTraceStore()
   const timeline = useTimelineStore()
+  const lab = useLabStore()
   /** Kind groups switched off. */
-  const hiddenGroups = ref<string[]>(['block'])
+  const hiddenGroups = ref<string[]>([...HIDDEN_BY_DEFAULT])
   /** 'all', 'selected' (the timeline's selection), or a connection id. */
   const connFilter = ref<string>('all')
   const following = ref(true)
@@ -32,9 +38,31 @@ export const useLogStore = defineStore('log', () => {
     return filterLog(trace.store, { kinds: kinds.value, conns: conns.value })
   })
 
+  /** Finished workloads with what they computed, in the order they ended: shown unless a connection is picked. */
+  const results = computed<RunInfo[]>(() => {
+    if (conns.value || hiddenGroups.value.includes('result')) return []
+    return lab.clientRuns.filter((r) => r.outcome && r.endedAt !== null).sort((a, b) => a.endedAt! - b.endedAt!)
+  })
+  /** The row of each result among the events (see noteRows). */
+  const resultRows = computed<number[]>(() => {
+    void trace.version
+    return noteRows(trace.store, indices.value, results.value.map((r) => r.endedAt!))
+  })
+  const rowCount = computed(() => indices.value.length + results.value.length)
+
   function toggleGroup(id: string): void {
     hiddenGroups.value = hiddenGroups.value.includes(id) ? hiddenGroups.value.filter((g) => g !== id) : [...hiddenGroups.value, id]
   }
 
-  return { hiddenGroups, connFilter, following, kinds, indices, toggleGroup }
+  // A clear (or a reconnection): the connection picked may be gone; the newest rows are what to show.
+  watch(
+    () => trace.epoch,
+    () => {
+      if (connFilter.value !== 'selected') connFilter.value = 'all'
+      following.value = true
+    },
+    { flush: 'sync' },
+  )
+
+  return { hiddenGroups, connFilter, following, kinds, indices, results, resultRows, rowCount, toggleGroup }
 })

@@ -2,7 +2,7 @@ import { defineStore } from 'pinia'
 import { computed, ref, shallowRef } from 'vue'
 import type { ListeningProcessInfo } from '../../servers/web/protocol.ts'
 import type { ApiError } from '../api/lab-client.ts'
-import { listeningRows, parsePid } from '../model/observe.ts'
+import { listeningRows, observedBy, parsePid } from '../model/observe.ts'
 import { useLabStore } from './lab.ts'
 
 /**
@@ -20,20 +20,29 @@ export const useObserveStore = defineStore('observe', () => {
 
   const parsed = computed(() => parsePid(pidText.value))
   const rows = computed(() => (listing.value ? listeningRows(listing.value, lab.runs, lab.labPid) : []))
+  /** The run that already observes the PID in the field, if one does: nothing to do then. */
+  const already = computed(() => (parsed.value.ok ? observedBy(lab.runs, parsed.value.pid) : null))
+  const canObserve = computed(() => parsed.value.ok && !already.value && !observing.value && lab.status === 'open')
 
   function edit(text: string): void {
     pidText.value = text
     refusal.value = null
   }
 
+  /**
+   * Observe `pid` (a pick from the list) or the PID in the field. Once it is observed the
+   * field is done with: it empties, so Observe is not offered again for the same process.
+   * A refusal is shown beside the field (and, as every refusal, as a toast).
+   */
   async function observe(pid?: number): Promise<void> {
     const target = pid ?? (parsed.value.ok ? parsed.value.pid : null)
-    if (target === null) return
+    if (target === null || observedBy(lab.runs, target)) return
     if (pid !== undefined) pidText.value = String(pid)
     observing.value = true
     refusal.value = null
     try {
       await lab.observe(target)
+      if (pidText.value.trim() === String(target)) pidText.value = ''
     } catch (err) {
       const e = err as ApiError
       refusal.value = { code: e.code ?? 'INTERNAL', message: e.message }
@@ -53,5 +62,5 @@ export const useObserveStore = defineStore('observe', () => {
     }
   }
 
-  return { pidText, refusal, listing, listingBusy, observing, parsed, rows, edit, observe, refresh }
+  return { pidText, refusal, listing, listingBusy, observing, parsed, rows, already, canObserve, edit, observe, refresh }
 })

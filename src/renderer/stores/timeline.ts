@@ -1,5 +1,5 @@
 import { defineStore } from 'pinia'
-import { computed, markRaw, ref } from 'vue'
+import { computed, markRaw, ref, watch } from 'vue'
 import type { RunInfo } from '../../servers/web/protocol.ts'
 import { shortCommand } from '../../servers/os/command.ts'
 import { listeningPorts, osProcessTrack } from '../model/os-view.ts'
@@ -142,9 +142,14 @@ export const useTimelineStore = defineStore('timeline', () => {
     view.value = v
   }
 
+  /**
+   * Off: stay on the window shown at this moment (which, while following, is computed each
+   * frame, not the last one the user set). On: follow the live edge with the current span.
+   */
   function setFollowing(on: boolean): void {
-    if (on && !following.value) view.value = { ...view.value }
-    following.value = on
+    if (on === following.value) return
+    if (on) following.value = true
+    else stopFollowing()
   }
 
   function fitToAll(): void {
@@ -164,6 +169,20 @@ export const useTimelineStore = defineStore('timeline', () => {
     if (conn) selectedConn.value = conn
     reveal.value = key
   }
+
+  // A clear (or a reconnection) starts the picture afresh: the old window, selection and
+  // lane to reveal refer to events that are gone. Collapsed groups are a preference: kept.
+  watch(
+    () => trace.epoch,
+    () => {
+      view.value = { start: trace.origin(), end: trace.origin() + 10e6 }
+      following.value = true
+      fitAll.value = true
+      selectedConn.value = null
+      reveal.value = null
+    },
+    { flush: 'sync' },
+  )
 
   return {
     view, following, fitAll, selectedConn, collapsed, reveal, layout,

@@ -16,6 +16,17 @@ export const useTraceStore = defineStore('trace', () => {
   const store = markRaw(new EventStore())
   const model = markRaw(new TraceModel(store))
   const version = shallowRef(0)
+  /**
+   * Bumped by every reset (a clear, a reconnection): what other areas keep about the old
+   * events (a selection, a filter, a zoomed window) is stale then.
+   */
+  const epoch = shallowRef(0)
+  /**
+   * The lab's time of the last clear (null: none). What came before it is forgotten, but
+   * for the OS's reading of the processes still alive, which goes to the OS table alone:
+   * the same for a session that saw the clear and for one that joined after it.
+   */
+  let since: number | null = null
   /** The lab's clock as last reported, and when (performance.now()) it was. */
   let labNow = 0
   let labNowAt = performance.now()
@@ -35,21 +46,36 @@ export const useTraceStore = defineStore('trace', () => {
 
   function ingest(events: readonly SockscopeEvent[], now: number): void {
     syncClock(now)
-    if (events.length) model.ingest(store.append(events))
+    const kept = since === null ? events : afterClear(events, since)
+    if (kept.length) model.ingest(store.append(kept))
     batcher.schedule()
   }
 
+  /** The events from `cut` on; of those before it, the OS's readings update the OS table only. */
+  function afterClear(events: readonly SockscopeEvent[], cut: number): readonly SockscopeEvent[] {
+    if (events.every((e) => e.t >= cut)) return events
+    const kept: SockscopeEvent[] = []
+    for (const e of events) {
+      if (e.t >= cut) kept.push(e)
+      else if (e.kind === 'proc' || e.kind === 'sockets') model.os.apply(e)
+    }
+    return kept
+  }
+
   /**
-   * `keepLiveOs`: a cleared timeline keeps the processes the kernel still lists. Not
+   * `keepLiveOs`: a cleared timeline keeps the processes the kernel still lists; `since`:
+   * the clear's time, before which events are forgotten (see `since` above). Not
    * batched: what was derived from the old events (the log's positions, the lanes) holds
    * only while the store grows, so it must be recomputed before anything reads the emptied
    * store, not a frame later.
    */
-  function reset(now: number, options: { keepLiveOs?: boolean } = {}): void {
+  function reset(now: number, options: { keepLiveOs?: boolean; since?: number | null } = {}): void {
     syncClock(now)
+    since = options.since ?? null
     store.clear()
     model.reset(options)
     version.value++
+    epoch.value++
   }
 
   /** Time zero of the axis and the tables: the first event seen. */
@@ -57,5 +83,5 @@ export const useTraceStore = defineStore('trace', () => {
     return Number.isFinite(store.minT) ? store.minT : labNow
   }
 
-  return { store, model, version, nowUs, syncClock, ingest, reset, origin }
+  return { store, model, version, epoch, nowUs, syncClock, ingest, reset, origin }
 })

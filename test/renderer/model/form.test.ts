@@ -29,9 +29,11 @@ describe('spec fields as form inputs', () => {
     expect(defaultValue(reap)).toBe('on-accept')
   })
 
-  it('labels known fields and humanises new ones', () => {
-    expect(fieldLabel(delay)).toMatchObject({ label: 'Delay', unit: 's' })
-    expect(fieldLabel({ name: 'maxBacklog', type: 'integer', required: false }).label).toBe('Max Backlog')
+  it('labels fields as the catalog words them, and humanises new ones in sentence case', () => {
+    expect(fieldLabel({ ...delay, label: 'Delay', unit: 's', help: 'simulated work' })).toEqual({ label: 'Delay', unit: 's', help: 'simulated work' })
+    // A field the host says nothing about: its name, in sentence case like every other label.
+    expect(fieldLabel({ name: 'maxBacklog', type: 'integer', required: false })).toEqual({ label: 'Max backlog', unit: '', help: '' })
+    expect(fieldLabel({ name: 'write_select', type: 'boolean', required: false }).label).toBe('Write select')
     expect(fieldLabel({ ...delay, description: 'from the schema' }).help).toBe('from the schema')
   })
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { EventStore } from '../../../src/renderer/model/event-store.ts'
-import { filterLog, KIND_GROUPS, logItemAt } from '../../../src/renderer/model/log-filter.ts'
+import { filterLog, HIDDEN_BY_DEFAULT, KIND_GROUPS, logItemAt, logRowAt, noteRows } from '../../../src/renderer/model/log-filter.ts'
 import { client, ev, forkConnection } from '../events.ts'
 
 describe('filterLog', () => {
@@ -47,5 +47,38 @@ describe('filterLog', () => {
     const rows = Array.from(before, (_, row) => logItemAt(cleared, before, row))
     expect(rows.slice(0, 2).map((r) => r?.e.kind)).toEqual(['connect', 'send'])
     expect(rows.slice(2).every((r) => r === undefined)).toBe(true)
+  })
+})
+
+describe('rows that are not events: a workload’s result among the events', () => {
+  const store = new EventStore()
+  // Events at 0, 10, …, 90 µs.
+  store.append(Array.from({ length: 10 }, (_, i) => ev('send', i * 10, client(), { conn: '1>2', bytes: 1, preview: '' })))
+  const all = filterLog(store, { kinds: null, conns: null })
+
+  it('places each result after every shown event at or before its time', () => {
+    expect(noteRows(store, all, [])).toEqual([])
+    // One at 25 µs goes after the events at 0, 10, 20: row 3. One at 90 µs after all ten, and
+    // after the first result too: row 11. One before everything: row 0.
+    expect(noteRows(store, all, [25, 90])).toEqual([3, 11])
+    expect(noteRows(store, all, [-5])).toEqual([0])
+    // Two at the same time follow each other.
+    expect(noteRows(store, all, [40, 40])).toEqual([5, 6])
+    // Among filtered events, by the events shown.
+    const some = filterLog(store, { kinds: new Set(['recv']), conns: null })
+    expect(noteRows(store, some, [25])).toEqual([0])
+  })
+
+  it('reads a row as a result or as the event at its place among the shown ones', () => {
+    const notes = noteRows(store, all, [25, 90])
+    const rows = Array.from({ length: all.length + notes.length }, (_, row) => logRowAt(row, notes))
+    expect(rows.slice(0, 5)).toEqual([{ event: 0 }, { event: 1 }, { event: 2 }, { note: 0 }, { event: 3 }])
+    expect(rows.at(-1)).toEqual({ note: 1 })
+    expect(rows.filter((r) => 'event' in r).map((r) => (r as { event: number }).event)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
+  })
+
+  it('hides block / unblock and the OS sampler until asked, and groups results apart', () => {
+    expect(HIDDEN_BY_DEFAULT).toEqual(['block', 'os'])
+    expect(KIND_GROUPS.find((g) => g.id === 'result')).toMatchObject({ label: 'results', kinds: [] })
   })
 })

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { ListeningProcessInfo, RunInfo } from '../../../src/servers/web/protocol.ts'
-import { clientTargets, listeningRows, parsePid } from '../../../src/renderer/model/observe.ts'
+import { clientTargets, listeningRows, observedBy, parsePid } from '../../../src/renderer/model/observe.ts'
 import { shortCommand } from '../../../src/servers/os/command.ts'
 
 const run = (over: Partial<RunInfo>): RunInfo => ({ id: 's1', kind: 'server', pid: 100, state: 'running', spec: { model: 'fork' }, host: '127.0.0.1', ports: [5000], startedAt: 0, endedAt: null, ...over })
@@ -13,6 +13,16 @@ describe('parsePid', () => {
     expect(parsePid('42a')).toMatchObject({ ok: false, error: expect.stringContaining('whole number') })
     expect(parsePid('-3')).toMatchObject({ ok: false })
     expect(parsePid('0')).toMatchObject({ ok: false, error: 'a PID is 1 or more' })
+  })
+})
+
+describe('observedBy', () => {
+  it('finds the live run that observes a pid, and none once it has stopped', () => {
+    const runs = [run({}), run({ id: 'o2', kind: 'observed', pid: 400, state: 'stopped' }), run({ id: 'o3', kind: 'observed', pid: 400 })]
+    expect(observedBy(runs, 400)?.id).toBe('o3')
+    expect(observedBy(runs.slice(0, 2), 400)).toBeNull()
+    // A server the lab runs is not "observed", whatever its pid.
+    expect(observedBy(runs, 100)).toBeNull()
   })
 })
 
@@ -46,9 +56,26 @@ describe('clientTargets', () => {
       { run: run({ id: 'o5', kind: 'observed', state: 'stopped', spec: {} }), ports: [{ host: '127.0.0.1', port: 1 }] },
     ])
     expect(targets).toEqual([
-      { id: 's1', kind: 'server', host: '127.0.0.1', port: 5000, label: 's1 · fork · :5000' },
-      { id: 'o3', kind: 'observed', host: '127.0.0.1', port: 7000, label: 'o3 · observed · python3 fork_server_noreap.py · :7000' },
+      { id: 's1', run: 's1', kind: 'server', host: '127.0.0.1', port: 5000, label: 's1 · fork · :5000' },
+      { id: 'o3', run: 'o3', kind: 'observed', host: '127.0.0.1', port: 7000, label: 'o3 · observed · python3 fork_server_noreap.py · :7000' },
     ])
+  })
+
+  // Seed 003's select server listens on two ports: a client form that could reach only the
+  // first would hide half of what the server does.
+  it('offers every port of a server that listens on several, each a target of its own', () => {
+    const select = run({ id: 's7', spec: { model: 'select' }, ports: [46877, 46878] })
+    const observed = run({ id: 'o8', kind: 'observed', pid: 300, ports: undefined, spec: { pid: 300, command: 'python3 two.py' } })
+    const targets = clientTargets([select], [{ run: observed, ports: [{ host: '127.0.0.1', port: 7000 }, { host: '127.0.0.1', port: 7001 }] }])
+    expect(targets.map((t) => [t.id, t.run, t.port, t.label])).toEqual([
+      ['s7', 's7', 46877, 's7 · select · :46877 (port 1 of 2)'],
+      ['s7:46878', 's7', 46878, 's7 · select · :46878 (port 2 of 2)'],
+      ['o8', 'o8', 7000, 'o8 · observed · python3 two.py · :7000 (port 1 of 2)'],
+      ['o8:7001', 'o8', 7001, 'o8 · observed · python3 two.py · :7001 (port 2 of 2)'],
+    ])
+    expect(new Set(targets.map((t) => t.id)).size).toBe(targets.length)
+    // A server whose ports are not known yet is no target.
+    expect(clientTargets([run({ ports: [] })], [])).toEqual([])
   })
 
   it('shortens commands to their programs’ names', () => {

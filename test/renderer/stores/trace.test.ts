@@ -2,7 +2,7 @@ import { createPinia, setActivePinia } from 'pinia'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { FrameBatcher } from '../../../src/renderer/stores/frame-batcher.ts'
 import { useTraceStore } from '../../../src/renderer/stores/trace.ts'
-import { forkConnection } from '../events.ts'
+import { ev, forkConnection } from '../events.ts'
 
 const nextFrame = () => new Promise((resolve) => setTimeout(resolve, 150))
 
@@ -49,5 +49,26 @@ describe('the trace store', () => {
     expect(trace.version).toBe(before + 1)
     expect(trace.store.size).toBe(0)
     expect(trace.model.connections()).toEqual([])
+  })
+
+  // A clear is a cut in time: a page that saw it and one that loaded after it (whose history
+  // starts with the OS's latest readings, from before the cut) must show the same.
+  it('forgets what came before the last clear, but for the OS readings, which only the OS table keeps', () => {
+    const trace = useTraceStore()
+    const os = { role: 'os' as const, run: 's1', pid: 9, tid: 0 }
+    const early = ev('proc', 10e6, os, { change: 'appeared', pid: 100, ppid: 9, state: 'S', threads: 7, command: 'node server-host.ts' })
+    const lateBatch = forkConnection('1>2', 19e6, 501)
+    trace.reset(20e6, { since: 20e6 })
+    const epoch = trace.epoch
+    trace.ingest([early, ...lateBatch, ...forkConnection('3>2', 21e6, 502)], 22e6)
+    // The connection that began before the cut is gone but for what came after it.
+    expect(trace.store.objects.every((e) => e.t >= 20e6)).toBe(true)
+    expect(trace.model.os.get(100)?.latest.state).toBe('S')
+    expect(trace.origin()).toBeGreaterThanOrEqual(20e6)
+    // A reset without a clear (a new connection's hello before any clear) keeps everything.
+    trace.reset(30e6)
+    expect(trace.epoch).toBe(epoch + 1)
+    trace.ingest(lateBatch, 30e6)
+    expect(trace.store.size).toBe(lateBatch.length)
   })
 })
