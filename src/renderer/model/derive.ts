@@ -1,4 +1,4 @@
-import type { BlockReason, ProcEvent, ReapPolicy, SockscopeEvent } from '../../servers/events.ts'
+import type { BlockReason, CloseEvent, ProcEvent, ReapPolicy, SockscopeEvent } from '../../servers/events.ts'
 
 /**
  * Events → what the timeline and the process table show: each connection's phases
@@ -18,7 +18,9 @@ export type Side = 'server' | 'client'
 
 /** `alive`: a process the OS lists, doing what it does (the sampler cannot say more);
  *  `connected`: a connection to a server that reports nothing (an observed process). */
-export type PhaseKind = 'queued' | 'spawn' | 'blocked' | 'working' | 'starting' | 'running' | 'sleeping' | 'zombie' | 'alive' | 'connected'
+/** `ready`: a connection whose handler waits for bytes (waiter 'task') after its client sent
+ *  them: the socket is readable, and the connection waits for its loop to get to it. */
+export type PhaseKind = 'queued' | 'spawn' | 'blocked' | 'ready' | 'working' | 'starting' | 'running' | 'sleeping' | 'zombie' | 'alive' | 'connected'
 
 /** A span of time on a lane; `end` null means still going. */
 export interface Phase {
@@ -29,6 +31,13 @@ export interface Phase {
   on?: BlockReason
   /** The event that began it. */
   seq: number
+  /** blocked: only this connection's task or parked handler waits; its thread goes on running the loop. */
+  task?: boolean
+  /** sleeping: the connection the blocking call is for (a loop stuck in one connection's send or sleep). */
+  conn?: string
+  /** sleeping on 'select': how many sockets the loop waits on, and for how long at most (ms; absent: no limit). */
+  sockets?: number
+  timeoutMs?: number
 }
 
 /** An instant on a lane: a recv or send (sized by bytes), an accept, a close, a fork… */
@@ -37,6 +46,21 @@ export interface Mark {
   t: number
   side: Side
   bytes: number
+  seq: number
+}
+
+/** How one side's close came about. */
+export interface CloseInfo {
+  t: number
+  by: CloseEvent['by']
+  /**
+   * The connection ended with a reset (RST): `sent` by this side, `received` from the peer.
+   * Where the side's own event does not say, it is read from the other side's: a side
+   * whose peer saw a reset sent it, a side that failed with CONNECTION_RESET received it.
+   */
+  reset: 'sent' | 'received' | null
+  /** The error this side reported on the connection before it closed, if any. */
+  error: string | null
   seq: number
 }
 
@@ -52,6 +76,8 @@ export interface ConnectionTrack {
   /** Fork model: the child that served it; thread model: the thread. */
   childPid: number | null
   threadId: number | null
+  /** asyncio: the task that serves it (its waits are awaits). */
+  task: string | null
   firstT: number
   lastT: number
   connectT: number | null
@@ -59,6 +85,8 @@ export interface ConnectionTrack {
   acceptT: number | null
   serverCloseT: number | null
   clientCloseT: number | null
+  serverClose: CloseInfo | null
+  clientClose: CloseInfo | null
   phases: Phase[]
   marks: Mark[]
   /** What the handler waits on at the end of what has been seen; null when not blocked. */
@@ -89,6 +117,7 @@ export function deriveConnection(key: string, conn: string, items: readonly Item
     serverPid: null,
     childPid: null,
     threadId: null,
+    task: null,
     firstT: items[0]?.e.t ?? 0,
     lastT: items.at(-1)?.e.t ?? 0,
     connectT: null,
@@ -96,16 +125,21 @@ export function deriveConnection(key: string, conn: string, items: readonly Item
     acceptT: null,
     serverCloseT: null,
     clientCloseT: null,
+    serverClose: null,
+    clientClose: null,
     phases: [],
     marks: [],
     blockedOn: null,
     errors: 0,
   }
+  const errorCode: Record<Side, string | null> = { server: null, client: null }
   let forkT: number | null = null
   let threadStartT: number | null = null
   let handlerFirstT: number | null = null
   const blocks: Phase[] = []
   const open = new Map<string, Phase>()
+  /** What the client sent and the server read, in time order: whether bytes wait unread. */
+  const flow = new Flow()
 
   for (const { seq, e } of items) {
     const side = sideOf(e)
@@ -130,18 +164,31 @@ export function deriveConnection(key: string, conn: string, items: readonly Item
         threadStartT ??= e.t
         track.threadId ??= e.threadId
         break
+      case 'task-start':
+        track.task ??= e.task
+        break
+      case 'send':
+        if (side === 'client') flow.sent(e.t, e.bytes)
+        break
+      case 'recv':
+        if (side === 'server') flow.read(e.t, e.bytes)
+        break
       case 'close':
+        if (side === 'client') flow.closed(e.t)
         if (side === 'server') track.serverCloseT ??= e.t
         else track.clientCloseT ??= e.t
+        if (side === 'server') track.serverClose ??= { t: e.t, by: e.by, reset: e.reset ?? null, error: errorCode.server, seq }
+        else track.clientClose ??= { t: e.t, by: e.by, reset: e.reset ?? null, error: errorCode.client, seq }
         break
       case 'error':
         track.errors++
+        errorCode[side] ??= e.code
         break
       case 'block':
       case 'lock-wait':
         if (side === 'server') {
           const on: BlockReason = e.kind === 'block' ? e.on : 'lock'
-          const phase: Phase = { kind: 'blocked', start: e.t, end: null, on, seq }
+          const phase: Phase = { kind: 'blocked', start: e.t, end: null, on, seq, ...(e.waiter === 'task' ? { task: true } : {}) }
           open.set(`${e.src.pid}:${e.src.tid}:${on}`, phase)
           blocks.push(phase)
         }
@@ -166,6 +213,7 @@ export function deriveConnection(key: string, conn: string, items: readonly Item
     if (!PHASE_ONLY.has(e.kind)) track.marks.push({ kind: e.kind, t: e.t, side, bytes: 'bytes' in e ? e.bytes : 0, seq })
   }
 
+  inferResets(track, errorCode)
   const openBlocks = [...open.values()]
   track.blockedOn = openBlocks.at(-1)?.on ?? null
   const serviceEnd = track.serverCloseT
@@ -190,7 +238,12 @@ export function deriveConnection(key: string, conn: string, items: readonly Item
   for (const block of blocks) {
     if (cursor === null) break
     if (block.start > cursor) track.phases.push({ kind: 'working', start: cursor, end: block.start, seq: block.seq })
-    track.phases.push(block)
+    const ready = block.task && block.on === 'recv' ? flow.readyFrom(block.start, block.end) : null
+    // Once its client has sent (or closed), the handler waits for its loop, not for bytes.
+    const readyPhase = (start: number): Phase => ({ kind: 'ready', start, end: block.end, on: 'recv', task: true, seq: block.seq })
+    if (ready === null) track.phases.push(block)
+    else if (ready <= block.start) track.phases.push(readyPhase(block.start))
+    else track.phases.push({ ...block, end: ready }, readyPhase(ready))
     cursor = block.end === null ? null : Math.max(cursor, block.end)
   }
   if (cursor !== null) {
@@ -198,6 +251,116 @@ export function deriveConnection(key: string, conn: string, items: readonly Item
     else if (serviceEnd > cursor) track.phases.push({ kind: 'working', start: cursor, end: serviceEnd, seq: items.at(-1)?.seq ?? 0 })
   }
   return track
+}
+
+/**
+ * One connection's bytes from the client to the server, to tell when a server's socket
+ * is readable although its handler still waits: the client has sent bytes the server has
+ * not read (they wait in the kernel), or has closed (an EOF waits to be read).
+ */
+class Flow {
+  private readonly sends: { t: number; total: number }[] = []
+  private readonly reads: { t: number; total: number }[] = []
+  private closeT: number | null = null
+
+  sent(t: number, bytes: number): void {
+    if (bytes > 0) this.sends.push({ t, total: (this.sends.at(-1)?.total ?? 0) + bytes })
+  }
+
+  read(t: number, bytes: number): void {
+    this.reads.push({ t, total: (this.reads.at(-1)?.total ?? 0) + bytes })
+  }
+
+  closed(t: number): void {
+    this.closeT ??= t
+  }
+
+  /** When, in a wait for bytes from `start` to `end`, the socket was readable: at its start, later, or never (null). */
+  readyFrom(start: number, end: number | null): number | null {
+    const sentBefore = totalAt(this.sends, start)
+    if (sentBefore > totalAt(this.reads, start) || (this.closeT !== null && this.closeT <= start)) return start
+    const next = this.sends.find((s) => s.t > start)?.t ?? null
+    const first = next === null ? this.closeT : this.closeT === null || this.closeT <= start ? next : Math.min(next, this.closeT)
+    return first !== null && first > start && (end === null || first < end) ? first : null
+  }
+}
+
+/** A running total's value at time t (entries in time order). */
+function totalAt(entries: readonly { t: number; total: number }[], t: number): number {
+  let lo = 0
+  let hi = entries.length
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if (entries[mid]!.t <= t) lo = mid + 1
+    else hi = mid
+  }
+  return lo === 0 ? 0 : entries[lo - 1]!.total
+}
+
+/** An error code that says the peer reset the connection (RST). */
+const isResetCode = (code: string | null) => code === 'CONNECTION_RESET' || code === 'ECONNRESET' || code === 'EPIPE'
+
+/**
+ * A reset one side's own close does not name, read from what each side saw: a side that
+ * failed with a reset received one; then the other side, if it closed first or at about the
+ * same time by itself, is the one that sent it (a reset is what reaches the peer).
+ */
+function inferResets(track: ConnectionTrack, errorCode: Record<Side, string | null>): void {
+  const server = track.serverClose
+  const client = track.clientClose
+  if (server && server.reset === null && isResetCode(server.error ?? errorCode.server)) server.reset = 'received'
+  if (client && client.reset === null && isResetCode(client.error ?? errorCode.client)) client.reset = 'received'
+  const sender = (self: CloseInfo | null, peer: CloseInfo | null) => {
+    if (self && self.reset === null && self.by !== 'peer' && peer?.reset === 'received') self.reset = 'sent'
+  }
+  sender(client, server)
+  sender(server, client)
+}
+
+/**
+ * What one thread does, from its own events, as the sleeps it is in (a running thread is
+ * the time between them): a blocking call (a block whose waiter is the thread; a lock it
+ * waits for in acquire()), which its unblock ends; or, for an event loop, its wait in
+ * select(), which its next wake-up ends. A task's waits (waiter 'task': an asyncio await,
+ * a handler parked until its socket is readable) are that connection's, never its thread's.
+ * A thread is in one call at a time: a new one begun ends whatever was open.
+ */
+export function threadSleeps(items: readonly Item[], own: (e: SockscopeEvent) => boolean): { sleeps: Phase[]; open: Phase | null } {
+  const sleeps: Phase[] = []
+  let open: Phase | null = null
+  const end = (t: number) => {
+    if (open) open.end = Math.max(open.start, t)
+    open = null
+  }
+  for (const { seq, e } of items) {
+    if (!own(e)) continue
+    switch (e.kind) {
+      case 'block':
+      case 'lock-wait': {
+        if (e.waiter === 'task') break
+        end(e.t)
+        const phase: Phase = { kind: 'sleeping', start: e.t, end: null, on: e.kind === 'block' ? e.on : 'lock', seq }
+        if (e.conn !== undefined) phase.conn = e.conn
+        if (e.kind === 'block' && e.on === 'select') {
+          if (e.sockets !== undefined) phase.sockets = e.sockets
+          if (e.timeoutMs !== undefined) phase.timeoutMs = e.timeoutMs
+        }
+        open = phase
+        sleeps.push(phase)
+        break
+      }
+      case 'unblock':
+      case 'lock-acquire': {
+        const on = e.kind === 'unblock' ? e.on : 'lock'
+        if (e.waiter !== 'task' && open?.on === on) end(e.t)
+        break
+      }
+      case 'wakeup':
+        if (open?.on === 'select') end(e.t)
+        break
+    }
+  }
+  return { sleeps, open }
 }
 
 export type ProcessRole = 'server' | 'child' | 'client' | 'lab' | 'other'
@@ -264,8 +427,8 @@ export function blankProcessTrack(pid: number): ProcessTrack {
  */
 export function deriveProcess(pid: number, items: readonly Item[]): ProcessTrack {
   const track: ProcessTrack = { ...blankProcessTrack(pid), lastT: items.at(-1)?.e.t ?? 0 }
-  const sleeps: Phase[] = []
-  const open = new Map<string, Phase>()
+  // The process's main thread: what a single-threaded process does, and what its lane shows.
+  const { sleeps, open } = threadSleeps(items, (e) => e.src.pid === pid && e.src.tid === 0 && e.kind !== 'proc')
   let forkSeq = items[0]?.seq ?? 0
   for (const { seq, e } of items) {
     const own = e.src.pid === pid
@@ -311,21 +474,6 @@ export function deriveProcess(pid: number, items: readonly Item[]): ProcessTrack
       case 'thread-end':
         track.liveThreads = Math.max(0, track.liveThreads - 1)
         break
-      case 'block':
-        if (e.src.tid === 0) {
-          const phase: Phase = { kind: 'sleeping', start: e.t, end: null, on: e.on, seq }
-          open.set(e.on, phase)
-          sleeps.push(phase)
-        }
-        break
-      case 'unblock': {
-        const phase = e.src.tid === 0 ? open.get(e.on) : undefined
-        if (phase) {
-          phase.end = e.t
-          open.delete(e.on)
-        }
-        break
-      }
       case 'listen':
       case 'accept':
       case 'fork':
@@ -335,9 +483,9 @@ export function deriveProcess(pid: number, items: readonly Item[]): ProcessTrack
         break
     }
   }
-  track.blockedOn = [...open.values()].at(-1)?.on ?? null
+  track.blockedOn = open?.on ?? null
   const lifeEnd = track.exitT
-  for (const phase of open.values()) if (lifeEnd !== null) phase.end = Math.max(phase.start, lifeEnd)
+  if (open && lifeEnd !== null) open.end = Math.max(open.start, lifeEnd)
 
   if (track.role === 'child' && track.startT !== null) {
     const running = track.firstOwnT ?? lifeEnd
@@ -391,8 +539,6 @@ export function deriveThread(pid: number, tid: number, items: readonly Item[]): 
     phases: [],
     marks: [],
   }
-  const sleeps: Phase[] = []
-  const open = new Map<string, Phase>()
   for (const { seq, e } of items) {
     if ('conn' in e && typeof e.conn === 'string') track.conn ??= e.conn
     if (e.kind === 'thread-start') {
@@ -401,20 +547,11 @@ export function deriveThread(pid: number, tid: number, items: readonly Item[]): 
     } else if (e.kind === 'thread-end') {
       track.endT ??= e.t
       track.marks.push({ kind: e.kind, t: e.t, side: 'server', bytes: 0, seq })
-    } else if (e.kind === 'block') {
-      const phase: Phase = { kind: 'sleeping', start: e.t, end: null, on: e.on, seq }
-      open.set(e.on, phase)
-      sleeps.push(phase)
-    } else if (e.kind === 'unblock') {
-      const phase = open.get(e.on)
-      if (phase) {
-        phase.end = e.t
-        open.delete(e.on)
-      }
     }
   }
-  track.blockedOn = [...open.values()].at(-1)?.on ?? null
-  for (const phase of open.values()) if (track.endT !== null) phase.end = Math.max(phase.start, track.endT)
+  const { sleeps, open } = threadSleeps(items, (e) => e.src.pid === pid && e.src.tid === tid)
+  track.blockedOn = open?.on ?? null
+  if (open && track.endT !== null) open.end = Math.max(open.start, track.endT)
   pushAlive(track.phases, track.startT, track.endT, sleeps)
   return track
 }
@@ -434,21 +571,42 @@ export interface LoopTrack {
   tid: number
   wakeups: Wakeup[]
   maxReady: number
+  /**
+   * What the loop's one thread does: waiting in select() (sleeping on 'select'), running
+   * (serving what was ready), or stuck in a blocking call for one connection (`conn`): a
+   * sleep, a send to a client that does not read.
+   */
+  phases: Phase[]
+  /** What it waits on now (at the end of what has been seen); null while it runs. */
+  blockedOn: BlockReason | null
+  /** The open phase's connection, if the thread is stuck in a call for one. */
+  blockedFor: string | null
 }
 
-/** An event loop's wake-ups (select / asyncio / reactor), each with the size of its ready set. */
+/**
+ * An event loop (select / asyncio / reactor): its wake-ups, each with the size of its
+ * ready set, and what its thread does between them (threadSleeps over its own events).
+ */
 export function deriveLoop(run: string, pid: number, tid: number, items: readonly Item[]): LoopTrack {
   const wakeups: Wakeup[] = []
   let maxReady = 0
+  const own = (e: SockscopeEvent) => e.src.pid === pid && e.src.tid === tid && e.src.run === run
   for (const { seq, e } of items) {
-    if (e.kind !== 'wakeup') continue
+    if (e.kind !== 'wakeup' || !own(e)) continue
     const readable = e.readable?.length ?? 0
     const writable = e.writable?.length ?? 0
     maxReady = Math.max(maxReady, readable + writable)
     wakeups.push({ t: e.t, seq, readable, writable, waitedUs: e.waitedUs ?? 0 })
   }
-  return { key: `${run}:${pid}:${tid}`, run, pid, tid, wakeups, maxReady }
+  const { sleeps, open } = threadSleeps(items, own)
+  const phases: Phase[] = []
+  const first = items.find((item) => own(item.e))
+  if (first) pushAlive(phases, first.e.t, null, sleeps)
+  return { key: `${run}:${pid}:${tid}`, run, pid, tid, wakeups, maxReady, phases, blockedOn: open?.on ?? null, blockedFor: open?.conn ?? null }
 }
+
+/** Whether a thread's events make it an event loop: it wakes up from select(), or waits in it. */
+export const isLoopEvent = (e: SockscopeEvent): boolean => e.kind === 'wakeup' || (e.kind === 'block' && e.on === 'select')
 
 export interface ServerInfo {
   run: string

@@ -1,6 +1,7 @@
-import type { SockscopeEvent } from '../../servers/events.ts'
+import type { BlockReason, SockscopeEvent } from '../../servers/events.ts'
 import { shortCommand } from '../../servers/os/command.ts'
 import { formatClock, formatDuration } from '../timeline/time-scale.ts'
+import type { Phase } from './derive.ts'
 
 /** How an event reads in the log's detail column and in tooltips. */
 export function summarize(e: SockscopeEvent): string {
@@ -17,6 +18,8 @@ export function summarize(e: SockscopeEvent): string {
     case 'send':
       return `${e.bytes} B  "${e.preview}"`
     case 'close':
+      if (e.reset === 'sent') return 'reset by this side (RST, not FIN): the peer\'s next read or write fails'
+      if (e.reset === 'received') return 'reset by the peer (RST): ECONNRESET'
       return e.by === 'local' ? 'closed by this side' : e.by === 'peer' ? 'closed: the peer closed first' : 'closed after an error'
     case 'fork':
       return `forked child pid ${e.childPid}`
@@ -35,11 +38,12 @@ export function summarize(e: SockscopeEvent): string {
     case 'wakeup':
       return `woke after ${formatDuration(e.waitedUs)}: readable [${e.readable.join(', ')}] writable [${e.writable.join(', ')}]`
     case 'block':
-      return `blocked on ${e.on}`
+      if (e.on === 'select') return `waits in select() on ${sockets(e.sockets)}${e.timeoutMs !== undefined ? `, ${formatDuration(e.timeoutMs * 1000)} at most` : ''}`
+      return e.waiter === 'task' ? `${waitsFor(e.on)} (this connection only; the loop goes on)` : `blocked on ${e.on}`
     case 'unblock':
-      return `resumed from ${e.on} after ${formatDuration(e.blockedUs)}`
+      return `${e.waiter === 'task' ? 'goes on' : 'resumed'} from ${e.on} after ${formatDuration(e.blockedUs)}`
     case 'lock-wait':
-      return `waits for lock ${e.lock}`
+      return `waits for lock ${e.lock}${e.waiter === 'task' ? ' (this connection only; the loop goes on)' : ''}`
     case 'lock-acquire':
       return `acquired lock ${e.lock} after ${formatDuration(e.waitedUs)}`
     case 'lock-release':
@@ -59,6 +63,22 @@ export function summarize(e: SockscopeEvent): string {
       return `OS: pid ${e.pid} has ${e.sockets?.length ?? '?'} TCP sockets`
     default:
       return ''
+  }
+}
+
+const sockets = (n: number | undefined) => (n === undefined ? 'its sockets' : `${n} socket${n === 1 ? '' : 's'}`)
+
+/** A connection's own wait, when its thread goes on without it. */
+function waitsFor(on: BlockReason): string {
+  switch (on) {
+    case 'recv':
+      return 'waits for bytes'
+    case 'send':
+      return 'waits for room to send'
+    case 'lock':
+      return 'waits for the lock'
+    default:
+      return `waits: ${on}`
   }
 }
 
@@ -88,4 +108,86 @@ export function describeEvent(e: SockscopeEvent, origin: number, connLabel?: (co
     if (text) rows.push(['what', text])
   }
   return details
+}
+
+/** What a tooltip needs to know about the lane a phase is on. */
+export interface PhaseLane {
+  kind: string
+  /** The lane's name as drawn (`#3 :45002`, `event loop pid 5556`). */
+  title: string
+  /** The connection's task, if it is one (asyncio): its waits are awaits. */
+  task?: string | null
+}
+
+/** What a phase says it is, in a word or two: the bar's label (`await sleep`, `select · 3 sockets`, `send #1`). */
+export function phaseName(phase: Phase, lane: Pick<PhaseLane, 'kind' | 'task'>, connLabel?: (conn: string) => string | undefined): string {
+  switch (phase.kind) {
+    case 'queued':
+      return 'accept queue'
+    case 'spawn':
+    case 'starting':
+      return 'starting'
+    case 'working':
+    case 'running':
+      return 'running'
+    case 'blocked':
+      return phase.task && lane.task ? `await ${phase.on}` : (phase.on ?? 'blocked')
+    case 'ready':
+      return 'ready'
+    case 'sleeping': {
+      if (phase.on === 'select') return `select · ${sockets(phase.sockets)}`
+      const whose = lane.kind === 'loop' || lane.kind === 'server' ? (phase.conn && (connLabel?.(phase.conn) ?? phase.conn)) : undefined
+      return `${phase.on ?? 'blocked'}${whose ? ` ${whose}` : ''}`
+    }
+    default:
+      return phase.kind
+  }
+}
+
+/** A tooltip's content for a phase: what the lane's thread of control, or connection, is doing then. */
+export function describePhase(phase: Phase, lane: PhaseLane, origin: number, end: number, connLabel?: (conn: string) => string | undefined): EventDetails {
+  const label = (conn: string) => connLabel?.(conn) ?? conn
+  const rows: [string, string][] = [
+    ['for', `${formatDuration(end - phase.start)}${phase.end === null ? ' (so far)' : ''}`],
+    ['from', formatClock(phase.start - origin)],
+    ['to', phase.end === null ? 'now' : formatClock(phase.end - origin)],
+  ]
+  let what: string
+  switch (phase.kind) {
+    case 'queued':
+      what = 'in the accept queue'
+      rows.push(['what', 'connected; the server has not accepted it yet'])
+      break
+    case 'blocked':
+      if (phase.task) {
+        what = lane.task ? `await ${phase.on}` : waitsFor(phase.on ?? 'recv')
+        rows.push(['who waits', lane.task ? `only ${lane.task}: the loop runs the other tasks` : 'only this connection: the loop serves the others'])
+      } else {
+        what = `blocked on ${phase.on}`
+        rows.push(['who waits', 'its thread, in a blocking call: nothing else runs on it'])
+      }
+      break
+    case 'ready':
+      what = 'ready, waiting for the loop'
+      rows.push(['what', 'its client has sent: the bytes are there, and it waits for its event loop to get to it'])
+      break
+    case 'sleeping':
+      if (phase.on === 'select') {
+        what = `waiting in select() on ${sockets(phase.sockets)}`
+        rows.push(['until', phase.timeoutMs !== undefined ? `one is ready, or ${formatDuration(phase.timeoutMs * 1000)} pass (a timer is due)` : 'one of them is ready'])
+        rows.push(['what', 'the event loop is idle: it waits on every socket at once'])
+      } else if (phase.on === 'accept') {
+        what = 'blocked in accept()'
+        rows.push(['what', 'waiting for the next connection'])
+      } else {
+        const loop = lane.kind === 'loop' || lane.kind === 'server'
+        const conn = phase.conn ? label(phase.conn) : null
+        what = `blocked in ${phase.on}${conn && loop ? (phase.on === 'send' ? ` to ${conn}` : phase.on === 'recv' ? ` from ${conn}` : ` for ${conn}`) : ''}`
+        if (lane.kind === 'loop') rows.push(['stalls', 'every connection: the loop\'s one thread is in this call'])
+      }
+      break
+    default:
+      what = phaseName(phase, lane, connLabel)
+  }
+  return { title: `${lane.title} — ${what}`, rows }
 }

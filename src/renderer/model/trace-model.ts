@@ -5,6 +5,7 @@ import {
   deriveLoop,
   deriveProcess,
   deriveThread,
+  isLoopEvent,
   type Item,
   type LoopTrack,
   type ProcessTrack,
@@ -13,6 +14,9 @@ import {
 } from './derive.ts'
 import type { AppendResult, EventStore } from './event-store.ts'
 import { OsTable } from './os-view.ts'
+
+/** What a loop's track is made of: its wake-ups and its thread's waits. */
+const LOOP_KINDS = new Set<SockscopeEvent['kind']>(['wakeup', 'block', 'unblock', 'lock-wait', 'lock-acquire'])
 
 class Bucket<T> {
   items: Item[] = []
@@ -34,7 +38,8 @@ class Bucket<T> {
  *  - a connection: every event carrying its id, from both sides;
  *  - a process: its own events, and its parent's fork / exit / reap of it;
  *  - a thread (tid ≠ 0): its own events;
- *  - a loop: the wake-ups of one thread;
+ *  - a loop: one thread that waits in select() or wakes from it, from its first such event
+ *    on: its wake-ups and its waits (block / unblock, lock waits);
  *  - the OS table: every `proc` and `sockets` event (the sampler's view, by pid).
  */
 export class TraceModel {
@@ -141,9 +146,12 @@ export class TraceModel {
       const key = `${e.src.pid}:${e.src.tid}`
       this.bucket(this.threadBuckets, key, () => Object.assign(new Bucket<ThreadTrack>(), { pid: e.src.pid, tid: e.src.tid })).add(item)
     }
-    if (e.kind === 'wakeup') {
+    // (A task's waits are its connection's, never its loop's: they stay out.)
+    if (LOOP_KINDS.has(e.kind) && e.src.role === 'server' && (e as { waiter?: string }).waiter !== 'task') {
       const key = `${e.src.run}:${e.src.pid}:${e.src.tid}`
-      this.bucket(this.loopBuckets, key, () => Object.assign(new Bucket<LoopTrack>(), { run: e.src.run, pid: e.src.pid, tid: e.src.tid })).add(item)
+      const loop = this.loopBuckets.get(key)
+      if (loop) loop.add(item)
+      else if (isLoopEvent(e)) this.bucket(this.loopBuckets, key, () => Object.assign(new Bucket<LoopTrack>(), { run: e.src.run, pid: e.src.pid, tid: e.src.tid })).add(item)
     }
     if (e.kind === 'listen') {
       const known = this.serverInfo.get(e.src.run)

@@ -14,11 +14,14 @@ export interface DrawnLane {
   y: number
   height: number
   onScreen: boolean
-  phases: { kind: string; on: string | null; start: number; end: number | null }[]
+  /** `conn`: the connection a thread's blocking call is for; `task`: only the connection's task waits; `sockets`: select()'s. */
+  phases: { kind: string; on: string | null; start: number; end: number | null; conn: string | null; task: boolean; sockets: number | null }[]
   marks: number
   acceptT: number | null
   serverCloseT: number | null
   clientCloseT: number | null
+  /** How each side closed (connection lanes): by whom, and whether with a reset (sent or received). */
+  closes: { side: 'server' | 'client'; by: string; reset: string | null }[]
 }
 
 export interface DrawnSnapshot {
@@ -67,7 +70,11 @@ export function drawnSnapshot(): DrawnSnapshot | null {
     theme: last.theme,
     hoverLane: last.hoverLane,
     lanes: layout.lanes.map((lane) => {
-      const phases = lane.conn?.phases ?? lane.proc?.phases ?? lane.thread?.phases ?? []
+      const phases = lane.conn?.phases ?? lane.proc?.phases ?? lane.thread?.phases ?? lane.loop?.phases ?? []
+      const closes = (['server', 'client'] as const).flatMap((side) => {
+        const close = side === 'server' ? lane.conn?.serverClose : lane.conn?.clientClose
+        return close ? [{ side, by: close.by, reset: close.reset }] : []
+      })
       const marks = lane.conn?.marks ?? lane.proc?.marks ?? lane.thread?.marks ?? []
       return {
         key: lane.key,
@@ -81,11 +88,12 @@ export function drawnSnapshot(): DrawnSnapshot | null {
         y: lane.y,
         height: lane.height,
         onScreen: lane.y + lane.height > top && lane.y < bottom,
-        phases: phases.map((p) => ({ kind: p.kind, on: p.on ?? null, start: p.start, end: p.end })),
+        phases: phases.map((p) => ({ kind: p.kind, on: p.on ?? null, start: p.start, end: p.end, conn: p.conn ?? null, task: p.task ?? false, sockets: p.sockets ?? null })),
         marks: marks.length + (lane.loop?.wakeups.length ?? 0),
         acceptT: lane.conn?.acceptT ?? null,
         serverCloseT: lane.conn?.serverCloseT ?? null,
         clientCloseT: lane.conn?.clientCloseT ?? null,
+        closes,
       }
     }),
   }

@@ -2,6 +2,7 @@ import type { Mark, Phase, Wakeup } from '../model/derive.ts'
 import { type Lane, type Layout, laneAt } from './layout.ts'
 import { CONN_BAR } from './render/connection-track.ts'
 import { type Geometry, lowerBound } from './render/context.ts'
+import { LOOP_BAR } from './render/process-track.ts'
 import type { TimeScale } from './time-scale.ts'
 
 export interface Hit {
@@ -32,11 +33,18 @@ export function hitTest(layout: Layout, scale: TimeScale, g: Geometry, x: number
   const hit: Hit = { lane, t, onLabel: false }
 
   if (lane.loop) {
+    // Above the bar, the wake-ups; on it (or where no wake-up is near), what the loop's thread does.
+    const onBar = contentY - lane.y >= LOOP_BAR.top - 1
     const wakeups = lane.loop.wakeups
     let best: Wakeup | undefined
-    for (let i = lowerBound(wakeups, t - tol); i < wakeups.length && wakeups[i]!.t <= t + tol; i++)
-      if (!best || Math.abs(wakeups[i]!.t - t) < Math.abs(best.t - t)) best = wakeups[i]
+    if (!onBar)
+      for (let i = lowerBound(wakeups, t - tol); i < wakeups.length && wakeups[i]!.t <= t + tol; i++)
+        if (!best || Math.abs(wakeups[i]!.t - t) < Math.abs(best.t - t)) best = wakeups[i]
     if (best) hit.wakeup = best
+    else {
+      const phase = phaseAt(lane.loop.phases, t, liveEnd(lane.run))
+      if (phase) hit.phase = phase
+    }
     return hit
   }
 
@@ -55,14 +63,20 @@ export function hitTest(layout: Layout, scale: TimeScale, g: Geometry, x: number
     }
   }
   if (best) hit.mark = best
-  const run = lane.run
+  const phase = phaseAt(phases, t, liveEnd(lane.run))
+  if (phase) hit.phase = phase
+  return hit
+}
+
+/** The phase at time t; where phases touch or nest (a sleep inside running time), the innermost. */
+function phaseAt(phases: readonly Phase[], t: number, liveEnd: number): Phase | undefined {
+  let found: Phase | undefined
   for (const phase of phases) {
-    const end = phase.end ?? liveEnd(run)
+    const end = phase.end ?? liveEnd
     if (t >= phase.start && t <= end) {
-      hit.phase = phase
-      // Phases can nest (a sleep inside running time): the innermost wins.
+      found = phase
       if (phase.kind !== 'running' && phase.kind !== 'working') break
     }
   }
-  return hit
+  return found
 }

@@ -5,7 +5,7 @@ export type LaneKind = 'group' | 'server' | 'loop' | 'conn' | 'process' | 'threa
 export const LANE_HEIGHT: Record<LaneKind, number> = {
   group: 28,
   server: 22,
-  loop: 30,
+  loop: 36,
   conn: 30,
   process: 20,
   thread: 20,

@@ -32,7 +32,8 @@ export interface Palette {
 const shared = {
   spawn: '#a78bfa',
   working: '#2fbf71',
-  blocked: { sleep: '#f5a524', recv: '#3b9eff', send: '#ff6fae', accept: '#7f8da3', lock: '#ef4444', select: '#818cf8' },
+  // select: an idle event loop, waiting on all its sockets at once (not any one connection's recv).
+  blocked: { sleep: '#f5a524', recv: '#3b9eff', send: '#ff6fae', accept: '#7f8da3', lock: '#ef4444', select: '#4f5fc4' },
   zombie: '#ef4444',
   error: '#ef4444',
   fork: '#a78bfa',
@@ -61,7 +62,7 @@ export const PALETTES: Record<ThemeName, Palette> = {
   light: {
     ...shared,
     working: '#1f9d55',
-    blocked: { ...shared.blocked, sleep: '#e69500', recv: '#2b7fe0' },
+    blocked: { ...shared.blocked, sleep: '#e69500', recv: '#2b7fe0', select: '#8d98e6' },
     background: '#ffffff',
     laneAlt: '#f6f8fb',
     groupBg: '#eceff5',
@@ -91,6 +92,8 @@ export function phaseColor(palette: Palette, phase: Pick<Phase, 'kind' | 'on'>):
     case 'blocked':
     case 'sleeping':
       return palette.blocked[phase.on ?? 'sleep'] ?? palette.blocked.sleep
+    case 'ready':
+      return palette.blocked.recv
     case 'zombie':
       return palette.zombie
     case 'alive':
@@ -101,8 +104,9 @@ export function phaseColor(palette: Palette, phase: Pick<Phase, 'kind' | 'on'>):
   }
 }
 
+/** Waiting for the server to get to it (the accept queue, a ready socket the loop has not served) and zombies. */
 export function isHatched(kind: Phase['kind']): boolean {
-  return kind === 'queued' || kind === 'zombie'
+  return kind === 'queued' || kind === 'ready' || kind === 'zombie'
 }
 
 export type LegendSample =
@@ -123,16 +127,19 @@ export const LEGEND: readonly LegendEntry[] = [
   { id: 'spawn', label: 'starting child / thread', help: 'accepted; the process or thread that will serve it is starting', sample: { type: 'bar', color: (p) => p.spawn } },
   { id: 'working', label: 'running', help: 'the handler runs (not blocked)', sample: { type: 'bar', color: (p) => p.working } },
   { id: 'sleep', label: 'blocked: sleep', help: 'the handler sleeps (the seeds\' time.sleep)', sample: { type: 'bar', color: (p) => p.blocked.sleep } },
-  { id: 'recv', label: 'blocked: recv', help: 'waiting for bytes from the client', sample: { type: 'bar', color: (p) => p.blocked.recv } },
+  { id: 'recv', label: 'blocked: recv', help: 'waiting for bytes from the client (a loop\'s connection: parked, the loop serves the others; asyncio: await)', sample: { type: 'bar', color: (p) => p.blocked.recv } },
+  { id: 'ready', label: 'ready, loop busy', help: 'its client has sent: the bytes are there, and the connection waits for its event loop to get to it', sample: { type: 'bar', color: (p) => p.blocked.recv, hatched: true } },
   { id: 'send', label: 'blocked: send', help: 'waiting for the send buffer to drain', sample: { type: 'bar', color: (p) => p.blocked.send } },
   { id: 'accept', label: 'blocked: accept', help: 'the server waits for the next connection', sample: { type: 'bar', color: (p) => p.blocked.accept } },
   { id: 'lock', label: 'blocked: lock', help: 'waiting for a lock another thread holds', sample: { type: 'bar', color: (p) => p.blocked.lock } },
+  { id: 'select', label: 'waiting in select', help: 'an event loop with nothing to run: it waits in select() / epoll on all its sockets at once (or for a timer)', sample: { type: 'bar', color: (p) => p.blocked.select } },
   { id: 'zombie', label: 'zombie', help: 'exited, not yet reaped by its parent', sample: { type: 'bar', color: (p) => p.zombie, hatched: true } },
   { id: 'send-tick', label: 'send (height = bytes)', help: 'server side above the bar, client side below', sample: { type: 'tick', color: (p) => p.send } },
   { id: 'recv-tick', label: 'recv (height = bytes)', help: 'server side above the bar, client side below', sample: { type: 'tick', color: (p) => p.recv, below: true } },
   { id: 'connect', label: 'client connect', help: 'the client\'s handshake completed', sample: { type: 'glyph', glyph: '●', color: (p) => p.mark } },
   { id: 'accept-mark', label: 'accept', help: 'the server took it from the queue', sample: { type: 'glyph', glyph: '▶', color: (p) => p.mark } },
   { id: 'close', label: 'close', help: 'server side (top) or client side (bottom) closed', sample: { type: 'glyph', glyph: '■', color: (p) => p.mark } },
+  { id: 'reset', label: 'reset (RST)', help: 'the connection ended with a reset, not a FIN: on the side that sent it or saw it', sample: { type: 'glyph', glyph: '✕', color: (p) => p.error } },
   { id: 'fork', label: 'fork', help: 'the server forked a child for a connection', sample: { type: 'glyph', glyph: '▼', color: (p) => p.fork } },
   { id: 'exit', label: 'exit', help: 'a child process ended', sample: { type: 'glyph', glyph: '✕', color: (p) => p.mark } },
   { id: 'reap', label: 'reap', help: 'the parent collected the child\'s exit status', sample: { type: 'glyph', glyph: '◆', color: (p) => p.reap } },

@@ -156,3 +156,226 @@ describe('deriveThread and deriveLoop', () => {
     expect(loop.maxReady).toBe(2)
   })
 })
+
+/** An asyncio server (pid 100) with two tasks that await a sleep, then finish; the loop waits in select() between turns. */
+function asyncioServer() {
+  const s = server(100)
+  const task = { waiter: 'task' }
+  return [
+    ev('listen', 0, s, { host: '127.0.0.1', port: 2, model: 'asyncio', app: 'echo' }),
+    ev('block', 10, s, { on: 'select', sockets: 1 }),
+    ev('wakeup', 1000, s, { readable: ['listen:2'], writable: [], waitedUs: 990 }),
+    ev('accept', 1010, s, { conn: '1>2', remote: '', waitedUs: 0 }),
+    ev('task-start', 1020, s, { conn: '1>2', task: 'Task-1' }),
+    ev('block', 1100, s, { conn: '1>2', on: 'sleep', ...task }),
+    ev('block', 1200, s, { on: 'select', sockets: 2, timeoutMs: 400 }),
+    ev('wakeup', 1300, s, { readable: ['listen:2'], writable: [], waitedUs: 100 }),
+    ev('accept', 1310, s, { conn: '3>2', remote: '', waitedUs: 0 }),
+    ev('task-start', 1320, s, { conn: '3>2', task: 'Task-2' }),
+    ev('block', 1400, s, { conn: '3>2', on: 'sleep', ...task }),
+    ev('block', 1500, s, { on: 'select', sockets: 3, timeoutMs: 300 }),
+    ev('wakeup', 401_100, s, { readable: [], writable: [], waitedUs: 399_600 }),
+    ev('unblock', 401_110, s, { conn: '1>2', on: 'sleep', blockedUs: 400_010, ...task }),
+    ev('close', 401_200, s, { conn: '1>2', by: 'peer' }),
+    ev('task-end', 401_210, s, { conn: '1>2', task: 'Task-1' }),
+    ev('block', 401_300, s, { on: 'select', sockets: 2, timeoutMs: 100 }),
+    ev('wakeup', 401_400, s, { readable: [], writable: [], waitedUs: 100 }),
+    ev('unblock', 401_410, s, { conn: '3>2', on: 'sleep', blockedUs: 400_010, ...task }),
+    ev('close', 401_500, s, { conn: '3>2', by: 'peer' }),
+    ev('task-end', 401_510, s, { conn: '3>2', task: 'Task-2' }),
+    ev('block', 401_600, s, { on: 'select', sockets: 1 }),
+  ]
+}
+
+/** A select server's loop (pid 100): idle, serves #1, sleeps for it (--delay: the thread), parks it on recv, then is stuck in a send to it. */
+function selectLoop() {
+  const s = server(100)
+  return [
+    ev('block', 10, s, { on: 'select', sockets: 1 }),
+    ev('wakeup', 1000, s, { readable: ['listen:2'], writable: [], waitedUs: 990 }),
+    ev('accept', 1010, s, { conn: '1>2', remote: '', waitedUs: 0 }),
+    ev('block', 1100, s, { conn: '1>2', on: 'sleep' }),
+    ev('unblock', 301_100, s, { conn: '1>2', on: 'sleep', blockedUs: 300_000 }),
+    ev('block', 301_200, s, { conn: '1>2', on: 'recv', waiter: 'task' }),
+    ev('block', 301_300, s, { on: 'select', sockets: 2 }),
+    ev('wakeup', 302_000, s, { readable: ['1>2'], writable: [], waitedUs: 700 }),
+    ev('unblock', 302_010, s, { conn: '1>2', on: 'recv', blockedUs: 810, waiter: 'task' }),
+    ev('recv', 302_020, s, { conn: '1>2', bytes: 65536, preview: 'xxx' }),
+    ev('send', 302_030, s, { conn: '1>2', bytes: 65536, preview: 'xxx' }),
+    ev('block', 302_040, s, { conn: '1>2', on: 'send' }),
+  ]
+}
+
+describe('what a thread of control is doing (threadSleeps)', () => {
+  it('an asyncio server: its lane waits in select(), never in a task’s await, and is idle in select() once the tasks are done', () => {
+    const p = deriveProcess(100, items(asyncioServer()))
+    expect(kinds(p.phases)).toEqual([
+      'running', 'sleeping:select', 'running', 'sleeping:select', 'running', 'sleeping:select', 'running', 'sleeping:select', 'running', 'sleeping:select',
+    ])
+    expect(p.phases.some((x) => x.on === 'sleep')).toBe(false)
+    expect(p.blockedOn).toBe('select')
+    const last = p.phases.at(-1)!
+    expect(last).toMatchObject({ start: 401_600, end: null, sockets: 1 })
+    // Each wait ends at the wake-up that ends it, and says how many sockets it watched.
+    expect(p.phases[5]).toMatchObject({ on: 'select', start: 1500, end: 401_100, sockets: 3, timeoutMs: 300 })
+  })
+
+  it('the asyncio loop lane says the same, with its wake-ups', () => {
+    const loop = deriveLoop('s1', 100, 0, items(asyncioServer()))
+    expect(loop.wakeups).toHaveLength(4)
+    expect(loop.blockedOn).toBe('select')
+    expect(loop.blockedFor).toBeNull()
+    expect(loop.phases.filter((x) => x.kind === 'sleeping').every((x) => x.on === 'select')).toBe(true)
+  })
+
+  it('an asyncio connection awaits its sleep: its own wait, marked as a task’s', () => {
+    const all = asyncioServer()
+    const track = deriveConnection('1>2', '1>2', items(all.filter((e) => (e as { conn?: string }).conn === '1>2')))
+    expect(track.task).toBe('Task-1')
+    expect(kinds(track.phases)).toEqual(['working', 'blocked:sleep', 'working'])
+    expect(track.phases[1]).toMatchObject({ task: true, start: 1100, end: 401_110 })
+  })
+
+  it('a select loop: select(), then the blocking sleep and the blocking send are the loop’s, naming the connection; a parked recv is not', () => {
+    const loop = deriveLoop('s1', 100, 0, items(selectLoop()))
+    expect(kinds(loop.phases)).toEqual(['sleeping:select', 'running', 'sleeping:sleep', 'running', 'sleeping:select', 'running', 'sleeping:send'])
+    expect(loop.phases[2]).toMatchObject({ conn: '1>2', start: 1100, end: 301_100 })
+    expect(loop.phases.at(-1)).toMatchObject({ on: 'send', conn: '1>2', end: null })
+    expect(loop).toMatchObject({ blockedOn: 'send', blockedFor: '1>2' })
+    // The process's lane (its main thread) agrees.
+    const p = deriveProcess(100, items(selectLoop()))
+    expect(kinds(p.phases)).toEqual(kinds(loop.phases))
+    expect(p.blockedOn).toBe('send')
+  })
+
+  it('a select loop idle: one open wait in select() on every socket it watches', () => {
+    const s = server(100)
+    const loop = deriveLoop('s1', 100, 0, items([...selectLoop().slice(0, 9), ev('block', 302_100, s, { on: 'select', sockets: 2 })]))
+    expect(loop.phases.at(-1)).toMatchObject({ kind: 'sleeping', on: 'select', sockets: 2, end: null })
+    expect(loop.blockedOn).toBe('select')
+  })
+
+  it('a thread blocked in acquire() sleeps on the lock; a task waiting for one does not make its thread sleep', () => {
+    const t = server(100, 2)
+    const th = deriveThread(100, 2, items([
+      ev('thread-start', 10, t, { conn: '1>2', threadId: 2 }),
+      ev('lock-wait', 20, t, { conn: '1>2', lock: 'balances' }),
+      ev('lock-acquire', 50, t, { conn: '1>2', lock: 'balances', waitedUs: 30 }),
+      ev('lock-acquire', 60, t, { conn: '1>2', lock: 'balances', waitedUs: 0 }),
+    ]))
+    expect(kinds(th.phases)).toEqual(['running', 'sleeping:lock', 'running'])
+    const s = server(100)
+    const p = deriveProcess(100, items([
+      ev('listen', 0, s, { host: '', port: 2, model: 'select', app: 'bank' }),
+      ev('lock-wait', 20, s, { conn: '1>2', lock: 'balances', waiter: 'task' }),
+      ev('lock-acquire', 50, s, { conn: '1>2', lock: 'balances', waitedUs: 30, waiter: 'task' }),
+    ]))
+    expect(kinds(p.phases)).toEqual(['running'])
+  })
+
+  it('a fork server sits in accept() between connections', () => {
+    const s = server(100)
+    const p = deriveProcess(100, items([
+      ev('listen', 0, s, { host: '', port: 2, model: 'fork', app: 'echo' }),
+      ev('block', 5, s, { on: 'accept' }),
+      ev('unblock', 100, s, { on: 'accept', blockedUs: 95 }),
+      ev('accept', 101, s, { conn: '1>2', remote: '', waitedUs: 0 }),
+      ev('fork', 150, s, { conn: '1>2', childPid: 501 }),
+      ev('block', 160, s, { on: 'accept' }),
+    ]))
+    expect(kinds(p.phases)).toEqual(['running', 'sleeping:accept', 'running', 'sleeping:accept'])
+    expect(p.blockedOn).toBe('accept')
+  })
+})
+
+describe('a connection served by an event loop', () => {
+  it('waits for bytes until its client sends, then is ready and waits for the loop', () => {
+    const s = server(100)
+    const c = client(200)
+    const track = deriveConnection('1>2', '1>2', items([
+      ev('connect', 0, c, { conn: '1>2', local: '', remote: '', handshakeUs: 10 }),
+      ev('accept', 100, s, { conn: '1>2', remote: '', waitedUs: 100 }),
+      ev('block', 200, s, { conn: '1>2', on: 'recv', waiter: 'task' }),
+      ev('send', 1000, c, { conn: '1>2', bytes: 3, preview: 'abc' }),
+      ev('unblock', 300_000, s, { conn: '1>2', on: 'recv', blockedUs: 299_800, waiter: 'task' }),
+      ev('recv', 300_010, s, { conn: '1>2', bytes: 3, preview: 'abc' }),
+    ]))
+    expect(kinds(track.phases)).toEqual(['queued', 'working', 'blocked:recv', 'ready:recv', 'working'])
+    expect(track.phases[2]).toMatchObject({ start: 200, end: 1000 })
+    expect(track.phases[3]).toMatchObject({ start: 1000, end: 300_000 })
+  })
+
+  it('a thread’s blocking recv is not split: the thread wakes when the bytes come', () => {
+    const track = deriveConnection('1>2', '1>2', items(forkConnection('1>2', 0, 501)))
+    expect(track.phases.some((x) => x.kind === 'ready')).toBe(false)
+  })
+})
+
+describe('how a connection closed', () => {
+  const s = server(100)
+  const c = client(200)
+  const open = [ev('connect', 0, c, { conn: '1>2', local: '', remote: '', handshakeUs: 10 }), ev('accept', 100, s, { conn: '1>2', remote: '', waitedUs: 100 })]
+
+  it('a client that resets: the server received a reset, so the client sent it', () => {
+    const track = deriveConnection('1>2', '1>2', items([
+      ...open,
+      ev('close', 5000, c, { conn: '1>2', by: 'local' }),
+      ev('error', 5100, s, { conn: '1>2', code: 'CONNECTION_RESET', message: 'read ECONNRESET' }),
+      ev('close', 5110, s, { conn: '1>2', by: 'error', reset: 'received' }),
+    ]))
+    expect(track.clientClose).toMatchObject({ by: 'local', reset: 'sent' })
+    expect(track.serverClose).toMatchObject({ by: 'error', reset: 'received', error: 'CONNECTION_RESET' })
+  })
+
+  it('reads a reset from the error alone (older traces), and the client’s own word wins', () => {
+    const track = deriveConnection('1>2', '1>2', items([
+      ...open,
+      ev('error', 5100, s, { conn: '1>2', code: 'CONNECTION_RESET', message: '' }),
+      ev('close', 5110, s, { conn: '1>2', by: 'error' }),
+      ev('close', 5200, c, { conn: '1>2', by: 'local', reset: 'sent' }),
+    ]))
+    expect(track.serverClose?.reset).toBe('received')
+    expect(track.clientClose?.reset).toBe('sent')
+  })
+
+  it('a client the server reset: the client received it, the server sent it', () => {
+    const track = deriveConnection('1>2', '1>2', items([
+      ...open,
+      ev('close', 5000, s, { conn: '1>2', by: 'error' }),
+      ev('error', 5100, c, { conn: '1>2', code: 'CONNECTION_RESET', message: '' }),
+      ev('close', 5110, c, { conn: '1>2', by: 'error' }),
+    ]))
+    expect(track.clientClose?.reset).toBe('received')
+    expect(track.serverClose?.reset).toBe('sent')
+  })
+
+  it('an ordinary close names no reset', () => {
+    const track = deriveConnection('1>2', '1>2', items(forkConnection('1>2', 0, 501)))
+    expect(track.clientClose).toMatchObject({ by: 'local', reset: null })
+    expect(track.serverClose).toMatchObject({ by: 'peer', reset: null })
+  })
+})
+
+describe('a connection ready before its handler waits', () => {
+  it('is ready for all of a wait that began with its client’s bytes unread (the loop was busy when they came)', () => {
+    const s = server(100)
+    const c = client(200)
+    const track = deriveConnection('1>2', '1>2', items([
+      ev('connect', 0, c, { conn: '1>2', local: '', remote: '', handshakeUs: 10 }),
+      ev('accept', 100, s, { conn: '1>2', remote: '', waitedUs: 100 }),
+      ev('send', 200, c, { conn: '1>2', bytes: 5, preview: 'Hello' }),
+      // The loop slept (--delay) through the bytes' arrival; then its handler parks on recv.
+      ev('block', 300_000, s, { conn: '1>2', on: 'recv', waiter: 'task' }),
+      ev('unblock', 600_000, s, { conn: '1>2', on: 'recv', blockedUs: 300_000, waiter: 'task' }),
+      ev('recv', 600_010, s, { conn: '1>2', bytes: 5, preview: 'Hello' }),
+      // Everything read: the next wait is for bytes until the client sends again.
+      ev('block', 600_100, s, { conn: '1>2', on: 'recv', waiter: 'task' }),
+      ev('close', 700_000, c, { conn: '1>2', by: 'local' }),
+      ev('unblock', 900_000, s, { conn: '1>2', on: 'recv', blockedUs: 299_900, waiter: 'task' }),
+    ]))
+    expect(kinds(track.phases)).toEqual(['queued', 'working', 'ready:recv', 'working', 'blocked:recv', 'ready:recv', 'working'])
+    expect(track.phases[2]).toMatchObject({ start: 300_000, end: 600_000 })
+    // Its close is an EOF that waits to be read, too.
+    expect(track.phases[5]).toMatchObject({ start: 700_000, end: 900_000 })
+  })
+})

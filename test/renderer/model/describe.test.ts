@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { kindCode, KINDS, OTHER_KIND } from '../../../src/renderer/model/event-store.ts'
-import { summarize } from '../../../src/renderer/model/describe.ts'
-import { ev, server } from '../events.ts'
+import type { Phase } from '../../../src/renderer/model/derive.ts'
+import { describePhase, phaseName, summarize } from '../../../src/renderer/model/describe.ts'
+import { client, ev, server } from '../events.ts'
 
 const os = { role: 'os' as const, run: 's1', pid: 1, tid: 0 }
 
@@ -23,5 +24,55 @@ describe('summarize (the log and tooltip line)', () => {
   it('gives every kind of the event union its own column code', () => {
     expect(kindCode('state')).not.toBe(OTHER_KIND)
     expect(new Set(KINDS.map(kindCode)).size).toBe(KINDS.length)
+  })
+})
+
+describe('what a close, a wait and a phase say', () => {
+  it('names a reset on the side that sent it and on the side that saw it', () => {
+    expect(summarize(ev('close', 1, client(), { conn: '1>2', by: 'local', reset: 'sent' }))).toMatch(/^reset by this side \(RST, not FIN\)/)
+    expect(summarize(ev('close', 1, server(), { conn: '1>2', by: 'error', reset: 'received' }))).toBe('reset by the peer (RST): ECONNRESET')
+    expect(summarize(ev('close', 1, client(), { conn: '1>2', by: 'local' }))).toBe('closed by this side')
+  })
+
+  it('tells a loop’s wait in select() from a task’s wait and from a thread’s blocking call', () => {
+    expect(summarize(ev('block', 1, server(), { on: 'select', sockets: 3, timeoutMs: 200 }))).toBe('waits in select() on 3 sockets, 200 ms at most')
+    expect(summarize(ev('block', 1, server(), { on: 'select', sockets: 1 }))).toBe('waits in select() on 1 socket')
+    expect(summarize(ev('block', 1, server(), { conn: '1>2', on: 'recv', waiter: 'task' }))).toBe('waits for bytes (this connection only; the loop goes on)')
+    expect(summarize(ev('block', 1, server(), { conn: '1>2', on: 'send' }))).toBe('blocked on send')
+  })
+
+  const at = (p: Partial<Phase>): Phase => ({ kind: 'sleeping', start: 1_000_000, end: 16_070_000, seq: 0, ...p })
+  const label = (conn: string) => (conn === '1>2' ? '#1' : undefined)
+
+  it('an idle loop: waiting in select() on its sockets, not blocked on a connection’s sleep', () => {
+    const d = describePhase(at({ on: 'select', sockets: 1, end: null }), { kind: 'loop', title: 'event loop pid 7' }, 0, 16_070_000, label)
+    expect(d.title).toBe('event loop pid 7 — waiting in select() on 1 socket')
+    expect(d.rows).toContainEqual(['for', '15.07 s (so far)'])
+    expect(d.rows).toContainEqual(['until', 'one of them is ready'])
+    expect(phaseName(at({ on: 'select', sockets: 4 }), { kind: 'loop' })).toBe('select · 4 sockets')
+  })
+
+  it('a loop stuck in one connection’s send names it, and says that it stalls everyone', () => {
+    const d = describePhase(at({ on: 'send', conn: '1>2' }), { kind: 'loop', title: 'event loop pid 7' }, 0, 16_070_000, label)
+    expect(d.title).toBe('event loop pid 7 — blocked in send to #1')
+    expect(d.rows.find(([k]) => k === 'stalls')?.[1]).toMatch(/every connection/)
+    expect(phaseName(at({ on: 'sleep', conn: '1>2' }), { kind: 'loop' }, label)).toBe('sleep #1')
+  })
+
+  it('an asyncio task awaits; a parked select handler waits for bytes; a thread is blocked', () => {
+    const sleep: Phase = { kind: 'blocked', on: 'sleep', task: true, start: 0, end: 400_000, seq: 0 }
+    expect(describePhase(sleep, { kind: 'conn', title: '#1 :5000', task: 'Task-1' }, 0, 400_000).title).toBe('#1 :5000 — await sleep')
+    expect(phaseName(sleep, { kind: 'conn', task: 'Task-1' })).toBe('await sleep')
+    const parked: Phase = { kind: 'blocked', on: 'recv', task: true, start: 0, end: 1, seq: 0 }
+    const d = describePhase(parked, { kind: 'conn', title: '#2 :5001', task: null }, 0, 1)
+    expect(d.title).toBe('#2 :5001 — waits for bytes')
+    expect(d.rows).toContainEqual(['who waits', 'only this connection: the loop serves the others'])
+    const blocked = describePhase({ ...sleep, task: undefined }, { kind: 'conn', title: '#3 :5002' }, 0, 400_000)
+    expect(blocked.title).toBe('#3 :5002 — blocked on sleep')
+  })
+
+  it('a ready connection waits for its loop', () => {
+    const d = describePhase({ kind: 'ready', on: 'recv', task: true, start: 0, end: 300_000, seq: 0 }, { kind: 'conn', title: '#2 :5001' }, 0, 300_000)
+    expect(d.title).toBe('#2 :5001 — ready, waiting for the loop')
   })
 })

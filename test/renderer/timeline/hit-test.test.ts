@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest'
-import { deriveConnection } from '../../../src/renderer/model/derive.ts'
+import { deriveConnection, deriveLoop } from '../../../src/renderer/model/derive.ts'
 import { hitTest } from '../../../src/renderer/timeline/hit-test.ts'
 import { layoutLanes } from '../../../src/renderer/timeline/layout.ts'
 import { GEOMETRY_DEFAULTS, type Geometry } from '../../../src/renderer/timeline/render/context.ts'
 import { TimeScale } from '../../../src/renderer/timeline/time-scale.ts'
-import { forkConnection, items } from '../events.ts'
+import { LOOP_BAR } from '../../../src/renderer/timeline/render/process-track.ts'
+import { ev, forkConnection, items, server } from '../events.ts'
 
 const conn = deriveConnection('1>2', '1>2', items(forkConnection('1>2', 0, 501, 1e6)))
 const layout = layoutLanes({
@@ -39,5 +40,35 @@ describe('hitTest', () => {
   it('reports the label column and the axis', () => {
     expect(hitTest(layout, scale, g, 20, yOf(10), () => 0)).toMatchObject({ onLabel: true })
     expect(hitTest(layout, scale, g, 500, 5, () => 0)).toBeNull()
+  })
+})
+
+describe('hitTest on an event loop lane', () => {
+  const s = server(100)
+  const loop = deriveLoop('s1', 100, 0, items([
+    ev('block', 0, s, { on: 'select', sockets: 1 }),
+    ev('wakeup', 1e6, s, { readable: ['listen:2'], writable: [], waitedUs: 1e6 }),
+    ev('block', 1e6 + 10, s, { conn: '1>2', on: 'send' }),
+  ]))
+  const loopLayout = layoutLanes({
+    servers: [{ run: 's1', pid: 100, model: 'select', app: 'echo', host: '127.0.0.1', ports: [2], state: 'running', startedAt: 0 }],
+    clients: [],
+    connections: [],
+    processes: [],
+    threads: [],
+    loops: [loop],
+  })
+  const loopLane = loopLayout.lanes.find((l) => l.kind === 'loop')!
+  const at = (dy: number) => g.axisHeight + loopLane.y + dy
+
+  it('on its bar, says what the loop’s thread does then: waiting in select(), or stuck in a send', () => {
+    expect(hitTest(loopLayout, scale, g, scale.toX(0.5e6), at(LOOP_BAR.top + 7), () => 2e6)?.phase).toMatchObject({ kind: 'sleeping', on: 'select', sockets: 1 })
+    expect(hitTest(loopLayout, scale, g, scale.toX(1.5e6), at(LOOP_BAR.top + 7), () => 2e6)?.phase).toMatchObject({ on: 'send', conn: '1>2' })
+  })
+
+  it('above the bar, picks the wake-up under the pointer, else the state', () => {
+    const above = hitTest(loopLayout, scale, g, scale.toX(1e6), at(6), () => 2e6)
+    expect(above?.wakeup?.t).toBe(1e6)
+    expect(hitTest(loopLayout, scale, g, scale.toX(0.5e6), at(6), () => 2e6)?.phase?.on).toBe('select')
   })
 })

@@ -64,7 +64,7 @@ describe('layoutLanes', () => {
     const base = scene()
     const layout = layoutLanes({
       ...base,
-      loops: [{ key: 's1:100:0', run: 's1', pid: 100, tid: 0, wakeups: [], maxReady: 0 }],
+      loops: [{ key: 's1:100:0', run: 's1', pid: 100, tid: 0, wakeups: [], maxReady: 0, phases: [], blockedOn: null, blockedFor: null }],
       threads: [{ key: '100:3', pid: 100, tid: 3, run: 's1', conn: '12>2', startT: 0, endT: null, blockedOn: null, phases: [], marks: [] }],
     })
     const kinds = layout.lanes.filter((l) => l.group === 'group:s1').map((l) => l.kind)

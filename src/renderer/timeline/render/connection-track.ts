@@ -1,4 +1,5 @@
-import type { Phase } from '../../model/derive.ts'
+import type { ConnectionTrack, Phase } from '../../model/derive.ts'
+import { phaseName } from '../../model/describe.ts'
 import type { Lane } from '../layout.ts'
 import { formatDuration } from '../time-scale.ts'
 import { barText, drawPhase, glyph, lowerBound, type RenderContext, tickHeight } from './context.ts'
@@ -6,29 +7,9 @@ import { barText, drawPhase, glyph, lowerBound, type RenderContext, tickHeight }
 /** Bar geometry inside a connection lane: server marks above the bar, client marks below. */
 export const CONN_BAR = { top: 8, height: 14 }
 
-export function phaseLabel(phase: Phase): string {
-  switch (phase.kind) {
-    case 'queued':
-      return 'accept queue'
-    case 'spawn':
-      return 'starting'
-    case 'blocked':
-    case 'sleeping':
-      return phase.on ?? 'blocked'
-    case 'working':
-    case 'running':
-      return 'running'
-    case 'starting':
-      return 'starting'
-    case 'zombie':
-      return 'zombie'
-    case 'connected':
-      return 'connected'
-    case 'alive':
-      return 'alive'
-    default:
-      return phase.kind
-  }
+/** A connection's phase in a word or two (`await sleep`, `ready`, `recv`), as its bar says it. */
+export function phaseLabel(phase: Phase, track?: Pick<ConnectionTrack, 'task'>): string {
+  return phaseName(phase, { kind: 'conn', task: track?.task ?? null })
 }
 
 /**
@@ -49,9 +30,11 @@ export function renderConnectionLane(rc: RenderContext, lane: Lane, top: number)
     const span = drawPhase(rc, phase, run, barTop, CONN_BAR.height)
     if (!span) continue
     const end = phase.end ?? Math.max(phase.start, rc.liveEnd(run))
-    const dark = phase.kind === 'queued' ? palette.text : '#0b0e14'
-    barText(rc, `${phaseLabel(phase)} ${formatDuration(end - phase.start)}`, span[0], span[1], mid, dark, 6)
+    const dark = phase.kind === 'queued' || phase.kind === 'ready' ? palette.text : '#0b0e14'
+    barText(rc, `${phaseLabel(phase, track)} ${formatDuration(end - phase.start)}`, span[0], span[1], mid, dark, 6)
   }
+
+  drawResetLabel(rc, track, mid)
 
   const from = lowerBound(track.marks, scale.start - 1)
   for (let i = from; i < track.marks.length; i++) {
@@ -77,9 +60,13 @@ export function renderConnectionLane(rc: RenderContext, lane: Lane, top: number)
       case 'connect':
         glyph(ctx, 'circle', x, barBottom + 4, 2.6, palette.mark)
         break
-      case 'close':
-        glyph(ctx, 'square', x, server ? barTop - 3.5 : barBottom + 4, 2.4, palette.mark)
+      case 'close': {
+        const y = server ? barTop - 3.5 : barBottom + 4
+        // A reset, on the side that sent it and on the side that saw it: a cross.
+        if ((server ? track.serverClose : track.clientClose)?.reset) glyph(ctx, 'cross', x, y, 2.8, palette.error)
+        else glyph(ctx, 'square', x, y, 2.4, palette.mark)
         break
+      }
       case 'fork':
         glyph(ctx, 'triangle-down', x, barTop - 4, 3.2, palette.fork)
         break
@@ -96,4 +83,28 @@ export function renderConnectionLane(rc: RenderContext, lane: Lane, top: number)
         ctx.fillRect(x - 0.5, barTop - 3, 1, 3)
     }
   }
+}
+
+/** Who reset the connection (RST), as either side's close tells it; null for an ordinary end. */
+export function resetBy(track: Pick<ConnectionTrack, 'serverClose' | 'clientClose'>): 'client' | 'server' | null {
+  if (track.clientClose?.reset === 'sent' || track.serverClose?.reset === 'received') return 'client'
+  if (track.serverClose?.reset === 'sent' || track.clientClose?.reset === 'received') return 'server'
+  return null
+}
+
+/** `RST by client` on the bar's line, just after the connection's last close. */
+function drawResetLabel(rc: RenderContext, track: ConnectionTrack, mid: number): void {
+  const by = resetBy(track)
+  if (!by) return
+  const t = Math.max(track.serverClose?.t ?? -Infinity, track.clientClose?.t ?? -Infinity)
+  if (t < rc.scale.start || t > rc.scale.end) return
+  const x = rc.scale.toX(t) + 6
+  if (x < rc.geometry.labelWidth) return
+  const { ctx } = rc
+  ctx.font = `600 ${rc.font}`
+  ctx.fillStyle = rc.palette.error
+  ctx.textBaseline = 'middle'
+  ctx.textAlign = 'left'
+  ctx.fillText(`RST by ${by}`, x, mid + 0.5)
+  ctx.font = rc.font
 }

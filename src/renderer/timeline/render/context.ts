@@ -26,6 +26,8 @@ export interface RenderContext {
   selectedConn: string | null
   font: string
   patterns: Map<string, CanvasPattern | string>
+  /** A connection's name on the timeline (`#3`), for labels that name one. */
+  connLabel?: (conn: string) => string | undefined
 }
 
 export function screenY(g: Geometry, contentY: number): number {

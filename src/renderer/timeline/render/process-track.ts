@@ -1,5 +1,6 @@
 import type { Lane } from '../layout.ts'
 import { formatDuration } from '../time-scale.ts'
+import { phaseName } from '../../model/describe.ts'
 import { phaseLabel } from './connection-track.ts'
 import { barText, drawPhase, glyph, lowerBound, type RenderContext } from './context.ts'
 
@@ -62,15 +63,32 @@ export function renderProcessLane(rc: RenderContext, lane: Lane, top: number): v
   }
 }
 
-/** An event loop: one tick per wake-up, its height the size of the ready set. */
+/** Geometry inside a loop lane: wake-up ticks above, the thread's state as a bar below. */
+export const LOOP_BAR = { top: 19, height: 14, ticks: 3 }
+
+/**
+ * An event loop: one tick per wake-up, its height the size of the ready set, above a bar
+ * of what its one thread does: waiting in select(), running, or stuck in a blocking call
+ * (labelled with the connection it is for).
+ */
 export function renderLoopLane(rc: RenderContext, lane: Lane, top: number): void {
   const loop = lane.loop
   if (!loop) return
   const { ctx, scale, palette } = rc
-  const base = top + lane.height - 5
-  const room = lane.height - 9
-  ctx.fillStyle = palette.grid
-  ctx.fillRect(rc.geometry.labelWidth, base, rc.geometry.width - rc.geometry.labelWidth, 1)
+  const barTop = top + LOOP_BAR.top
+  const mid = barTop + LOOP_BAR.height / 2
+  ctx.font = rc.font
+  for (const phase of loop.phases) {
+    const span = drawPhase(rc, phase, lane.run, barTop, LOOP_BAR.height)
+    if (!span) continue
+    const end = phase.end ?? Math.max(phase.start, rc.liveEnd(lane.run))
+    // `select · 3 sockets` is cut as `select` or kept whole, never as `select · 3`.
+    const name = phaseName(phase, { kind: 'loop' }, rc.connLabel).replace(/ · (\d+) (sockets?)$/, ' ·\u00a0$1\u00a0$2')
+    const ink = phase.on === 'select' ? palette.text : '#0b0e14'
+    barText(rc, `${name} ${formatDuration(end - phase.start)}`, span[0], span[1], mid, ink, 6)
+  }
+  const base = barTop - 2
+  const room = base - (top + LOOP_BAR.ticks)
   const from = lowerBound(loop.wakeups, scale.start - 1)
   const max = Math.max(1, loop.maxReady)
   ctx.fillStyle = palette.wakeup
@@ -78,6 +96,7 @@ export function renderLoopLane(rc: RenderContext, lane: Lane, top: number): void
     const w = loop.wakeups[i]!
     if (w.t > scale.end) break
     const x = Math.round(scale.toX(w.t))
+    if (x < rc.geometry.labelWidth) continue
     const h = 3 + (room - 3) * ((w.readable + w.writable) / max)
     ctx.fillRect(x - 1, base - h, 2, h)
   }
