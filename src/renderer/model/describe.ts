@@ -167,6 +167,15 @@ export function describePhase(phase: Phase, lane: PhaseLane, origin: number, end
         rows.push(['who waits', 'its thread, in a blocking call: nothing else runs on it'])
       }
       break
+    case 'running':
+      if (lane.kind !== 'clients') {
+        what = 'running'
+        break
+      }
+      // A workload's process says nothing of its own waits: its clients' are on their connections.
+      what = 'the workload runs'
+      rows.push(['what', 'its clients connect, send and wait for replies: each on its connection\'s lane'])
+      break
     case 'ready':
       what = 'ready, waiting for the loop'
       rows.push(['what', 'its client has sent: the bytes are there, and it waits for its event loop to get to it'])

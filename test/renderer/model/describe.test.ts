@@ -75,4 +75,10 @@ describe('what a close, a wait and a phase say', () => {
     const d = describePhase({ kind: 'ready', on: 'recv', task: true, start: 0, end: 300_000, seq: 0 }, { kind: 'conn', title: '#2 :5001' }, 0, 300_000)
     expect(d.title).toBe('#2 :5001 — ready, waiting for the loop')
   })
+
+  it('a workload’s process runs its clients; it does not claim to be busy itself', () => {
+    const d = describePhase({ kind: 'running', start: 0, end: null, seq: 0 }, { kind: 'clients', title: 'c2 burst ×3 · pid 9' }, 0, 1e6)
+    expect(d.title).toBe('c2 burst ×3 · pid 9 — the workload runs')
+    expect(describePhase({ kind: 'running', start: 0, end: 1, seq: 0 }, { kind: 'server', title: 'server pid 7' }, 0, 1).title).toBe('server pid 7 — running')
+  })
 })
