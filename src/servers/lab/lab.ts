@@ -77,7 +77,8 @@ export class Lab {
   private readonly problemListeners = new Set<LabProblemListener>()
   private readonly servers = new Map<string, { run: ServerRun; process: ManagedProcess }>()
   private readonly clients = new Map<string, { run: ClientRun; process: ManagedProcess }>()
-  private nextId = 1
+  /** Servers, client runs and observed processes count apart: s1, s2 …, c1, c2 …, o1 …, as a person would number them. */
+  private readonly nextId = { s: 1, c: 1, o: 1 }
   private readonly observed = new Map<string, ObservedRun>()
   private readonly processSource: ProcessSource
   /** The lab's own runs: process tree, state, threads (no socket tables: the servers report their sockets). */
@@ -136,7 +137,7 @@ export class Lab {
     const spec = parseSpec(ServerSpec, input)
     findModel(spec.model)
     findApp(spec.app)
-    const id = `s${this.nextId++}`
+    const id = `s${this.nextId.s++}`
     const process = this.spawn(id, 'server-host', 'server')
     const run: ServerRun = { id, pid: process.pid, spec, host: spec.host, ports: [], state: 'starting' }
     this.servers.set(id, { run, process })
@@ -173,7 +174,7 @@ export class Lab {
   async runClients(input: ClientSpecInput): Promise<ClientRun> {
     const spec = parseSpec(ClientSpec, input)
     findWorkload(spec.workload)
-    const id = `c${this.nextId++}`
+    const id = `c${this.nextId.c++}`
     const process = this.spawn(id, 'client-driver', 'client')
     const results = new Promise<ClientResult[]>((resolve, reject) => {
       process.waitFor('results').then((m) => resolve(m.results as ClientResult[]), reject)
@@ -227,7 +228,7 @@ export class Lab {
     if (found.kind === 'thread') throw new SockscopeError('BAD_OPTION', `${pid} is a thread of process ${found.tgid}: observe ${found.tgid}`)
     for (const run of this.observed.values())
       if (run.pid === pid && run.state === 'running') throw new SockscopeError('BAD_OPTION', `process ${pid} is already observed (${run.id})`)
-    const id = `o${this.nextId++}`
+    const id = `o${this.nextId.o++}`
     this.observeSampler.addRoot(pid, id)
     const snapshot = await this.observeSampler.sample()
     const root = snapshot.processes.find((p) => p.pid === pid)

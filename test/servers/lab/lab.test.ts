@@ -52,6 +52,8 @@ describe('lab', () => {
   it('stopping a client workload mid-run ends its driver process', async () => {
     scenario = await startScenario({ model: 'iterative', app: 'echo', delay: 5 })
     const run = await scenario.lab.runClients({ port: scenario.port, count: 3 })
+    // Servers and client runs are numbered apart, as a person counts them: s1, then c1.
+    expect([scenario.lab.listServers().map((s) => s.id), run.id]).toEqual([['s1'], 'c1'])
     expect(isAlive(run.pid)).toBe(true)
     await scenario.lab.stopClients(run.id)
     expect(isAlive(run.pid)).toBe(false)
