@@ -22,16 +22,20 @@ const { conn } = data
 const socket = new BlockingSocket(data.signal, data.port)
 
 emitter.emit({ kind: 'thread-start', conn, threadId })
+let destroy = false
 try {
   const handler = connectionHandler(data.style, findApp(data.app), appContext(conn, data.options), data.delayMs)
   const end = runBlocking(handler, socket, { emitter, conn, world: new SharedWorld(data.shared) })
   emitter.emit({ kind: 'close', conn, by: end })
-  socket.end(false)
 } catch (err) {
   emitter.emit({ kind: 'error', conn, code: errnoCode(err as Error), message: (err as Error).message })
   emitter.emit(closeEvent(conn, 'error', err as Error))
-  socket.end(true)
+  destroy = true
 }
+// Everything this thread has to report goes out before its client can see the end: a server
+// stopped the moment its last client leaves terminates its threads, and a thread cut off
+// between closing and reporting would leave its connection open in the trace for good.
 emitter.emit({ kind: 'thread-end', conn, threadId })
 emitter.flush()
+socket.end(destroy)
 data.port.close()
