@@ -252,9 +252,11 @@ describe.skipIf(!haveChromium)('what each lane says its thread of control is doi
     // flood of the bad client's reads, so when is not sure), and wait in the accept queue.
     const others = await runClients('burst', { count: '2' })
     await finished(others)
-    const lanes = await until('the loop stuck in a long send to the no-read client', () => lanesOf(run), (ls) => {
-      const send = lane(ls, 'loop')?.phases.find((p) => p.kind === 'sleeping' && p.on === 'send' && p.end !== null && p.end - p.start > 1e6)
-      return send !== undefined && send.conn === bad!.conn
+    // (What comes after the send, in select() again, may come in a later batch than its end.)
+    const lanes = await until('the loop stuck in a long send to the no-read client, then back in select()', () => lanesOf(run), (ls) => {
+      const phases = lane(ls, 'loop')?.phases ?? []
+      const send = phases.find((p) => p.kind === 'sleeping' && p.on === 'send' && p.end !== null && p.end - p.start > 1e6)
+      return send !== undefined && send.conn === bad!.conn && phases.some((p) => p.start >= send.end! && isSelectWait(p))
     }, 40_000)
     const loop = lane(lanes, 'loop')!
     const send = loop.phases.find((p) => p.on === 'send' && p.end !== null && p.end - p.start > 1e6)!
