@@ -62,7 +62,7 @@ export const PALETTES: Record<ThemeName, Palette> = {
   light: {
     ...shared,
     working: '#1f9d55',
-    blocked: { ...shared.blocked, sleep: '#e69500', recv: '#2b7fe0', select: '#8d98e6' },
+    blocked: { ...shared.blocked, sleep: '#e69500', recv: '#2b7fe0', select: '#5a5fc8' },
     background: '#ffffff',
     laneAlt: '#f6f8fb',
     groupBg: '#eceff5',

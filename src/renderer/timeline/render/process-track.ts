@@ -84,7 +84,8 @@ export function renderLoopLane(rc: RenderContext, lane: Lane, top: number): void
     const end = phase.end ?? Math.max(phase.start, rc.liveEnd(lane.run))
     // `select · 3 sockets` is cut as `select` or kept whole, never as `select · 3`.
     const name = phaseName(phase, { kind: 'loop' }, rc.connLabel).replace(/ · (\d+) (sockets?)$/, ' ·\u00a0$1\u00a0$2')
-    const ink = phase.on === 'select' ? palette.text : '#0b0e14'
+    // The idle wait's indigo is dark in both themes: white reads on it.
+    const ink = phase.on === 'select' ? '#ffffff' : '#0b0e14'
     barText(rc, `${name} ${formatDuration(end - phase.start)}`, span[0], span[1], mid, ink, 6)
   }
   const base = barTop - 2
