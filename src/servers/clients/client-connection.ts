@@ -185,14 +185,14 @@ export class ClientConnection {
   destroy(error?: SockscopeError): void {
     if (this.socket.destroyed) return
     this.socket.destroy()
-    this.emitter.emit({ kind: 'close', conn: this.conn, by: error ? 'error' : 'local' })
+    this.emitter.emit({ kind: 'close', conn: this.conn, by: error ? 'error' : 'local', ...(error?.code === 'CONNECTION_RESET' && { reset: 'received' as const }) })
   }
 
   /** Cut the connection with a reset (RST), not a FIN: the server's next read fails. */
   reset(): void {
     if (this.socket.destroyed) return
     this.socket.resetAndDestroy()
-    this.emitter.emit({ kind: 'close', conn: this.conn, by: 'local' })
+    this.emitter.emit({ kind: 'close', conn: this.conn, by: 'local', reset: 'sent' })
   }
 
   private wake(): void {

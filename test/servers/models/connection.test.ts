@@ -24,6 +24,8 @@ describe('a close names a reset the peer sent', () => {
       const close = await s.waitFor((e) => e.kind === 'close' && e.src.role === 'server' && e.conn === conn)
       expect(close).toMatchObject({ by: 'error', reset: 'received' })
       expect(firstOn(s.events, conn, 'error', 'server')).toMatchObject({ code: 'CONNECTION_RESET' })
+      // And the client's side says it was the one that reset, not a plain close.
+      expect(await s.waitFor((e) => e.kind === 'close' && e.src.role === 'client' && e.conn === conn)).toMatchObject({ by: 'local', reset: 'sent' })
     })
   }
 })
