@@ -262,8 +262,9 @@ describe.skipIf(!haveChromium)('a truthful UI in web mode (Chromium)', { timeout
     await row.click()
     const observed = await until('observing the pick', runCards, (cards) => cards.some((c) => c.run.startsWith('o') && c.state === 'running'))
     const first = observed.find((c) => c.run.startsWith('o'))!.run
-    // The field is done with: empty, Observe not offered, no refusal anywhere.
-    expect(await page.getByTestId('observe-pid').inputValue()).toBe('')
+    // The field is done with: empty, Observe not offered, no refusal anywhere. (The run's
+    // card can come in before the observe call's answer that empties the field.)
+    await until('the field empty', () => page.getByTestId('observe-pid').inputValue(), (v) => v === '')
     expect(await page.getByTestId('observe-button').isDisabled()).toBe(true)
     expect(await page.getByTestId('observe-error').count()).toBe(0)
     expect(await page.getByTestId('problem').count()).toBe(0)
@@ -362,7 +363,12 @@ describe.skipIf(!haveChromium)('a truthful UI in web mode (Chromium)', { timeout
     await runClients('burst', { count: '8', words: 'Hello network world' })
     const rows = await until('rows drawn', logRows, (r) => r.length > 10)
     for (const row of rows) expect(row.scrollWidth, row.text).toBeLessThanOrEqual(row.clientWidth)
-    const heights = await page.$$eval('[data-testid=log-row]', (rs) => rs.map((r) => (r as HTMLElement).getBoundingClientRect().height))
+    // Rows measure themselves once drawn (a wrapped detail makes a taller row): every row whole, none squashed.
+    const heights = await until(
+      'rows measured',
+      () => page.$$eval('[data-testid=log-row]', (rs) => rs.map((r) => (r as HTMLElement).getBoundingClientRect().height)),
+      (h) => h.length > 10 && Math.min(...h) >= 26,
+    )
     expect(Math.min(...heights)).toBeGreaterThanOrEqual(26)
     // OS samples are off until asked for: what the servers and clients did fills the log.
     expect(rows.filter((r) => r.kind === 'proc' || r.kind === 'sockets')).toEqual([])
