@@ -70,9 +70,16 @@ async function xOf(t: number): Promise<number> {
 /** Hover lane `l` at time t, `dy` px below its top; the tooltip's text. */
 async function hover(l: DrawnLane, t: number, dy: number): Promise<string> {
   const box = (await page.getByTestId('timeline').boundingBox())!
-  await page.mouse.move(await xOf(t), box.y + AXIS + l.y + dy)
-  await painted(page)
-  return until('the tooltip', () => page.getByTestId('timeline-tooltip').innerText().catch(() => ''), (text) => text.length > 0, 5000)
+  const tooltip = () => page.getByTestId('timeline-tooltip').innerText().catch(() => '')
+  // A busy machine can drop a pointer move between frames: nudge by a pixel, as a hand would.
+  for (let nudge = 0; nudge < 3; nudge++) {
+    await page.mouse.move((await xOf(t)) + nudge, box.y + AXIS + l.y + dy)
+    await painted(page)
+    try {
+      return await until('the tooltip', tooltip, (text) => text.length > 0, 3000)
+    } catch {}
+  }
+  return until('the tooltip', tooltip, (text) => text.length > 0, 3000)
 }
 
 /** Zoom in at time t (the wheel, at the pointer) until the view spans at most `spanUs`. */
