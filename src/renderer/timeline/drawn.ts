@@ -37,14 +37,8 @@ export interface DrawnSnapshot {
   lanes: DrawnLane[]
 }
 
-/** What one frame was drawn from; `top` and `bottom` bound the lanes on screen. */
-export interface FrameInfo {
-  view: Viewport
-  origin: number
-  following: boolean
-  selectedConn: string | null
-  theme: string
-  hoverLane: string | null
+/** What one frame was drawn from (the snapshot's own fields); `top` and `bottom` bound the lanes on screen. */
+export interface FrameInfo extends Omit<DrawnSnapshot, 'frames' | 'lanes'> {
   top: number
   bottom: number
 }
