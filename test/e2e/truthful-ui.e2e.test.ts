@@ -176,6 +176,11 @@ describe.skipIf(!haveChromium)('a truthful UI in web mode (Chromium)', { timeout
     // It stands out: the card's border and the audit line in the danger colour, the log row marked.
     const colours = await page.locator(`[data-testid=run-row][data-run="${racy!.run}"] [data-what=audit]`).evaluate((el) => ({ text: getComputedStyle(el.querySelector('.text')!).color, danger: getComputedStyle(document.documentElement).getPropertyValue('--danger').trim() }))
     expect(colours.text).toBe(hexToRgb(colours.danger))
+    // Two servers' worth of connection and thread lanes run past the canvas at 1080p; the
+    // workloads that drove them stay in view, on top.
+    const drawn = (await until('the workloads drawn', timeline, (s) => !!s && s.lanes.filter((l) => l.kind === 'clients').length >= 2))!
+    expect(drawn.lanes.some((l) => !l.onScreen)).toBe(true)
+    expect(drawn.lanes.filter((l) => l.kind === 'clients').map((l) => [l.run, l.onScreen])).toEqual(drawn.lanes.filter((l) => l.kind === 'clients').map((l) => [l.run, true]))
     await page.getByTestId('run-outcome').first().scrollIntoViewIfNeeded()
     await shot('truthful-02-bank-lock-off.png')
   })

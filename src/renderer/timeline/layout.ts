@@ -86,11 +86,10 @@ export interface Layout {
 }
 
 /**
- * Lanes, top to bottom: per server (in start order) a header, the server process, its
- * event loops, one lane per connection (in arrival order), then its child processes and
- * threads; per observed process, the same from what the OS says (its connections drawn
- * from the clients' side alone); then the client workloads; then connections no known
- * server claims.
+ * Lanes, top to bottom: the client workloads; per server (in start order) a header, the
+ * server process, its event loops, one lane per connection (in arrival order), then its
+ * child processes and threads; per observed process, the same from what the OS says (its
+ * connections drawn from the clients' side alone); then connections no known server claims.
  */
 export function layoutLanes(input: LayoutInput): Layout {
   const lanes: Lane[] = []
@@ -103,6 +102,21 @@ export function layoutLanes(input: LayoutInput): Layout {
     lanes.push({ ...lane, y, height })
     y += height
     if (lane.connKey) related.set(lane.connKey, [...(related.get(lane.connKey) ?? []), lane.key])
+  }
+
+  // The client workloads come first: a few lanes that say what drives the servers below,
+  // kept in view however many connection, child and thread lanes the servers grow.
+  if (input.clients.length) {
+    const group = 'group:clients'
+    const isCollapsed = collapsed.has(group)
+    push({ key: group, kind: 'group', label: 'clients', sublabel: `${input.clients.length} workload${input.clients.length === 1 ? '' : 's'}`, run: null, group, connKey: null, index: null, collapsed: isCollapsed })
+    if (!isCollapsed) {
+      for (const client of [...input.clients].sort((a, b) => a.startedAt - b.startedAt)) {
+        const proc = input.processes.find((p) => p.pid === client.pid)
+        const what = `${client.workload}${client.count ? ` ×${client.count}` : ''}`
+        push({ key: `clients:${client.run}`, kind: 'clients', label: client.run, sublabel: `${what} · pid ${client.pid}`, run: client.run, group, connKey: null, index: null, proc })
+      }
+    }
   }
 
   const claimed = new Set<string>()
@@ -175,19 +189,6 @@ export function layoutLanes(input: LayoutInput): Layout {
     )
     for (const { proc, depth, zombie } of rest)
       push({ key: `proc:${obs.run}:${proc.pid}`, kind: 'process', label: `pid ${proc.pid}`, sublabel: zombie ? 'zombie' : depth > 1 ? `depth ${depth}` : 'child', run: obs.run, group, connKey: null, index: null, proc })
-  }
-
-  if (input.clients.length) {
-    const group = 'group:clients'
-    const isCollapsed = collapsed.has(group)
-    push({ key: group, kind: 'group', label: 'clients', sublabel: `${input.clients.length} workload${input.clients.length === 1 ? '' : 's'}`, run: null, group, connKey: null, index: null, collapsed: isCollapsed })
-    if (!isCollapsed) {
-      for (const client of [...input.clients].sort((a, b) => a.startedAt - b.startedAt)) {
-        const proc = input.processes.find((p) => p.pid === client.pid)
-        const what = `${client.workload}${client.count ? ` ×${client.count}` : ''}`
-        push({ key: `clients:${client.run}`, kind: 'clients', label: client.run, sublabel: `${what} · pid ${client.pid}`, run: client.run, group, connKey: null, index: null, proc })
-      }
-    }
   }
 
   const orphans = input.connections.filter((c) => !claimed.has(c.key))

@@ -23,21 +23,21 @@ function scene() {
 }
 
 describe('layoutLanes', () => {
-  it('stacks a server group (header, server, connections in arrival order, children), then the clients', () => {
+  it('stacks the clients on top, then a server group (header, server, connections in arrival order, children)', () => {
     const { lanes, height, connIndex } = layoutLanes(scene())
     expect(lanes.map((l) => `${l.kind}:${l.label}`)).toEqual([
+      'group:clients',
+      'clients:c2',
       'group:s1 · fork · echo · 127.0.0.1:2',
       'server:server',
       'conn:#1',
       'conn:#2',
       'process:pid 501',
       'process:pid 502',
-      'group:clients',
-      'clients:c2',
       'group:other connections',
       'conn:#1',
     ])
-    expect(lanes[4]!.sublabel).toBe('child #1')
+    expect(lanes[6]!.sublabel).toBe('child #1')
     expect(connIndex.get('12>2')).toBe(2)
     // Lanes tile the height with no gaps.
     let y = 0
@@ -57,7 +57,7 @@ describe('layoutLanes', () => {
   it('collapses a group to its header', () => {
     const { lanes } = layoutLanes({ ...scene(), collapsed: new Set(['group:s1']) })
     expect(lanes.filter((l) => l.group === 'group:s1').map((l) => l.kind)).toEqual(['group'])
-    expect(lanes[0]!.collapsed).toBe(true)
+    expect(lanes.find((l) => l.key === 'group:s1')!.collapsed).toBe(true)
   })
 
   it('adds a loop lane for an event-loop server and thread lanes for a thread server', () => {
@@ -74,10 +74,11 @@ describe('layoutLanes', () => {
 
   it('finds the lane under a y and the lanes in a window', () => {
     const { lanes } = layoutLanes(scene())
+    const clientsHeight = LANE_HEIGHT.group + LANE_HEIGHT.clients
     expect(laneAt(lanes, 0)!.kind).toBe('group')
-    expect(laneAt(lanes, LANE_HEIGHT.group + LANE_HEIGHT.server + 1)!.label).toBe('#1')
+    expect(laneAt(lanes, clientsHeight + LANE_HEIGHT.group + LANE_HEIGHT.server + 1)!.label).toBe('#1')
     expect(laneAt(lanes, 1e6)).toBeUndefined()
-    expect(visibleLanes(lanes, 0, LANE_HEIGHT.group + 1).map((l) => l.kind)).toEqual(['group', 'server'])
+    expect(visibleLanes(lanes, clientsHeight, clientsHeight + LANE_HEIGHT.group + 1).map((l) => l.kind)).toEqual(['group', 'server'])
   })
 
   it('makes a group for a server seen only by its listen event', () => {
@@ -93,7 +94,7 @@ describe('layoutLanes', () => {
       ...base,
       observed: [{ run: 'o3', pid: 900, command: 'python3 fork_server_noreap.py', host: '127.0.0.1', ports: [9], state: 'running', startedAt: 5, processes: tracks }],
     })
-    expect(lanes.map((l) => `${l.kind}:${l.label}:${l.sublabel}`).slice(6, 10)).toEqual([
+    expect(lanes.map((l) => `${l.kind}:${l.label}:${l.sublabel}`).slice(8, 12)).toEqual([
       'group:o3 · observed · python3 fork_server_noreap.py · 127.0.0.1:9:running · pid 900 · as the OS lists it · 1 connection',
       'server:observed:pid 900',
       'conn:#1::13',
