@@ -21,6 +21,14 @@ export type ErrorCode =
   | 'NO_SUCH_PROCESS'
   | 'OS_SAMPLE_FAILED'
   | 'UNSUPPORTED_PLATFORM'
+  /** A cap on what one user of the lab may ask for (servers, clients, children, sessions…); the message names the cap and how to raise it. */
+  | 'LIMIT_REACHED'
+  /** Refused on purpose: a host other than loopback, a request without the remote token. */
+  | 'NOT_ALLOWED'
+  /** A trace that could not be written (disk full, permission): the run's record is incomplete. */
+  | 'TRACE_WRITE_FAILED'
+  /** A session that did not read what it was sent, dropped so that the lab and other sessions go on. */
+  | 'SLOW_CONSUMER'
   | 'INTERNAL'
 
 export interface ErrorInfo {
