@@ -2,6 +2,8 @@ import type { BlockReason, SockscopeEvent } from '../../servers/events.ts'
 import { shortCommand } from '../../servers/os/command.ts'
 import { formatClock, formatDuration } from '../timeline/time-scale.ts'
 import type { Phase } from './derive.ts'
+import { formatBytes } from './os-view.ts'
+import type { SendQueueReading } from './send-queue.ts'
 
 /** How an event reads in the log's detail column and in tooltips. */
 export function summarize(e: SockscopeEvent): string {
@@ -39,7 +41,7 @@ export function summarize(e: SockscopeEvent): string {
       return `woke after ${formatDuration(e.waitedUs)}: readable [${e.readable.join(', ')}] writable [${e.writable.join(', ')}]`
     case 'block':
       if (e.on === 'select') return `waits in select() on ${sockets(e.sockets)}${e.timeoutMs !== undefined ? `, ${formatDuration(e.timeoutMs * 1000)} at most` : ''}`
-      return e.waiter === 'task' ? `${waitsFor(e.on)} (this connection only; the loop goes on)` : `blocked on ${e.on}`
+      return e.waiter === 'task' ? `${waitsFor(e.on)} (this connection only; the loop goes on)` : e.on === 'send' ? `blocked on send: ${PEER_NOT_READING}` : `blocked on ${e.on}`
     case 'unblock':
       return `${e.waiter === 'task' ? 'goes on' : 'resumed'} from ${e.on} after ${formatDuration(e.blockedUs)}`
     case 'lock-wait':
@@ -68,13 +70,20 @@ export function summarize(e: SockscopeEvent): string {
 
 const sockets = (n: number | undefined) => (n === undefined ? 'its sockets' : `${n} socket${n === 1 ? '' : 's'}`)
 
+/**
+ * Why a send waits, on loopback: the socket's send buffer is full because the client's
+ * receive buffer is, so the client has not read what it was sent.
+ */
+const PEER_NOT_READING = 'the peer is not reading'
+const WHY_SEND_WAITS = "the kernel's buffers toward the client are full: it has not read what it was sent"
+
 /** A connection's own wait, when its thread goes on without it. */
 function waitsFor(on: BlockReason): string {
   switch (on) {
     case 'recv':
       return 'waits for bytes'
     case 'send':
-      return 'waits for room to send'
+      return `waits for room to send: ${PEER_NOT_READING}`
     case 'lock':
       return 'waits for the lock'
     default:
@@ -144,8 +153,21 @@ export function phaseName(phase: Phase, lane: Pick<PhaseLane, 'kind' | 'task'>, 
   }
 }
 
+/** What the OS said during a phase, beside what the server reported. */
+export interface PhaseEvidence {
+  /** A send's wait: the most the kernel held unsent toward the client meanwhile. */
+  sendQueue?: SendQueueReading | null
+}
+
 /** A tooltip's content for a phase: what the lane's thread of control, or connection, is doing then. */
-export function describePhase(phase: Phase, lane: PhaseLane, origin: number, end: number, connLabel?: (conn: string) => string | undefined): EventDetails {
+export function describePhase(
+  phase: Phase,
+  lane: PhaseLane,
+  origin: number,
+  end: number,
+  connLabel?: (conn: string) => string | undefined,
+  evidence: PhaseEvidence = {},
+): EventDetails {
   const label = (conn: string) => connLabel?.(conn) ?? conn
   const rows: [string, string][] = [
     ['for', `${formatDuration(end - phase.start)}${phase.end === null ? ' (so far)' : ''}`],
@@ -163,9 +185,10 @@ export function describePhase(phase: Phase, lane: PhaseLane, origin: number, end
         what = lane.task ? `await ${phase.on}` : waitsFor(phase.on ?? 'recv')
         rows.push(['who waits', lane.task ? `only ${lane.task}: the loop runs the other tasks` : 'only this connection: the loop serves the others'])
       } else {
-        what = `blocked on ${phase.on}`
+        what = phase.on === 'send' ? `blocked on send: ${PEER_NOT_READING}` : `blocked on ${phase.on}`
         rows.push(['who waits', 'its thread, in a blocking call: nothing else runs on it'])
       }
+      if (phase.on === 'send') rows.push(['why', WHY_SEND_WAITS])
       break
     case 'running':
       if (lane.kind !== 'clients') {
@@ -192,11 +215,17 @@ export function describePhase(phase: Phase, lane: PhaseLane, origin: number, end
         const loop = lane.kind === 'loop' || lane.kind === 'server'
         const conn = phase.conn ? label(phase.conn) : null
         what = `blocked in ${phase.on}${conn && loop ? (phase.on === 'send' ? ` to ${conn}` : phase.on === 'recv' ? ` from ${conn}` : ` for ${conn}`) : ''}`
+        if (phase.on === 'send') {
+          what += `: ${PEER_NOT_READING}`
+          rows.push(['why', WHY_SEND_WAITS])
+        }
         if (lane.kind === 'loop') rows.push(['stalls', 'every connection: the loop\'s one thread is in this call'])
       }
       break
     default:
       what = phaseName(phase, lane, connLabel)
   }
+  const queue = evidence.sendQueue
+  if (queue && phase.on === 'send') rows.push(['send queue', `${formatBytes(queue.bytes)} unsent in the kernel (OS sample at ${formatClock(queue.t - origin)})`])
   return { title: `${lane.title} — ${what}`, rows }
 }

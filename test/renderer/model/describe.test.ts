@@ -38,7 +38,7 @@ describe('what a close, a wait and a phase say', () => {
     expect(summarize(ev('block', 1, server(), { on: 'select', sockets: 3, timeoutMs: 200 }))).toBe('waits in select() on 3 sockets, 200 ms at most')
     expect(summarize(ev('block', 1, server(), { on: 'select', sockets: 1 }))).toBe('waits in select() on 1 socket')
     expect(summarize(ev('block', 1, server(), { conn: '1>2', on: 'recv', waiter: 'task' }))).toBe('waits for bytes (this connection only; the loop goes on)')
-    expect(summarize(ev('block', 1, server(), { conn: '1>2', on: 'send' }))).toBe('blocked on send')
+    expect(summarize(ev('block', 1, server(), { conn: '1>2', on: 'send' }))).toBe('blocked on send: the peer is not reading')
   })
 
   const at = (p: Partial<Phase>): Phase => ({ kind: 'sleeping', start: 1_000_000, end: 16_070_000, seq: 0, ...p })
@@ -54,8 +54,9 @@ describe('what a close, a wait and a phase say', () => {
 
   it('a loop stuck in one connection’s send names it, and says that it stalls everyone', () => {
     const d = describePhase(at({ on: 'send', conn: '1>2' }), { kind: 'loop', title: 'event loop pid 7' }, 0, 16_070_000, label)
-    expect(d.title).toBe('event loop pid 7 — blocked in send to #1')
+    expect(d.title).toBe('event loop pid 7 — blocked in send to #1: the peer is not reading')
     expect(d.rows.find(([k]) => k === 'stalls')?.[1]).toMatch(/every connection/)
+    expect(d.rows.find(([k]) => k === 'why')?.[1]).toMatch(/buffers toward the client are full/)
     expect(phaseName(at({ on: 'sleep', conn: '1>2' }), { kind: 'loop' }, label)).toBe('sleep #1')
   })
 
@@ -69,6 +70,18 @@ describe('what a close, a wait and a phase say', () => {
     expect(d.rows).toContainEqual(['who waits', 'only this connection: the loop serves the others'])
     const blocked = describePhase({ ...sleep, task: undefined }, { kind: 'conn', title: '#3 :5002' }, 0, 400_000)
     expect(blocked.title).toBe('#3 :5002 — blocked on sleep')
+  })
+
+  it("a thread blocked on send: the peer is not reading, with what the kernel held unsent", () => {
+    const send: Phase = { kind: 'blocked', on: 'send', start: 1_000_000, end: null, seq: 0 }
+    const queue = { bytes: 2_626_560, t: 2_500_000, pid: 7 }
+    const d = describePhase(send, { kind: 'conn', title: '#1 :5000' }, 0, 3_000_000, label, { sendQueue: queue })
+    expect(d.title).toBe('#1 :5000 — blocked on send: the peer is not reading')
+    expect(d.rows).toContainEqual(['send queue', '2.6 MB unsent in the kernel (OS sample at 2.500 s)'])
+    // Without a sample, it says nothing of the kernel rather than a zero.
+    expect(describePhase(send, { kind: 'conn', title: '#1 :5000' }, 0, 3_000_000).rows.some(([k]) => k === 'send queue')).toBe(false)
+    // An asyncio task's own wait for room says the same of the peer.
+    expect(describePhase({ ...send, task: true }, { kind: 'conn', title: '#2 :5001', task: null }, 0, 3_000_000).title).toBe('#2 :5001 — waits for room to send: the peer is not reading')
   })
 
   it('a ready connection waits for its loop', () => {

@@ -1,0 +1,53 @@
+import type { OsSocket, SocketsEvent } from '../../servers/events.ts'
+import { type EventStore, kindCode } from './event-store.ts'
+
+/**
+ * What the kernel held unsent toward a connection's client while the server waited to
+ * send: the server's socket for `clientPort>serverPort` in the OS sampler's socket tables
+ * (`ss`'s Send-Q). It is the evidence that a blocked send is the peer's doing: the bytes
+ * are written, the kernel cannot pass them on, because the client's receive window is full.
+ */
+export interface SendQueueReading {
+  /** The most the send queue held in [from, to], and when the sampler saw it. */
+  bytes: number
+  t: number
+  /** The server process whose table it is. */
+  pid: number
+}
+
+const SOCKETS = kindCode('sockets')
+/** A hover must stay instant: a range past this many events is read from its end only. */
+const SCAN_LIMIT = 200_000
+
+export function sendQueueDuring(store: EventStore, conn: string, from: number, to: number): SendQueueReading | null {
+  const [clientPort, serverPort] = conn.split('>').map(Number)
+  if (!clientPort || !serverPort) return null
+  const end = upperBound(store, to)
+  const start = Math.max(upperBound(store, from), end - SCAN_LIMIT)
+  let best: SendQueueReading | null = null
+  for (let i = start; i < end; i++) {
+    const seq = store.order[i]!
+    if (store.kind[seq] !== SOCKETS) continue
+    const e = store.objects[seq] as SocketsEvent
+    const socket = e.sockets?.find((s) => isServerSide(s, clientPort, serverPort))
+    if (socket?.txQueue == null) continue
+    if (!best || socket.txQueue > best.bytes) best = { bytes: socket.txQueue, t: e.t, pid: e.pid }
+  }
+  return best
+}
+
+function isServerSide(s: OsSocket, clientPort: number, serverPort: number): boolean {
+  return s.local.endsWith(`:${serverPort}`) && s.remote.endsWith(`:${clientPort}`)
+}
+
+/** First position in time order whose event is later than t. */
+function upperBound(store: EventStore, t: number): number {
+  let lo = 0
+  let hi = store.size
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if (store.t[store.order[mid]!]! <= t) lo = mid + 1
+    else hi = mid
+  }
+  return lo
+}
