@@ -13,6 +13,18 @@ export const PROTOCOL_VERSION = 1
 /** Web mode: the WebSocket endpoint, beside the static files. */
 export const API_PATH = '/api'
 
+/**
+ * Web mode: why the host closed a session on purpose, as WebSocket close codes (the
+ * application range, 4000–4999); the close reason starts with the error code and says
+ * the rest in a sentence.
+ */
+export const CLOSE_CODES = {
+  /** The page did not read what it was sent (see the host's bound): dropped so the lab and other sessions go on. */
+  SLOW_CONSUMER: 4008,
+  /** Too many sessions at once (`sockscope web --max-sessions`). */
+  LIMIT_REACHED: 4029,
+} as const
+
 const errorInfo = z.object({ code: z.string(), message: z.string() })
 export type WireError = z.infer<typeof errorInfo>
 
