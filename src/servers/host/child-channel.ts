@@ -3,10 +3,12 @@ import { EventEmitter } from '../emitter.ts'
 import { toErrorInfo } from '../errors.ts'
 import type { Role } from '../events.ts'
 import type { ChildToLab, LabToChild } from './protocol.ts'
+import { startWatchdog } from './watchdog.ts'
 
 /**
  * The lab side of life inside a process the lab started: send messages to the lab, stop
- * when told, and never outlive the lab (its IPC channel closing means it is gone).
+ * when told, and never outlive the lab: its IPC channel closing means it is gone, and a
+ * watchdog thread (see watchdog.ts) ends the process even while its main thread is blocked.
  */
 export function sendToLab(message: ChildToLab): Promise<void> {
   return new Promise((resolve) => {
@@ -30,8 +32,12 @@ export interface ChildLifecycle<Start extends LabToChild> {
   stop(): Promise<void>
 }
 
-/** How long a process the lab started may take to stop before it exits regardless. */
-const STOP_DEADLINE_MS = 1000
+/**
+ * How long a process the lab started may take to stop before it exits regardless: well
+ * before the lab's own grace (STOP_GRACE_MS, 1 s) ends in a kill, and 5× the slowest
+ * stop measured (a fork server with children to end, ~150 ms).
+ */
+export const STOP_DEADLINE_MS = 750
 
 export function runChildProcess<Start extends LabToChild>(startType: Start['type'], lifecycle: ChildLifecycle<Start>): void {
   let stopping: Promise<void> | undefined
@@ -48,6 +54,7 @@ export function runChildProcess<Start extends LabToChild>(startType: Start['type
     console.error('sockscope: this script is started by the lab, not by hand')
     process.exit(2)
   }
+  startWatchdog()
   process.on('disconnect', () => stopAndExit(0))
   process.on('SIGTERM', () => stopAndExit(0))
   process.on('message', (message: LabToChild) => {

@@ -1,4 +1,5 @@
 import { constants as osConstants } from 'node:os'
+import { z } from 'zod'
 import { type Clock, createClock } from '../clock.ts'
 import { entryPath } from '../entries.ts'
 import { type ErrorInfo, SockscopeError } from '../errors.ts'
@@ -23,6 +24,8 @@ export const EXIT_AFTER_MS = 700
 function exitCode(reason: StopReason): number {
   return 128 + osConstants.signals[reason === 'orphaned' ? 'SIGHUP' : reason]
 }
+
+const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`
 
 export interface ServerRun {
   id: string
@@ -50,8 +53,35 @@ export interface ObservedRun {
   state: 'running' | 'stopped'
 }
 
+/**
+ * Caps on what one user of the lab may ask for at once. Servers and workloads count from
+ * the moment they are asked for until their process has exited; clients are the sum of
+ * the running workloads' counts. Each is a positive integer.
+ */
+export const LabLimitsSchema = z.object({
+  servers: z.number().int().min(1).max(1000).describe('servers running at once'),
+  workloads: z.number().int().min(1).max(1000).describe('client workloads running at once'),
+  clients: z.number().int().min(1).max(100_000).describe('clients driven at once, over every running workload'),
+})
+export type LabLimits = z.infer<typeof LabLimitsSchema>
+
+/** Enough for any lesson (a server per model, twice over), and few enough that one user cannot make the machine swap. */
+export const DEFAULT_LAB_LIMITS: Readonly<LabLimits> = Object.freeze({ servers: 16, workloads: 16, clients: 1000 })
+
+/**
+ * The command-line flags that raise each cap, on the hosts that offer them (`sockscope
+ * web`, `sockscope app`): a refusal names the flag, so it must be the one they take.
+ */
+export const LIMIT_FLAGS: Readonly<Record<keyof LabLimits, string>> = Object.freeze({
+  servers: '--max-servers',
+  workloads: '--max-workloads',
+  clients: '--max-clients',
+})
+
 export interface LabOptions {
   clock?: Clock
+  /** Caps on servers, workloads and clients at once (DEFAULT_LAB_LIMITS for any left out); past one, a start is refused with LIMIT_REACHED. */
+  limits?: Partial<LabLimits>
   /**
    * Sample the OS process table of every run's tree (`proc` events: the kernel's state
    * letter, threads, CPU, memory) beside what the servers report. Default on.
@@ -86,8 +116,10 @@ export class Lab {
   /** Observed processes: their trees and their socket tables, which are all we know of them. */
   private readonly observeSampler: ProcessSampler
   private stopping: Promise<void> | undefined
+  readonly limits: Readonly<LabLimits>
 
   constructor(options: LabOptions = {}) {
+    this.limits = Object.freeze(parseSpec(LabLimitsSchema, { ...DEFAULT_LAB_LIMITS, ...options.limits }))
     const clock = options.clock ?? createClock()
     this.clock = clock
     this.merger = new EventMerger(clock.nowUs, (batch) => {
@@ -137,6 +169,12 @@ export class Lab {
     const spec = parseSpec(ServerSpec, input)
     findModel(spec.model)
     findApp(spec.app)
+    // Checked and counted in one synchronous step, so that starts racing each other cannot pass the cap together.
+    if (this.servers.size >= this.limits.servers)
+      throw new SockscopeError(
+        'LIMIT_REACHED',
+        `${plural(this.servers.size, 'server is', 'servers are')} running, the most this lab runs at once: stop one, or raise the cap with ${LIMIT_FLAGS.servers}`,
+      )
     const id = `s${this.nextId.s++}`
     const process = this.spawn(id, 'server-host', 'server')
     const run: ServerRun = { id, pid: process.pid, spec, host: spec.host, ports: [], state: 'starting' }
@@ -174,6 +212,7 @@ export class Lab {
   async runClients(input: ClientSpecInput): Promise<ClientRun> {
     const spec = parseSpec(ClientSpec, input)
     findWorkload(spec.workload)
+    this.checkClientCaps(spec.count)
     const id = `c${this.nextId.c++}`
     const process = this.spawn(id, 'client-driver', 'client')
     const results = new Promise<ClientResult[]>((resolve, reject) => {
@@ -303,6 +342,20 @@ export class Lab {
         onStopped(reason)
       })
     }, options)
+  }
+
+  private checkClientCaps(count: number): void {
+    if (this.clients.size >= this.limits.workloads)
+      throw new SockscopeError(
+        'LIMIT_REACHED',
+        `${plural(this.clients.size, 'client workload is', 'client workloads are')} running, the most this lab runs at once: wait for one to end or stop one, or raise the cap with ${LIMIT_FLAGS.workloads}`,
+      )
+    const driven = [...this.clients.values()].reduce((sum, { run }) => sum + run.spec.count, 0)
+    if (driven + count > this.limits.clients)
+      throw new SockscopeError(
+        'LIMIT_REACHED',
+        `${plural(count, 'more client', 'more clients')} would make ${driven + count} running at once, over this lab's cap of ${this.limits.clients}: wait for a workload to end or stop one, or raise the cap with ${LIMIT_FLAGS.clients}`,
+      )
   }
 
   /** Sample the tree under a run's process from now on, under the run's id. */

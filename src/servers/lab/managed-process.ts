@@ -7,6 +7,16 @@ import { type ChildToLab, ChildToLabSchema, type LabToChild } from '../host/prot
 
 export type ProcessState = 'starting' | 'running' | 'stopping' | 'stopped'
 
+/**
+ * How long stop() waits for a process to exit on its own before it kills its group. A
+ * host whose thread runs stops in 50–150 ms (fork, with children to end, is the slowest)
+ * and gives itself at most STOP_DEADLINE_MS (750 ms, in host/child-channel.ts) before it
+ * exits regardless; one that has not gone by this time cannot answer (a select server
+ * asleep in its --delay, a handler spinning on the main thread), and waiting longer would
+ * not help it.
+ */
+export const STOP_GRACE_MS = 1000
+
 /** Every process any lab started, so that none outlives this one, however it ends. */
 const live = new Set<ChildProcess>()
 let exitHookInstalled = false
@@ -118,7 +128,7 @@ export class ManagedProcess extends NodeEmitter<ManagedProcessEvents> {
     if (this.state !== 'stopped') killTree(this.child, 'SIGKILL')
   }
 
-  stop(graceMs = 3000): Promise<void> {
+  stop(graceMs = STOP_GRACE_MS): Promise<void> {
     if (this.state === 'stopped') return Promise.resolve()
     this.stopping ??= (async () => {
       this.state = 'stopping'
