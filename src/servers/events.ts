@@ -173,7 +173,22 @@ export interface BlockEvent extends Base<'block'> {
   waiter?: Waiter
   sockets?: number
   timeoutMs?: number
+  /** Why the wait began, where `on` alone does not say it (absent: the ordinary wait). */
+  cause?: BlockCause
+  /** `at-cap`: the cap the server is at (its live children or threads). */
+  limit?: number
 }
+
+/**
+ * - `peer-not-reading`, on 'send': the kernel's send buffer (and the bounded buffer in
+ *   front of it, see models/bounds.ts) is full, because the peer is not reading what it is
+ *   sent as fast as it comes (on loopback: not at all). The send goes on once the peer
+ *   drains; meanwhile this connection's reading is paused too, so nothing grows.
+ * - `at-cap`, on 'accept': the server holds off accepting until one of its `limit` live
+ *   children or threads ends (socketserver.ForkingMixIn's max_children); new connections
+ *   wait, queued, meanwhile. Raise it with --max-children / --max-threads.
+ */
+export type BlockCause = 'peer-not-reading' | 'at-cap'
 
 export interface UnblockEvent extends Base<'unblock'> {
   conn?: ConnId

@@ -15,6 +15,9 @@ export const LOCK_MODES = ['on', 'off'] as const
 export const MIXINS = ['threading', 'forking'] as const
 export const BANK_OPS = ['dp', 'wd'] as const
 
+/** The highest cap on a server's live children or threads that a user can ask for. */
+export const MAX_HANDLERS = 1000
+
 export const ServerSpec = z.object({
   model: z.string().min(1),
   app: z.string().min(1).default('echo'),
@@ -37,6 +40,20 @@ export const ServerSpec = z.object({
     .describe('select: wait for writability and keep an output buffer per connection (seed 001), instead of a send that can block the loop'),
   lock: z.enum(LOCK_MODES).default('on').describe('bank: guard each balance update with the lock (off: updates can be lost)'),
   mixin: z.enum(MIXINS).default('threading').describe('socketserver: ThreadingMixIn or ForkingMixIn'),
+  maxChildren: z
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_HANDLERS)
+    .default(64)
+    .describe('fork, socketserver --mixin forking: the most children live at once; at the cap the server accepts no more until one exits (ForkingMixIn.max_children)'),
+  maxThreads: z
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_HANDLERS)
+    .default(64)
+    .describe('thread, socketserver --mixin threading: the most handler threads live at once; at the cap the server accepts no more until one ends'),
   maxLength: z
     .number()
     .int()

@@ -4,8 +4,8 @@ import { ORIGIN_ENV } from '../clock.ts'
 import { CHILD_EXEC_ARGV, childEnv, entryPath } from '../entries.ts'
 import type { ConnId } from '../events.ts'
 import type { ServeConnection } from '../host/protocol.ts'
-import { handlerJob, remoteOf, serverConnId } from './connection.ts'
-import { AcceptWait, listenTcp, runningServer, stopListening } from './listen.ts'
+import { handlerJob } from './connection.ts'
+import { CappedAccept, listenTcp, runningServer, stopListening } from './listen.ts'
 import type { ModelContext, RunningServer, ServerModel } from './model.ts'
 import type { HandlerStyle } from './request-handler.ts'
 
@@ -26,11 +26,13 @@ interface Zombie {
  *  - immediate: SIGCHLD ignored, reaped at exit (zero interval);
  *  - on-accept: reapChildren() before each new fork, as in the seed;
  *  - never: the zombie stays until the server itself exits.
+ * At most --max-children children live at once (ForkingMixIn.max_children): at the cap
+ * the server accepts no more until one exits.
  */
 export const forkModel: ServerModel = {
   name: 'fork',
   summary: 'one child process per client, socket handed over; exit, zombie, reap (seed 003)',
-  options: ['app', 'delay', 'reap'],
+  options: ['app', 'delay', 'reap', 'maxChildren'],
   start: (ctx) => startForkServer(ctx, 'plain'),
 }
 
@@ -55,7 +57,7 @@ export async function startForkServer(ctx: ModelContext, style: HandlerStyle): P
     }
   }
 
-  const forkFor = (socket: net.Socket, conn: ConnId) => {
+  const forkFor = (socket: net.Socket, conn: ConnId, ended: () => void) => {
     const child = fork(entryPath('fork-child'), [], {
       execArgv: CHILD_EXEC_ARGV,
       serialization: 'advanced',
@@ -68,9 +70,17 @@ export async function startForkServer(ctx: ModelContext, style: HandlerStyle): P
     child.on('message', (msg: { type?: string; events?: never[] }) => {
       if (msg?.type === 'events' && Array.isArray(msg.events)) emitter.forward(msg.events)
     })
-    child.on('error', (err) => emitter.emit({ kind: 'error', conn, code: 'FORK_FAILED', message: err.message }))
+    child.on('error', (err) => {
+      emitter.emit({ kind: 'error', conn, code: 'FORK_FAILED', message: err.message })
+      // A child that could not start never exits: its place under the cap is free again.
+      if (child.pid === undefined) {
+        socket.destroy()
+        ended()
+      }
+    })
     child.on('exit', (code, signal) => {
       children.delete(pid)
+      ended()
       const exitedAt = emitter.emit({ kind: 'exit', childPid: pid, conn, code, signal }).t
       if (spec.reap === 'immediate')
         emitter.emit(
@@ -90,21 +100,19 @@ export async function startForkServer(ctx: ModelContext, style: HandlerStyle): P
     })
   }
 
-  const accepting = new AcceptWait(emitter)
+  const accepting = new CappedAccept(emitter, spec.maxChildren, (socket, conn, ended) => {
+    if (spec.reap === 'on-accept') reap('accept')
+    forkFor(socket, conn, ended)
+  })
   const server = await listenTcp(ctx, (socket) => {
     if (stopping) return void socket.destroy()
-    accepting.accepted()
-    const conn = serverConnId(socket)
-    socket.on('error', () => {})
-    emitter.emit({ kind: 'accept', conn, remote: remoteOf(socket), waitedUs: 0 })
-    if (spec.reap === 'on-accept') reap('accept')
-    forkFor(socket, conn)
-    accepting.waiting()
+    accepting.arrived(socket)
   })
-  accepting.waiting()
+  accepting.listening()
 
   return runningServer(spec.host, [server], async () => {
     stopping = true
+    accepting.stop()
     stopListening(server)
     const exits = [...children.values()].map(
       (child) => new Promise<void>((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve()))),

@@ -1,6 +1,8 @@
 import net from 'node:net'
 import type { EventEmitter } from '../emitter.ts'
 import { SockscopeError } from '../errors.ts'
+import type { ConnId } from '../events.ts'
+import { remoteOf, serverConnId } from './connection.ts'
 import type { ModelContext, RunningServer } from './model.ts'
 
 /** Bind host:port without announcing it. A port in use becomes PORT_IN_USE. */
@@ -119,5 +121,135 @@ export class AcceptWait {
     const t = this.emitter.clock.nowUs()
     this.emitter.emit({ kind: 'unblock', on: 'accept', blockedUs: t - this.since }, t)
     this.since = undefined
+  }
+}
+
+/** What a capped server was asked to do: start one connection's child or thread; it calls `ended` once, when that ends. */
+export type StartHandler = (socket: net.Socket, conn: ConnId, ended: () => void) => void
+
+interface Queued {
+  socket: net.Socket
+  conn: ConnId
+  remote: string
+  queuedAt: number
+}
+
+/**
+ * True once the kernel has the connection closed under us: a reset from the peer leaves
+ * it with no peer address (getpeername says ENOTCONN). Only what the kernel already knows:
+ * a paused socket is not read, so nothing else would tell.
+ */
+function resetWhileQueued(socket: net.Socket): boolean {
+  const handle = (socket as unknown as { _handle?: { getpeername?(out: object): number } })._handle
+  return socket.destroyed || (handle?.getpeername !== undefined && handle.getpeername({}) !== 0)
+}
+
+/**
+ * The accept loop of a server that starts a child process or a thread per connection
+ * (fork, thread, socketserver's mixins), with a cap on how many are live at once, as
+ * socketserver.ForkingMixIn.max_children (40): at the cap the server stops accepting
+ * until one ends. (Python blocks in waitpid() there.) That hold-off is a `block` on
+ * 'accept' with cause 'at-cap' and the limit; the connections that arrive meanwhile wait
+ * in the accept queue (`queued`, with its depth) and are accepted in arrival order, each
+ * with the time it waited. (Node's runtime drains the kernel's backlog as connections
+ * complete, so the queue is kept here, with the kernel's meaning: established, not yet
+ * accepted, nothing read.)
+ */
+export class CappedAccept {
+  private live = 0
+  private readonly queue: Queued[] = []
+  private heldSince: number | undefined
+  private stopped = false
+  private readonly accepting: AcceptWait
+  private readonly emitter: EventEmitter
+  private readonly limit: number
+  private readonly start: StartHandler
+
+  constructor(emitter: EventEmitter, limit: number, start: StartHandler) {
+    this.emitter = emitter
+    this.limit = limit
+    this.start = start
+    this.accepting = new AcceptWait(emitter)
+  }
+
+  /** The server listens: it waits in accept(). */
+  listening(): void {
+    this.accepting.waiting()
+  }
+
+  /** For the server's connection callback. */
+  arrived(socket: net.Socket): void {
+    if (this.stopped) return void socket.destroy()
+    // A client that gives up while it waits must not take the server down.
+    socket.on('error', () => {})
+    const conn = serverConnId(socket)
+    if (this.live < this.limit) {
+      this.accepting.accepted()
+      this.begin({ socket, conn, remote: remoteOf(socket), queuedAt: this.emitter.clock.nowUs() })
+      return this.afterAccept()
+    }
+    this.dropReset()
+    const queuedAt = this.emitter.emit({ kind: 'queued', conn, depth: this.queue.length + 1 }).t
+    this.queue.push({ socket, conn, remote: remoteOf(socket), queuedAt })
+  }
+
+  stop(): void {
+    this.stopped = true
+    for (const { socket } of this.queue.splice(0)) socket.destroy()
+  }
+
+  private begin(next: Queued): void {
+    const t = this.emitter.clock.nowUs()
+    this.emitter.emit({ kind: 'accept', conn: next.conn, remote: next.remote, waitedUs: t - next.queuedAt }, t)
+    this.live++
+    let done = false
+    this.start(next.socket, next.conn, () => {
+      if (done) return
+      done = true
+      this.ended()
+    })
+  }
+
+  /** Back to accept(), or, at the cap, hold off until a child or thread ends. */
+  private afterAccept(): void {
+    if (this.stopped) return
+    if (this.live < this.limit) return this.accepting.waiting()
+    this.heldSince ??= this.emitter.emit({ kind: 'block', on: 'accept', cause: 'at-cap', limit: this.limit }).t
+  }
+
+  private ended(): void {
+    this.live--
+    if (this.stopped) return
+    if (this.heldSince !== undefined) {
+      const t = this.emitter.clock.nowUs()
+      this.emitter.emit({ kind: 'unblock', on: 'accept', blockedUs: t - this.heldSince }, t)
+      this.heldSince = undefined
+    }
+    this.dropReset()
+    const next = this.queue.shift()
+    if (next) this.begin(next)
+    this.afterAccept()
+  }
+
+  /**
+   * Accept, and close at once, the queued connections the kernel already knows were reset.
+   * A handler would fail on its first recv and end; but a Node child or worker costs tens of
+   * ms to start where a C fork() costs well under one, so starting one for each would let a
+   * storm of connect-and-reset clients hold the cap, and every good client behind them, for
+   * seconds (the 1,000-cycle probe in bounds.test.ts).
+   */
+  private dropReset(): void {
+    for (let i = 0; i < this.queue.length; ) {
+      const queued = this.queue[i]!
+      if (!resetWhileQueued(queued.socket)) {
+        i++
+        continue
+      }
+      this.queue.splice(i, 1)
+      const t = this.emitter.clock.nowUs()
+      this.emitter.emit({ kind: 'accept', conn: queued.conn, remote: queued.remote, waitedUs: t - queued.queuedAt }, t)
+      this.emitter.emit({ kind: 'close', conn: queued.conn, by: 'peer', reset: 'received' })
+      queued.socket.destroy()
+    }
   }
 }

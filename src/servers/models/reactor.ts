@@ -7,6 +7,7 @@ import { appContext, closeEvent, errnoCode } from './connection.ts'
 import { boundPort, listenOnPorts, runningServer, stopListening } from './listen.ts'
 import type { ModelContext, RunningServer, ServerModel } from './model.ts'
 import { connectionHandler } from './request-handler.ts'
+import { READ_AHEAD_BYTES } from './bounds.ts'
 import { SteppedHandler } from './runtime.ts'
 import { EVENT_READ, EVENT_WRITE, ListeningSocket, NonBlockingSocket, OutputBuffer, Selector } from './selector.ts'
 import { LocalWorld } from './world.ts'
@@ -48,12 +49,26 @@ export class Factory {
   }
 }
 
-/** The connection as a protocol sees it: write() is buffered, and never blocks. */
-export class Transport {
+/** Twisted's IPushProducer: something that writes to a transport, and can be told to hold off. */
+export interface Producer {
+  pauseProducing(): void
+  resumeProducing(): void
+}
+
+/**
+ * The connection as a protocol sees it: write() is buffered, and never blocks. As in
+ * Twisted, the transport is a producer itself (of what it reads: pauseProducing() stops
+ * reading), and a producer registered with it is paused while its output buffer is over
+ * its bound (SEND_AHEAD_BYTES) and resumed once the peer has drained it to half.
+ */
+export class Transport implements Producer {
   readonly conn: ConnId
   readonly peer: string
   readonly outb = new OutputBuffer()
   disconnecting = false
+  readingPaused = false
+  producer: Producer | undefined
+  producerPaused = false
   private readonly reactor: Reactor
   private readonly connection: Connection
 
@@ -67,6 +82,25 @@ export class Transport {
   write(data: Uint8Array): void {
     if (this.disconnecting || this.connection.lost) return
     this.outb.push(data)
+    if (this.outb.full && this.producer && !this.producerPaused) {
+      this.producerPaused = true
+      this.producer.pauseProducing()
+    }
+    this.reactor.update(this.connection)
+  }
+
+  registerProducer(producer: Producer): void {
+    this.producer = producer
+  }
+
+  /** Stop reading from the connection (what was read stays with the protocol). */
+  pauseProducing(): void {
+    this.readingPaused = true
+    this.reactor.update(this.connection)
+  }
+
+  resumeProducing(): void {
+    this.readingPaused = false
     this.reactor.update(this.connection)
   }
 
@@ -171,7 +205,7 @@ export class Reactor {
       c.sock.close()
       return this.lose(c, undefined)
     }
-    this.sel.modify(c.sock, (c.readClosed ? 0 : EVENT_READ) | (c.transport.outb.size > 0 ? EVENT_WRITE : 0))
+    this.sel.modify(c.sock, (c.readClosed || c.transport.readingPaused ? 0 : EVENT_READ) | (c.transport.outb.size > 0 ? EVENT_WRITE : 0))
   }
 
   /** The connection is gone: connectionLost, once. */
@@ -231,6 +265,12 @@ export class Reactor {
     } catch (err) {
       return this.lose(c, err as Error)
     }
+    const { transport } = c
+    if (transport.producerPaused && transport.outb.roomy) {
+      transport.producerPaused = false
+      const producer = transport.producer!
+      this.callback(c, 'resumeProducing', () => producer.resumeProducing())
+    }
     this.update(c)
   }
 
@@ -287,8 +327,10 @@ class AppFactory extends Factory {
  * bytes delivered so far let it; it writes through the transport, sleeps with
  * callLater (the reactor is never blocked), and when it returns, loseConnection().
  */
-class AppProtocol extends Protocol {
+class AppProtocol extends Protocol implements Producer {
   private readonly inbox: Uint8Array[] = []
+  /** Bytes in the inbox: past READ_AHEAD_BYTES the transport stops reading until the handler takes them. */
+  private inboxBytes = 0
   private eof = false
   private handler: SteppedHandler | undefined
 
@@ -297,11 +339,16 @@ class AppProtocol extends Protocol {
     const transport = this.transport!
     const { conn } = transport
     const { reactor } = factory
+    transport.registerProducer(this)
     this.handler = new SteppedHandler(
       connectionHandler('plain', factory.app, appContext(conn, factory.options), factory.delayMs),
       {
         recv: (max) => this.take(max),
-        send: (data) => transport.write(data),
+        // Over the transport's bound, the handler waits in its send until resumeProducing().
+        send: (data) => {
+          transport.write(data)
+          return transport.producerPaused
+        },
         // callLater: only this protocol waits; the reactor goes on.
         blockingSleep: false,
         sleep: (ms, wake) => {
@@ -320,7 +367,17 @@ class AppProtocol extends Protocol {
 
   override dataReceived(data: Uint8Array): void {
     this.inbox.push(data)
+    this.inboxBytes += data.byteLength
+    if (this.inboxBytes >= READ_AHEAD_BYTES) this.transport?.pauseProducing()
     this.handler?.advance()
+    this.settle()
+  }
+
+  /** The handler's send waits on it (see the step io's send): nothing more to stop. */
+  pauseProducing(): void {}
+
+  resumeProducing(): void {
+    this.handler?.roomToSend()
     this.settle()
   }
 
@@ -337,9 +394,15 @@ class AppProtocol extends Protocol {
   private take(max: number): Uint8Array | undefined {
     const head = this.inbox[0]
     if (!head) return this.eof ? new Uint8Array(0) : undefined
-    if (head.byteLength <= max) return this.inbox.shift()
-    this.inbox[0] = head.subarray(max)
-    return head.subarray(0, max)
+    let data: Uint8Array
+    if (head.byteLength <= max) data = this.inbox.shift()!
+    else {
+      this.inbox[0] = head.subarray(max)
+      data = head.subarray(0, max)
+    }
+    this.inboxBytes -= data.byteLength
+    if (this.transport?.readingPaused && this.inboxBytes < READ_AHEAD_BYTES / 2) this.transport.resumeProducing()
+    return data
   }
 
   private settle(): void {

@@ -2,7 +2,8 @@ import type net from 'node:net'
 import type { AppOp, Handler, OpResult } from '../apps/app.ts'
 import { preview } from '../connection-id.ts'
 import type { EventEmitter } from '../emitter.ts'
-import type { BlockReason, ConnId, Waiter } from '../events.ts'
+import type { BlockCause, BlockReason, ConnId, Waiter } from '../events.ts'
+import { READ_AHEAD_BYTES } from './bounds.ts'
 import type { AsyncMutex, BlockingMutex, Mutex, World } from './world.ts'
 
 /**
@@ -56,7 +57,8 @@ export interface AsyncConnIo {
 export interface BlockingConnIo {
   /** Blocks the calling thread until bytes or EOF arrive. */
   recv(max: number): { data: Uint8Array; waited: boolean }
-  send(data: Uint8Array): void
+  /** Blocks the calling thread while there is no room for the bytes; `onBlocked` is called once, before it waits. */
+  send(data: Uint8Array, onBlocked: () => void): void
   sleep(ms: number): void
 }
 
@@ -65,8 +67,8 @@ export function sleepThread(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms)
 }
 
-function blocked(ctx: RunContext, on: BlockReason, waiter = ctx.waiter): number {
-  return ctx.emitter.emit({ kind: 'block', conn: ctx.conn, on, ...whoWaits(waiter) }).t
+function blocked(ctx: RunContext, on: BlockReason, waiter = ctx.waiter, cause?: BlockCause): number {
+  return ctx.emitter.emit({ kind: 'block', conn: ctx.conn, on, ...whoWaits(waiter), ...(cause ? { cause } : {}) }).t
 }
 
 function unblocked(ctx: RunContext, on: BlockReason, startedAt: number, waiter = ctx.waiter): void {
@@ -180,7 +182,7 @@ export async function runAsync(handler: Handler, io: AsyncConnIo, ctx: RunContex
           emitter.emit({ kind: 'send', conn, bytes: op.data.byteLength, preview: preview(op.data) })
           const room = io.send(op.data)
           if (room) {
-            const blockedAt = blocked(ctx, 'send')
+            const blockedAt = blocked(ctx, 'send', ctx.waiter, 'peer-not-reading')
             await awaitOn('send', () => room)
             unblocked(ctx, 'send', blockedAt)
           }
@@ -229,7 +231,15 @@ export function runBlocking(handler: Handler, io: BlockingConnIo, ctx: RunContex
           input = { value: data }
         } else if (op.op === 'send') {
           emitter.emit({ kind: 'send', conn, bytes: op.data.byteLength, preview: preview(op.data) })
-          io.send(op.data)
+          let blockedAt: number | undefined
+          try {
+            io.send(op.data, () => {
+              blockedAt = blocked(ctx, 'send', ctx.waiter, 'peer-not-reading')
+              emitter.flush()
+            })
+          } finally {
+            if (blockedAt !== undefined) unblocked(ctx, 'send', blockedAt)
+          }
           input = { value: undefined }
         } else if (op.op === 'sleep') {
           const blockedAt = blocked(ctx, 'sleep')
@@ -259,8 +269,12 @@ export function runBlocking(handler: Handler, io: BlockingConnIo, ctx: RunContex
 export interface StepIo {
   /** Up to `max` bytes that are there now, an empty array at EOF, or undefined: none yet. Throws on a broken connection. */
   recv(max: number): Uint8Array | undefined
-  /** Hand bytes to the connection; whether this blocks the thread is the loop's choice. */
-  send(data: Uint8Array): void
+  /**
+   * Hand bytes to the connection; whether this blocks the thread is the loop's choice.
+   * True: the bytes were taken, but the connection's output is over its bound (the peer
+   * is not reading): the handler waits until the loop calls roomToSend().
+   */
+  send(data: Uint8Array): boolean
   /**
    * Whether sleep() blocks the thread (select's time.sleep: the whole loop stops) or only
    * arranges a wake-up (reactor's callLater: only this handler waits).
@@ -272,7 +286,7 @@ export interface StepIo {
   later(fn: () => void): void
 }
 
-export type Waiting = 'recv' | 'sleep' | 'lock'
+export type Waiting = 'recv' | 'send' | 'sleep' | 'lock'
 
 export interface SteppedOptions {
   /** Trace each wait for bytes as block / unblock (select: a connection waits for readiness). */
@@ -335,6 +349,13 @@ export class SteppedHandler {
     this.drive({ value: this.received(data) })
   }
 
+  /** The output it waited on is down to its bound again: the handler goes on after its send. */
+  roomToSend(): void {
+    if (this.done || this.waiting !== 'send') return
+    this.stopWaiting()
+    this.drive({ value: undefined })
+  }
+
   /** The connection is gone: throw that into the handler wherever it waits, so its finally blocks run. */
   abort(error: Error): void {
     if (this.done) return
@@ -378,8 +399,11 @@ export class SteppedHandler {
           return undefined
         }
         case 'send':
-          this.io.send(op.data)
-          return { value: undefined }
+          if (!this.io.send(op.data)) return { value: undefined }
+          this.waiting = 'send'
+          // Only this handler waits for the peer to drain: the loop goes on serving the others.
+          this.waitingSince = blocked(this.ctx, 'send', 'task', 'peer-not-reading')
+          return undefined
         case 'sleep': {
           const waiter: Waiter = this.io.blockingSleep ? 'thread' : 'task'
           const blockedAt = blocked(this.ctx, 'sleep', waiter)
@@ -448,9 +472,13 @@ export class SteppedHandler {
  * Async recv/send over a net.Socket: data is buffered as it arrives, recv hands out up
  * to `max` bytes at a time (like socket.recv(1024)), and an empty result means EOF. A
  * send the kernel cannot take at once makes its sender wait until it has (sendall).
+ * Reading pauses while READ_AHEAD_BYTES wait unread (the handler is busy, or waits in a
+ * send to a peer that does not read): the rest stays in the kernel, as it would for a
+ * blocking server that is not in recv().
  */
 export class SocketIo implements AsyncConnIo {
   private chunks: Buffer[] = []
+  private buffered = 0
   private ended = false
   private failure: Error | undefined
   private waiter: (() => void) | undefined
@@ -460,6 +488,8 @@ export class SocketIo implements AsyncConnIo {
     this.socket = socket
     socket.on('data', (chunk: Buffer) => {
       this.chunks.push(chunk)
+      this.buffered += chunk.byteLength
+      if (this.buffered >= READ_AHEAD_BYTES) socket.pause()
       this.wake()
     })
     socket.on('end', () => {
@@ -492,12 +522,17 @@ export class SocketIo implements AsyncConnIo {
       return { data: new Uint8Array(0), waited }
     }
     const head = this.chunks[0]!
+    let data: Buffer
     if (head.byteLength <= max) {
       this.chunks.shift()
-      return { data: head, waited }
+      data = head
+    } else {
+      this.chunks[0] = head.subarray(max)
+      data = head.subarray(0, max)
     }
-    this.chunks[0] = head.subarray(max)
-    return { data: head.subarray(0, max), waited }
+    this.buffered -= data.byteLength
+    if (this.buffered < READ_AHEAD_BYTES / 2 && this.socket.isPaused() && !this.ended) this.socket.resume()
+    return { data, waited }
   }
 
   send(data: Uint8Array): Promise<void> | void {

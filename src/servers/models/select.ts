@@ -73,7 +73,7 @@ export const selectModel: ServerModel = {
       let blockedAt: number | undefined
       try {
         client.sock.sendall(data, () => {
-          blockedAt = emitter.emit({ kind: 'block', conn, on: 'send' }).t
+          blockedAt = emitter.emit({ kind: 'block', conn, on: 'send', cause: 'peer-not-reading' }).t
           // The loop is about to stop dead: what happened so far must not wait with it. (If
           // the channel to the lab is itself backed up, these leave only once the send
           // returns, with their times still exact: a stuck process cannot report.)
@@ -93,7 +93,15 @@ export const selectModel: ServerModel = {
         if (data?.byteLength) emitter.emit({ kind: 'recv', conn: client.conn, bytes: data.byteLength, preview: preview(data) })
         return data
       },
-      send: (data) => (spec.writeSelect ? client.outb.push(data) : sendBlocking(client, data)),
+      send(data) {
+        if (!spec.writeSelect) {
+          sendBlocking(client, data)
+          return false
+        }
+        client.outb.push(data)
+        // Seed 001's outb has no bound; this one has: the handler waits for the peer to drain it.
+        return client.outb.full
+      },
       // time.sleep on the loop's one thread: every connection waits for it.
       blockingSleep: true,
       sleep(ms) {
@@ -152,6 +160,7 @@ export const selectModel: ServerModel = {
         try {
           const sent = client.outb.sendTo(client.sock)
           if (sent.byteLength) emitter.emit({ kind: 'send', conn: client.conn, bytes: sent.byteLength, preview: preview(sent) })
+          if (client.handler.waiting === 'send' && client.outb.roomy) client.handler.roomToSend()
         } catch (err) {
           client.failure = err as Error
           client.handler.abort(err as Error)

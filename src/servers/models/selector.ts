@@ -2,6 +2,7 @@ import { writeSync } from 'node:fs'
 import type net from 'node:net'
 import type { EventEmitter } from '../emitter.ts'
 import type { ConnId } from '../events.ts'
+import { READ_AHEAD_BYTES, SEND_AHEAD_BYTES } from './bounds.ts'
 import { remoteOf, serverConnId } from './connection.ts'
 import { sleepThread } from './runtime.ts'
 
@@ -184,8 +185,6 @@ export class ListeningSocket implements Selectable {
   }
 }
 
-/** Read-ahead per connection: beyond this, bytes stay in the kernel until the loop reads. */
-const READ_AHEAD = 64 * 1024
 /** How often a blocked send looks again whether the kernel has room (Node has no blocking poll). */
 const SEND_RETRY_MS = 2
 /** After our close, how long to wait for the peer's before cutting the connection. */
@@ -223,7 +222,7 @@ export class NonBlockingSocket implements Selectable {
       if (this.closing) return
       this.chunks.push(chunk)
       this.buffered += chunk.byteLength
-      if (this.buffered >= READ_AHEAD) socket.pause()
+      if (this.buffered >= READ_AHEAD_BYTES) socket.pause()
       this.notify?.()
     })
     socket.on('end', () => {
@@ -265,7 +264,7 @@ export class NonBlockingSocket implements Selectable {
         data = head.subarray(0, max)
       }
       this.buffered -= data.byteLength
-      if (this.buffered < READ_AHEAD / 2 && this.socket.isPaused()) this.socket.resume()
+      if (this.buffered < READ_AHEAD_BYTES / 2 && this.socket.isPaused()) this.socket.resume()
       return data
     }
     if (this.failure) throw this.failure
@@ -357,6 +356,16 @@ export class OutputBuffer {
 
   get size(): number {
     return this.bytes
+  }
+
+  /** Over its bound (SEND_AHEAD_BYTES): whoever writes should wait until it has drained to half. */
+  get full(): boolean {
+    return this.bytes > SEND_AHEAD_BYTES
+  }
+
+  /** Drained far enough, after being full, for the writer to go on. */
+  get roomy(): boolean {
+    return this.bytes <= SEND_AHEAD_BYTES / 2
   }
 
   push(data: Uint8Array): void {

@@ -12,8 +12,8 @@ import { startThreadServer } from './thread.ts'
 export const socketserverModel: ServerModel = {
   name: 'socketserver',
   summary: 'handler classes (setup / handle / finish) on a ThreadingMixIn or ForkingMixIn server (seeds 000, 003)',
-  options: ['app', 'delay', 'mixin', 'reap'],
-  // Threads are never reaped: only ForkingMixIn has children to wait for.
-  optionsNeed: { reap: { mixin: 'forking' } },
+  options: ['app', 'delay', 'mixin', 'reap', 'maxChildren', 'maxThreads'],
+  // Threads are never reaped: only ForkingMixIn has children to wait for (and to cap).
+  optionsNeed: { reap: { mixin: 'forking' }, maxChildren: { mixin: 'forking' }, maxThreads: { mixin: 'threading' } },
   start: (ctx) => (ctx.spec.mixin === 'forking' ? startForkServer(ctx, 'socketserver') : startThreadServer(ctx, 'socketserver')),
 }

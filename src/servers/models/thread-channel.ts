@@ -1,12 +1,20 @@
 import type net from 'node:net'
 import { MessageChannel, type MessagePort, receiveMessageOnPort } from 'node:worker_threads'
 import type { HandlerJob } from '../host/protocol.ts'
+import { READ_AHEAD_BYTES, SEND_AHEAD_BYTES } from './bounds.ts'
 
 /**
  * A socket shared between the main thread (which owns it) and one worker thread (which
- * serves it with blocking calls). Bytes travel over a MessagePort; a shared counter,
- * bumped with Atomics.notify on every message, lets the worker sleep in Atomics.wait
- * (a futex: the thread really blocks) until something arrives.
+ * serves it with blocking calls). Bytes travel over a MessagePort, each piece copied once
+ * into a buffer of its own size and moved (transferred), never a view onto a larger one;
+ * a few shared words let the worker sleep in Atomics.wait (a futex: the thread really
+ * blocks) until something arrives, or until there is room to send, and keep both
+ * directions within their bounds (models/bounds.ts):
+ *  - reading: the main thread pauses the socket while READ_AHEAD_BYTES it has passed on
+ *    are not yet taken by the worker's recv; the worker asks it to resume below half;
+ *  - sending: the worker's send blocks while more than SEND_AHEAD_BYTES it has sent are
+ *    not yet written to the kernel by the main thread (a full send buffer: the peer is not
+ *    reading), until they are down to half.
  */
 
 export interface ThreadWorkerData extends HandlerJob {
@@ -20,11 +28,19 @@ export interface ThreadWorkerData extends HandlerJob {
 /** Main → worker over the pipe. */
 export type MainToWorker = { type: 'data'; data: Uint8Array } | { type: 'eof' } | { type: 'error'; message: string; code: string }
 
-/** Worker → main over the pipe. */
-export type WorkerToMainPipe = { type: 'send'; data: Uint8Array } | { type: 'end'; destroy: boolean }
+/** Worker → main over the pipe. `resume`: the worker has taken enough that reading may go on. */
+export type WorkerToMainPipe = { type: 'send'; data: Uint8Array } | { type: 'resume' } | { type: 'end'; destroy: boolean }
 
 /** Worker → main over parentPort. */
 export type WorkerToMain = { type: 'events'; events: unknown[] }
+
+/** The shared words (Int32, in `signal`). */
+const ARRIVED = 0 // bumped (and notified) on every message to the worker
+const UNREAD = 1 // bytes passed to the worker that its recv has not returned yet
+const READ_PAUSED = 2 // 1 while the main thread keeps the socket paused for the worker
+const UNSENT = 3 // bytes the worker has sent that are not yet written to the kernel
+const CLOSED = 4 // 1 once the socket is gone: a send waiting for room gives up
+const WORDS = 5
 
 export interface SocketPipe {
   signal: SharedArrayBuffer
@@ -32,23 +48,53 @@ export interface SocketPipe {
   dispose(): void
 }
 
+/** Exactly these bytes in a buffer of their own, to move to the other thread (posting a view would clone all of its buffer). */
+function ownCopy(data: Uint8Array): Uint8Array {
+  return new Uint8Array(data)
+}
+
 export function createSocketPipe(socket: net.Socket): SocketPipe {
   const { port1: mainPort, port2: workerPort } = new MessageChannel()
-  const signal = new SharedArrayBuffer(4)
-  const counter = new Int32Array(signal)
-  const post = (message: MainToWorker) => {
-    mainPort.postMessage(message)
-    Atomics.add(counter, 0, 1)
-    Atomics.notify(counter, 0)
+  const signal = new SharedArrayBuffer(WORDS * 4)
+  const words = new Int32Array(signal)
+  const post = (message: MainToWorker, transfer: ArrayBuffer[] = []) => {
+    mainPort.postMessage(message, transfer)
+    Atomics.add(words, ARRIVED, 1)
+    Atomics.notify(words, ARRIVED)
   }
-  socket.on('data', (data: Buffer) => post({ type: 'data', data }))
+  socket.on('data', (chunk: Buffer) => {
+    const data = ownCopy(chunk)
+    const bytes = data.byteLength
+    // Counted before it is posted: the worker may take it at once (and moving it detaches `data`).
+    const unread = Atomics.add(words, UNREAD, bytes) + bytes
+    post({ type: 'data', data }, [data.buffer as ArrayBuffer])
+    if (unread < READ_AHEAD_BYTES) return
+    socket.pause()
+    Atomics.store(words, READ_PAUSED, 1)
+    // The worker may have taken them all meanwhile, before it could see the flag.
+    if (Atomics.load(words, UNREAD) < READ_AHEAD_BYTES / 2 && Atomics.compareExchange(words, READ_PAUSED, 1, 0) === 1) socket.resume()
+  })
   socket.on('end', () => post({ type: 'eof' }))
   socket.on('error', (err: NodeJS.ErrnoException) =>
     post({ type: 'error', message: err.message, code: err.code === 'ECONNRESET' ? 'CONNECTION_RESET' : (err.code ?? 'CONNECTION_FAILED') }),
   )
+  socket.on('close', () => {
+    Atomics.store(words, CLOSED, 1)
+    Atomics.notify(words, UNSENT)
+  })
+  const written = (bytes: number) => {
+    Atomics.sub(words, UNSENT, bytes)
+    Atomics.notify(words, UNSENT)
+  }
   const handle = (message: WorkerToMainPipe) => {
-    if (message.type === 'send') socket.write(message.data)
-    else if (message.destroy) socket.destroy()
+    if (message.type === 'send') {
+      const bytes = message.data.byteLength
+      // Called once the kernel has taken the bytes (or the socket failed): only then is there room.
+      if (socket.destroyed) written(bytes)
+      else socket.write(message.data, () => written(bytes))
+    } else if (message.type === 'resume') {
+      if (Atomics.load(words, READ_PAUSED) === 0 && !socket.destroyed) socket.resume()
+    } else if (message.destroy) socket.destroy()
     else socket.end()
   }
   mainPort.on('message', handle)
@@ -69,7 +115,7 @@ export function createSocketPipe(socket: net.Socket): SocketPipe {
 
 /** The worker's end: blocking recv / send / sleep. */
 export class BlockingSocket {
-  private readonly counter: Int32Array
+  private readonly words: Int32Array
   private readonly buffered: Uint8Array[] = []
   private eof = false
   private failure: { message: string; code: string } | undefined
@@ -77,32 +123,54 @@ export class BlockingSocket {
 
   constructor(signal: SharedArrayBuffer, port: MessagePort) {
     this.port = port
-    this.counter = new Int32Array(signal)
+    this.words = new Int32Array(signal)
   }
 
   recv(max: number): { data: Uint8Array; waited: boolean } {
     let waited = false
     while (this.buffered.length === 0 && !this.eof) {
-      const seen = Atomics.load(this.counter, 0)
+      const seen = Atomics.load(this.words, ARRIVED)
       if (this.drain()) continue
       waited = true
-      Atomics.wait(this.counter, 0, seen)
+      Atomics.wait(this.words, ARRIVED, seen)
     }
     if (this.buffered.length === 0) {
       if (this.failure) throw Object.assign(new Error(this.failure.message), { code: this.failure.code })
       return { data: new Uint8Array(0), waited }
     }
     const head = this.buffered[0]!
+    let data: Uint8Array
     if (head.byteLength <= max) {
       this.buffered.shift()
-      return { data: head, waited }
+      data = head
+    } else {
+      this.buffered[0] = head.subarray(max)
+      data = head.subarray(0, max)
     }
-    this.buffered[0] = head.subarray(max)
-    return { data: head.subarray(0, max), waited }
+    const unread = Atomics.sub(this.words, UNREAD, data.byteLength) - data.byteLength
+    if (unread < READ_AHEAD_BYTES / 2 && Atomics.compareExchange(this.words, READ_PAUSED, 1, 0) === 1)
+      this.port.postMessage({ type: 'resume' } satisfies WorkerToMainPipe)
+    return { data, waited }
   }
 
-  send(data: Uint8Array): void {
-    this.port.postMessage({ type: 'send', data } satisfies WorkerToMainPipe)
+  /**
+   * A blocking send: the bytes go to the main thread at once, and the thread then sleeps
+   * while more than SEND_AHEAD_BYTES of what it sent are not yet in the kernel, until they
+   * are down to half. `onBlocked` is called once, before it sleeps.
+   */
+  send(data: Uint8Array, onBlocked: () => void = () => {}): void {
+    const copy = ownCopy(data)
+    // Counted before it is posted: the main thread may have written it before this thread looks again.
+    Atomics.add(this.words, UNSENT, copy.byteLength)
+    this.port.postMessage({ type: 'send', data: copy } satisfies WorkerToMainPipe, [copy.buffer as ArrayBuffer])
+    let unsent = Atomics.load(this.words, UNSENT)
+    if (unsent <= SEND_AHEAD_BYTES) return
+    onBlocked()
+    while (unsent > SEND_AHEAD_BYTES / 2) {
+      if (Atomics.load(this.words, CLOSED)) this.broken()
+      Atomics.wait(this.words, UNSENT, unsent)
+      unsent = Atomics.load(this.words, UNSENT)
+    }
   }
 
   sleep(ms: number): void {
@@ -111,6 +179,13 @@ export class BlockingSocket {
 
   end(destroy: boolean): void {
     this.port.postMessage({ type: 'end', destroy } satisfies WorkerToMainPipe)
+  }
+
+  /** The socket is gone while this thread sends: the error its main thread saw, or a broken pipe. */
+  private broken(): never {
+    this.drain()
+    const failure = this.failure ?? { message: 'the connection is closed', code: 'EPIPE' }
+    throw Object.assign(new Error(failure.message), { code: failure.code })
   }
 
   /** Take every message waiting on the port; true if there was any. */

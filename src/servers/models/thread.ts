@@ -2,8 +2,8 @@ import type net from 'node:net'
 import { Worker } from 'node:worker_threads'
 import { CHILD_EXEC_ARGV, entryPath } from '../entries.ts'
 import type { SockscopeEvent } from '../events.ts'
-import { handlerJob, remoteOf, serverConnId } from './connection.ts'
-import { AcceptWait, listenTcp, runningServer, stopListening } from './listen.ts'
+import { handlerJob } from './connection.ts'
+import { CappedAccept, listenTcp, runningServer, stopListening } from './listen.ts'
 import type { ModelContext, RunningServer, ServerModel } from './model.ts'
 import type { HandlerStyle } from './request-handler.ts'
 import { createSocketPipe, type ThreadWorkerData, type WorkerToMain } from './thread-channel.ts'
@@ -14,12 +14,13 @@ import { createSharedMemory } from './world.ts'
  * one real OS thread (a worker thread) per connection. The handler in that thread is
  * straight-line blocking code: recv puts the thread to sleep in the kernel until bytes or
  * EOF arrive, sleep blocks only that thread. The main thread owns the socket and moves
- * bytes to and from the worker through shared memory.
+ * bytes to and from the worker through shared memory. At most --max-threads handler
+ * threads live at once: at the cap the server accepts no more until one ends.
  */
 export const threadModel: ServerModel = {
   name: 'thread',
   summary: 'one thread per client running blocking handler code (seeds 000, 002, 003)',
-  options: ['app', 'delay'],
+  options: ['app', 'delay', 'maxThreads'],
   start: (ctx) => startThreadServer(ctx, 'plain'),
 }
 
@@ -32,12 +33,7 @@ export async function startThreadServer(ctx: ModelContext, style: HandlerStyle):
   const shared = createSharedMemory()
   let stopping = false
 
-  const accepting = new AcceptWait(emitter)
-  const server = await listenTcp(ctx, (socket: net.Socket) => {
-    if (stopping) return void socket.destroy()
-    accepting.accepted()
-    const conn = serverConnId(socket)
-    emitter.emit({ kind: 'accept', conn, remote: remoteOf(socket), waitedUs: 0 })
+  const accepting = new CappedAccept(emitter, spec.maxThreads, (socket: net.Socket, conn, ended) => {
     const pipe = createSocketPipe(socket)
     const workerData: ThreadWorkerData = {
       ...handlerJob(ctx, conn, style),
@@ -59,13 +55,18 @@ export async function startThreadServer(ctx: ModelContext, style: HandlerStyle):
     worker.on('exit', () => {
       workers.delete(worker)
       pipe.dispose()
+      ended()
     })
-    accepting.waiting()
   })
-  accepting.waiting()
+  const server = await listenTcp(ctx, (socket: net.Socket) => {
+    if (stopping) return void socket.destroy()
+    accepting.arrived(socket)
+  })
+  accepting.listening()
 
   return runningServer(spec.host, [server], async () => {
     stopping = true
+    accepting.stop()
     stopListening(server)
     await Promise.all([...workers].map((worker) => worker.terminate()))
   })

@@ -60,3 +60,21 @@ export function mainThreadWait(pid: number): string | undefined {
     return undefined
   }
 }
+
+/** Resident memory of `pid` (VmRSS, bytes); undefined once the process is gone. */
+export function rssBytes(pid: number): number | undefined {
+  try {
+    const kib = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]
+    return kib === undefined ? undefined : Number(kib) * 1024
+  } catch {
+    return undefined
+  }
+}
+
+/** CPU time `pid` has used so far, user + system, in ms (the kernel counts in clock ticks, 10 ms on Linux). */
+export function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  // Fields 14 and 15 of proc(5), counted from the state field (3).
+  return (Number(fields[11]) + Number(fields[12])) * 10
+}
