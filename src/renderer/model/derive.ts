@@ -1,4 +1,4 @@
-import type { BlockReason, CloseEvent, ProcEvent, ReapPolicy, SockscopeEvent } from '../../servers/events.ts'
+import type { BlockCause, BlockReason, CloseEvent, ProcEvent, ReapPolicy, SockscopeEvent } from '../../servers/events.ts'
 
 /**
  * Events → what the timeline and the process table show: each connection's phases
@@ -38,6 +38,9 @@ export interface Phase {
   /** sleeping on 'select': how many sockets the loop waits on, and for how long at most (ms; absent: no limit). */
   sockets?: number
   timeoutMs?: number
+  /** Why the wait began where `on` alone does not say (a server at its cap of `limit` handlers holds off accepting). */
+  cause?: BlockCause
+  limit?: number
 }
 
 /** An instant on a lane: a recv or send (sized by bytes), an accept, a close, a fork… */
@@ -344,6 +347,10 @@ export function threadSleeps(items: readonly Item[], own: (e: SockscopeEvent) =>
         if (e.kind === 'block' && e.on === 'select') {
           if (e.sockets !== undefined) phase.sockets = e.sockets
           if (e.timeoutMs !== undefined) phase.timeoutMs = e.timeoutMs
+        }
+        if (e.kind === 'block' && e.cause !== undefined) {
+          phase.cause = e.cause
+          if (e.limit !== undefined) phase.limit = e.limit
         }
         open = phase
         sleeps.push(phase)

@@ -41,6 +41,7 @@ export function summarize(e: SockscopeEvent): string {
       return `woke after ${formatDuration(e.waitedUs)}: readable [${e.readable.join(', ')}] writable [${e.writable.join(', ')}]`
     case 'block':
       if (e.on === 'select') return `waits in select() on ${sockets(e.sockets)}${e.timeoutMs !== undefined ? `, ${formatDuration(e.timeoutMs * 1000)} at most` : ''}`
+      if (e.on === 'accept' && e.cause === 'at-cap') return `holds off accepting: ${atCap(e.limit)}`
       return e.waiter === 'task' ? `${waitsFor(e.on)} (this connection only; the loop goes on)` : e.on === 'send' ? `blocked on send: ${PEER_NOT_READING}` : `blocked on ${e.on}`
     case 'unblock':
       return `${e.waiter === 'task' ? 'goes on' : 'resumed'} from ${e.on} after ${formatDuration(e.blockedUs)}`
@@ -76,6 +77,9 @@ const sockets = (n: number | undefined) => (n === undefined ? 'its sockets' : `$
  */
 const PEER_NOT_READING = 'the peer is not reading'
 const WHY_SEND_WAITS = "the kernel's buffers toward the client are full: it has not read what it was sent"
+
+/** A fork or thread server that serves as many connections at once as it may (its Max children / Max threads). */
+const atCap = (limit: number | undefined) => `it serves ${limit ?? 'its most'} connections at once, its cap`
 
 /** A connection's own wait, when its thread goes on without it. */
 function waitsFor(on: BlockReason): string {
@@ -145,6 +149,7 @@ export function phaseName(phase: Phase, lane: Pick<PhaseLane, 'kind' | 'task'>, 
       return 'ready'
     case 'sleeping': {
       if (phase.on === 'select') return `select · ${sockets(phase.sockets)}`
+      if (phase.cause === 'at-cap') return `at its cap · ${phase.limit ?? '?'}`
       const whose = lane.kind === 'loop' || lane.kind === 'server' ? (phase.conn && (connLabel?.(phase.conn) ?? phase.conn)) : undefined
       return `${phase.on ?? 'blocked'}${whose ? ` ${whose}` : ''}`
     }
@@ -208,6 +213,9 @@ export function describePhase(
         what = `waiting in select() on ${sockets(phase.sockets)}`
         rows.push(['until', phase.timeoutMs !== undefined ? `one is ready, or ${formatDuration(phase.timeoutMs * 1000)} pass (a timer is due)` : 'one of them is ready'])
         rows.push(['what', 'the event loop is idle: it waits on every socket at once'])
+      } else if (phase.on === 'accept' && phase.cause === 'at-cap') {
+        what = `holding off accept(): ${atCap(phase.limit)}`
+        rows.push(['what', 'the next connections wait in the accept queue until one of its children or threads ends'])
       } else if (phase.on === 'accept') {
         what = 'blocked in accept()'
         rows.push(['what', 'waiting for the next connection'])

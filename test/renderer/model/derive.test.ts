@@ -220,6 +220,21 @@ describe('what a thread of control is doing (threadSleeps)', () => {
     expect(p.phases[5]).toMatchObject({ on: 'select', start: 1500, end: 401_100, sockets: 3, timeoutMs: 300 })
   })
 
+  it('a fork server at its cap: holding off accept() is its own wait, with the cap, until a child exits', () => {
+    const s = server(100)
+    const p = deriveProcess(100, items([
+      ev('listen', 0, s, { port: 2 }),
+      ev('block', 10, s, { on: 'accept', cause: 'at-cap', limit: 2 }),
+      ev('unblock', 500, s, { on: 'accept', blockedUs: 490 }),
+      ev('block', 510, s, { on: 'accept' }),
+    ]))
+    expect(p.phases.filter((x) => x.kind === 'sleeping')).toMatchObject([
+      { on: 'accept', cause: 'at-cap', limit: 2, start: 10, end: 500 },
+      { on: 'accept', start: 510, end: null },
+    ])
+    expect(p.phases.at(-1)!.cause).toBeUndefined()
+  })
+
   it('the asyncio loop lane says the same, with its wake-ups', () => {
     const loop = deriveLoop('s1', 100, 0, items(asyncioServer()))
     expect(loop.wakeups).toHaveLength(4)

@@ -84,6 +84,15 @@ describe('what a close, a wait and a phase say', () => {
     expect(describePhase({ ...send, task: true }, { kind: 'conn', title: '#2 :5001', task: null }, 0, 3_000_000).title).toBe('#2 :5001 — waits for room to send: the peer is not reading')
   })
 
+  it('a server at its cap of live children holds off accepting; the next connections queue', () => {
+    expect(summarize(ev('block', 1, server(), { on: 'accept', cause: 'at-cap', limit: 4 }))).toBe('holds off accepting: it serves 4 connections at once, its cap')
+    const d = describePhase(at({ on: 'accept', cause: 'at-cap', limit: 4 }), { kind: 'server', title: 'server pid 7' }, 0, 16_070_000)
+    expect(d.title).toBe('server pid 7 — holding off accept(): it serves 4 connections at once, its cap')
+    expect(d.rows.find(([k]) => k === 'what')?.[1]).toMatch(/wait in the accept queue/)
+    expect(phaseName(at({ on: 'accept', cause: 'at-cap', limit: 4 }), { kind: 'server' })).toBe('at its cap · 4')
+    expect(describePhase(at({ on: 'accept' }), { kind: 'server', title: 'server pid 7' }, 0, 1).title).toBe('server pid 7 — blocked in accept()')
+  })
+
   it('a ready connection waits for its loop', () => {
     const d = describePhase({ kind: 'ready', on: 'recv', task: true, start: 0, end: 300_000, seq: 0 }, { kind: 'conn', title: '#2 :5001' }, 0, 300_000)
     expect(d.title).toBe('#2 :5001 — ready, waiting for the loop')
