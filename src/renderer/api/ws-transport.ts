@@ -1,9 +1,12 @@
-import { API_PATH } from '../../servers/web/protocol.ts'
+import { API_PATH, CLOSE_CODES } from '../../servers/web/protocol.ts'
 import type { Transport, TransportStatus } from './transport.ts'
 
 /**
  * Web mode: the lab's API over a WebSocket to the page's own origin, reconnecting with a
- * growing delay (the host sends hello and the history again on each connection).
+ * growing delay (the host sends hello and the history again on each connection). A lab
+ * served beyond loopback wants its token on the WebSocket too: the page's own URL has it.
+ * When the host closes the session on purpose (too many sessions, a page that fell behind),
+ * its reason reaches the page as a problem, in the protocol's own message.
  */
 export function webSocketTransport(url = defaultUrl()): Transport {
   const messageListeners: ((raw: unknown) => void)[] = []
@@ -32,7 +35,9 @@ export function webSocketTransport(url = defaultUrl()): Transport {
       }
       for (const l of messageListeners) l(raw)
     }
-    ws.onclose = () => {
+    ws.onclose = (event) => {
+      const why = closeProblem(event.code, event.reason)
+      if (why) for (const l of messageListeners) l(why)
       status('closed')
       if (closed) return
       setTimeout(open, delay)
@@ -59,5 +64,20 @@ export function webSocketTransport(url = defaultUrl()): Transport {
 
 function defaultUrl(): string {
   const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:'
-  return `${scheme}//${location.host}${API_PATH}`
+  return `${scheme}//${location.host}${API_PATH}${tokenQuery(location.search)}`
+}
+
+/** `?token=…` from the page's own query, for the WebSocket; empty when the page has none. */
+export function tokenQuery(search: string): string {
+  const token = new URLSearchParams(search).get('token')
+  return token ? `?token=${encodeURIComponent(token)}` : ''
+}
+
+/** A close the host made on purpose, as a `problem` message; undefined for any other close. */
+export function closeProblem(code: number, reason: string): { type: 'problem'; run: string; code: string; message: string } | undefined {
+  const known = Object.entries(CLOSE_CODES).find(([, value]) => value === code)
+  if (!known) return undefined
+  // The reason is `CODE: sentence`; without one, the code's name says enough.
+  const message = reason.replace(/^[A-Z_]+:\s*/, '') || known[0]
+  return { type: 'problem', run: 'web', code: known[0], message }
 }

@@ -1,8 +1,11 @@
 import { spawn } from 'node:child_process'
 import path from 'node:path'
-import { Command } from 'commander'
+import os from 'node:os'
+import { Command, InvalidArgumentError } from 'commander'
+import { SockscopeError } from '../errors.ts'
 import { APP_OUTPUTS, buildStatus, type BuildStatus, locateElectron, OUT_DIR, RENDERER_DIR, RENDERER_OUTPUTS, REPO_ROOT, runBuild } from '../web/artifacts.ts'
-import { startWebHost } from '../web/web-host.ts'
+import { isLoopback, TargetPolicy } from '../web/loopback.ts'
+import { DEFAULT_MAX_SESSIONS, startWebHost } from '../web/web-host.ts'
 import { EXIT_AFTER_MS } from '../lab/lab.ts'
 import { watchLifeline } from '../lab/lifeline.ts'
 import { ignoreClosedOutput, numberOption, stopWhenAsked } from './common.ts'
@@ -11,26 +14,65 @@ import { ignoreClosedOutput, numberOption, stopWhenAsked } from './common.ts'
  * `sockscope web`: the app's UI in any browser, served on 127.0.0.1 with the lab behind
  * it. `sockscope app`: the same UI in its Electron window. Both need the built UI
  * (out/); with --build they build it first when it is missing or older than the sources.
+ * Beyond loopback only on purpose: another --host needs --allow-remote (and then a token
+ * guards every request), and the lab's servers and clients stay on loopback unless
+ * --allow-target names more.
  */
 export function webCommands(): Command[] {
   const web = new Command('web')
     .description('serve the Sockscope UI and its lab on 127.0.0.1 for any browser (prints the URL, opens nothing)')
-    .option('--host <address>', 'address to serve on', '127.0.0.1')
+    .option('--host <address>', 'address to serve on (loopback; any other needs --allow-remote)', '127.0.0.1')
     .option('-p, --port <n>', 'port to serve on (0 picks a free one)', numberOption('--port', { integer: true, max: 65535 }), 0)
+    .option('--allow-remote', 'allow a --host other than loopback: other machines can then drive this lab, so a random token in the printed URL guards every request')
+    .option(
+      '--allow-target <address>',
+      'let servers and client workloads started from the page use this address, subnet (10.0.0.0/8) or host name besides loopback; repeat or separate with commas',
+      collectTargets,
+      [] as string[],
+    )
+    .option('--max-sessions <n>', 'pages (WebSocket sessions) connected at once', numberOption('--max-sessions', { integer: true, min: 1, max: 1000 }), DEFAULT_MAX_SESSIONS)
     .option('--build', 'build the UI first if it is missing or out of date')
-    .addHelpText('after', '\nExample:\n  sockscope web --port 8080      then open the printed URL')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Examples:',
+        '  sockscope web --port 8080                         then open the printed URL',
+        '  sockscope web --host 0.0.0.0 --allow-remote       a classroom: other machines open the printed URL, token included',
+        '  sockscope web --allow-target 10.0.0.0/8           the page may also start servers and clients on 10.x addresses',
+      ].join('\n'),
+    )
     .action(async (opts) => {
+      if (!isLoopback(opts.host) && !opts.allowRemote) {
+        console.error(`sockscope: --host ${opts.host} is not a loopback address: other machines could drive this lab; add --allow-remote to serve there on purpose, behind a token (NOT_ALLOWED)`)
+        process.exit(2)
+      }
       await ensureBuilt(RENDERER_OUTPUTS, Boolean(opts.build))
       let host
       try {
-        host = await startWebHost({ rendererDir: RENDERER_DIR, host: opts.host, port: opts.port })
+        host = await startWebHost({
+          rendererDir: RENDERER_DIR,
+          host: opts.host,
+          port: opts.port,
+          allowRemote: Boolean(opts.allowRemote),
+          allowTargets: opts.allowTarget,
+          maxSessions: opts.maxSessions,
+        })
       } catch (err) {
         const e = err as NodeJS.ErrnoException
         const why = e.code === 'EADDRINUSE' ? `port ${opts.port} on ${opts.host} is already in use; pick another or use --port 0` : e.message
         console.error(`sockscope: cannot serve the UI: ${why}`)
         process.exit(1)
       }
+      if (host.token) {
+        console.error(`sockscope: warning: serving on ${opts.host}, beyond loopback: anyone who can reach this machine and has the URL below, with its token, can start servers and clients here.`)
+        console.error(`sockscope: warning: the token changes on every start; servers and clients stay on loopback${opts.allowTarget.length ? ` and ${opts.allowTarget.join(', ')}` : ''}.`)
+      }
       console.log(`Sockscope web UI: ${host.url}`)
+      if (host.token && (opts.host === '0.0.0.0' || opts.host === '::')) {
+        const query = `?token=${host.token}`
+        for (const address of externalAddresses()) console.log(`  from other machines: http://${address.includes(':') ? `[${address}]` : address}:${host.port}/${query}`)
+      }
       console.log('Open it in a browser. Ctrl-C stops the server and everything it started.')
       stopWhenAsked(host.service.lab, () => void host.close().finally(() => process.exit(0)))
     })
@@ -65,6 +107,24 @@ export function webCommands(): Command[] {
     })
 
   return [web, app]
+}
+
+/** --allow-target, repeated or comma-separated, each entry checked as TargetPolicy reads it. */
+function collectTargets(value: string, previous: string[]): string[] {
+  const entries = value.split(',').map((v) => v.trim()).filter(Boolean)
+  try {
+    new TargetPolicy(entries)
+  } catch (err) {
+    throw new InvalidArgumentError(err instanceof SockscopeError ? err.message : String(err))
+  }
+  return [...previous, ...entries]
+}
+
+function externalAddresses(): string[] {
+  return Object.values(os.networkInterfaces())
+    .flatMap((list) => list ?? [])
+    .filter((a) => !a.internal && !a.address.startsWith('fe80:'))
+    .map((a) => a.address)
 }
 
 async function ensureBuilt(outputs: readonly string[], build: boolean): Promise<void> {

@@ -25,8 +25,9 @@ import type { ListeningProcess, ProcessInfo, ProcessSource, ReadOptions } from '
  * Process data from Linux's /proc. Per process and sample it reads stat, lists task/
  * (thread ids), reads each thread's children file (descendants: a child belongs to the
  * thread that forked it) and, with sockets on, reads the fd links. Command line and uid
- * are read once per process (per exec). Reads are synchronous: /proc reads are served
- * from kernel memory in microseconds, and the thread pool would cost more than it saves.
+ * are read once per process (per exec). A sample's reads are synchronous: /proc reads are
+ * served from kernel memory in microseconds, and the thread pool would cost more than it
+ * saves for the few processes of a run. Listing every listener is not few (see listening).
  */
 export class LinuxProcSource implements ProcessSource {
   readonly description = 'linux /proc'
@@ -76,15 +77,29 @@ export class LinuxProcSource implements ProcessSource {
     return out
   }
 
+  /**
+   * Unlike a sample of a few processes, this reads every process's descriptors (thousands
+   * of files), on a request from a page: asynchronously, a few processes at a time, so
+   * that other sessions are served meanwhile (synchronous, 100 of these stalled the lab
+   * for seconds).
+   */
   async listening(): Promise<ListeningProcess[]> {
     const listeners = new Map<number, NetTcpRow>()
-    for (const row of readNetTcp(this.endianness).values()) if (row.state === 'LISTEN') listeners.set(row.inode, row)
+    for (const row of (await readNetTcpAsync(this.endianness)).values()) if (row.state === 'LISTEN') listeners.set(row.inode, row)
+    const pids = parseTaskDir(await fs.promises.readdir('/proc'))
+    const found: { pid: number; listening: OsSocket[] }[] = []
+    for (let i = 0; i < pids.length; i += LISTING_CONCURRENCY) {
+      const batch = pids.slice(i, i + LISTING_CONCURRENCY)
+      const sockets = await Promise.all(batch.map((pid) => readSocketsAsync(pid, listeners)))
+      batch.forEach((pid, k) => {
+        if (sockets[k]?.length) found.push({ pid, listening: sockets[k] })
+      })
+    }
     const out: ListeningProcess[] = []
-    for (const pid of parseTaskDir(fs.readdirSync('/proc'))) {
-      const listening = readSockets(pid, listeners)
-      if (!listening?.length) continue
-      const found = this.readProcess(pid, undefined, undefined)
-      if (found) out.push({ pid, ppid: found.info.ppid, command: found.info.command, listening })
+    for (const { pid, listening } of found) {
+      // A handful of processes, a few small files each: the sample's own reader serves.
+      const read = this.readProcess(pid, undefined, undefined)
+      if (read) out.push({ pid, ppid: read.info.ppid, command: read.info.command, listening })
     }
     return out
   }
@@ -149,6 +164,36 @@ export function readNetTcp(endianness: Endianness = os.endianness()): Map<number
     for (const row of parseNetTcp(text, family, endianness)) if (row.inode) byInode.set(row.inode, row)
   }
   return byInode
+}
+
+/** Processes whose descriptors are read at once when listing listeners. */
+const LISTING_CONCURRENCY = 8
+
+async function readNetTcpAsync(endianness: Endianness): Promise<Map<number, NetTcpRow>> {
+  const byInode = new Map<number, NetTcpRow>()
+  for (const family of ['tcp', 'tcp6'] as const) {
+    const text = await fs.promises.readFile(`/proc/net/${family}`, 'utf8').catch(() => '') // no tcp6 without IPv6
+    for (const row of parseNetTcp(text, family, endianness)) if (row.inode) byInode.set(row.inode, row)
+  }
+  return byInode
+}
+
+/** readSockets, without holding the event loop. */
+async function readSocketsAsync(pid: number, table: ReadonlyMap<number, NetTcpRow>): Promise<OsSocket[] | null> {
+  let fds: number[]
+  try {
+    fds = parseTaskDir(await fs.promises.readdir(`/proc/${pid}/fd`))
+  } catch {
+    return null
+  }
+  const links = await Promise.all(fds.map((fd) => fs.promises.readlink(`/proc/${pid}/fd/${fd}`).catch(() => '')))
+  const out: OsSocket[] = []
+  fds.forEach((fd, i) => {
+    const inode = parseSocketLink(links[i]!)
+    const row = inode === null ? undefined : table.get(inode)
+    if (row) out.push(toOsSocket(row, fd))
+  })
+  return out
 }
 
 /** The process's descriptors that are TCP sockets of `table`; null when its fds cannot be listed. */

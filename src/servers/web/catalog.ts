@@ -83,6 +83,8 @@ export const FIELD_TEXT: Readonly<Record<string, { label: string; unit?: string;
   },
   lock: { label: 'Lock', help: 'guard each balance update with a lock; off shows the race of seed 002, where updates are lost' },
   mixin: { label: 'Mixin', help: 'socketserver: ThreadingMixIn (a thread per client) or ForkingMixIn (a process per client)' },
+  maxChildren: { label: 'Max children', help: 'the most child processes live at once; at the cap the server accepts no one new until a child exits (ForkingMixIn.max_children)' },
+  maxThreads: { label: 'Max threads', help: 'the most handler threads live at once; at the cap the server accepts no one new until a thread ends' },
   maxLength: { label: 'Max length', unit: 'bytes', help: 'the longest request the app accepts: a bank line, a length-prefixed body' },
   workload: { label: 'Workload' },
   count: { label: 'Clients', help: 'how many clients connect at once' },

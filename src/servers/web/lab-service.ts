@@ -2,11 +2,20 @@ import { SockscopeError, toErrorInfo } from '../errors.ts'
 import type { SockscopeEvent } from '../events.ts'
 import type { Lab } from '../lab/lab.ts'
 import type { ClientSpecInput, ServerSpecInput } from '../spec.ts'
+import type { ListeningProcess } from '../os/index.ts'
 import { buildCatalog, forPeople } from './catalog.ts'
+import { TargetPolicy } from './loopback.ts'
 import { workloadOutcome } from './outcome.ts'
 import { type Catalog, type HostMessage, PROTOCOL_VERSION, type Request, RequestSchema, type RunInfo } from './protocol.ts'
 
 export type SessionSink = (message: HostMessage) => void
+
+/** A session that can say when it has room: the history is paced to it. */
+export interface PacedSession {
+  send: SessionSink
+  /** Resolves true when the session can take the next part of the history, false once it is gone. */
+  ready(): Promise<boolean>
+}
 
 export interface LabServiceOptions {
   host: 'web' | 'electron'
@@ -16,10 +25,26 @@ export interface LabServiceOptions {
   heartbeatMs?: number
   /** Events kept for sessions that join later (a reload, a second tab); oldest dropped first. */
   historyLimit?: number
+  /** Addresses beyond loopback that servers and client workloads may use (see TargetPolicy). */
+  allowTargets?: readonly string[]
 }
 
-/** Events per message when replaying history to a new session. */
-const REPLAY_CHUNK = 5000
+/**
+ * Events per message, live or replayed: about 150 KB of JSON, a few ms to serialize, so
+ * no one message holds the event loop (a 391k-event history in one go stalled every
+ * session for 2.2 s).
+ */
+export const MAX_EVENTS_PER_MESSAGE = 1000
+
+/** A session attached to the service: live once its replay has caught up. */
+interface Member {
+  send: SessionSink
+  ready?: () => Promise<boolean>
+  /** The absolute index (see historyBase) of the next history event it has not been sent. */
+  cursor: number
+  live: boolean
+  detached: boolean
+}
 
 /**
  * The lab behind one API, whatever carries it (a WebSocket in web mode, IPC in
@@ -31,9 +56,14 @@ export class LabService {
   readonly lab: Lab
   readonly catalog: Catalog
   private readonly host: 'web' | 'electron'
-  private readonly sessions = new Set<SessionSink>()
+  private readonly sessions = new Set<Member>()
   private readonly runs = new Map<string, RunInfo>()
   private history: SockscopeEvent[] = []
+  /** The absolute index of history[0]: what replays count in, across trims and clears. */
+  private historyBase = 0
+  private readonly targets: TargetPolicy
+  /** One /proc scan shared by every listListening asked while it runs. */
+  private listing: Promise<ListeningProcess[]> | undefined
   /** The latest OS reading of each live process and socket table: what a clear keeps, since the
    *  sampler reports only changes and would not list those processes again. */
   private readonly osLatest = new Map<string, SockscopeEvent>()
@@ -53,6 +83,7 @@ export class LabService {
     this.flushMs = options.flushMs ?? 16
     this.historyLimit = options.historyLimit ?? 1_000_000
     this.catalog = buildCatalog()
+    this.targets = new TargetPolicy(options.allowTargets)
     this.unsubscribe = [
       lab.onEvents((batch) => this.queue(batch)),
       lab.onProblem((problem) => {
@@ -67,10 +98,19 @@ export class LabService {
     this.heartbeat.unref()
   }
 
-  /** Add a session: it gets the hello, then every event kept so far, then what comes. */
-  attach(sink: SessionSink): () => void {
+  /**
+   * Add a session: it gets the hello, then every event kept so far, then what comes. The
+   * history goes out in messages of at most MAX_EVENTS_PER_MESSAGE events, one per turn
+   * of the event loop and, for a paced session, only when it has room; live events join
+   * after it. Other messages (runs, problems, a clear) go out at once.
+   */
+  attach(target: SessionSink | PacedSession): () => void {
     this.flush()
-    sink({
+    const member: Member =
+      typeof target === 'function'
+        ? { send: target, cursor: this.historyBase, live: false, detached: false }
+        : { send: target.send, ready: () => target.ready(), cursor: this.historyBase, live: false, detached: false }
+    member.send({
       type: 'hello',
       protocol: PROTOCOL_VERSION,
       host: this.host,
@@ -81,16 +121,40 @@ export class LabService {
       runs: this.listRuns(),
       clearedAt: this.clearedAt,
     })
-    for (let i = 0; i < this.history.length; i += REPLAY_CHUNK)
-      sink({ type: 'events', now: this.now(), events: this.history.slice(i, i + REPLAY_CHUNK) })
-    this.sessions.add(sink)
-    return () => this.sessions.delete(sink)
+    this.sessions.add(member)
+    void this.replay(member)
+    return () => {
+      member.detached = true
+      this.sessions.delete(member)
+    }
+  }
+
+  private async replay(member: Member): Promise<void> {
+    for (;;) {
+      if (member.detached) return
+      // Trimmed or cleared meanwhile: what is gone is gone for everyone.
+      member.cursor = Math.max(member.cursor, this.historyBase)
+      if (member.cursor >= this.historyBase + this.history.length) break
+      if (member.ready && !(await member.ready())) return
+      if (member.detached) return
+      member.cursor = Math.max(member.cursor, this.historyBase)
+      const from = member.cursor - this.historyBase
+      const events = this.history.slice(from, from + MAX_EVENTS_PER_MESSAGE)
+      if (events.length === 0) continue
+      member.cursor += events.length
+      member.send({ type: 'events', now: this.now(), events })
+      await new Promise((resolve) => setImmediate(resolve))
+    }
+    // Caught up: from here on the flushes bring it everything (they add to the history first).
+    member.live = true
   }
 
   /** Answer one request (already parsed or raw); never throws. */
   async handle(raw: unknown): Promise<HostMessage> {
     const parsed = RequestSchema.safeParse(raw)
-    const id = typeof (raw as { id?: unknown })?.id === 'number' ? (raw as { id: number }).id : -1
+    // Only an id the protocol allows is answered with; 1.5 or 1e300 are not echoed back.
+    const rawId = (raw as { id?: unknown })?.id
+    const id = Number.isSafeInteger(rawId) && (rawId as number) >= 0 ? (rawId as number) : -1
     if (!parsed.success)
       return { type: 'response', id, ok: false, error: { code: 'BAD_MESSAGE', message: `malformed request: ${parsed.error.issues[0]?.message ?? 'invalid'}` } }
     try {
@@ -98,8 +162,9 @@ export class LabService {
       return { type: 'response', id, ok: true, result }
     } catch (err) {
       // The lab's messages are written for the command line (`use --port 0`): say them in the form's words.
+      // A refusal names the command-line flag that allows it, so it is said as it is.
       const error = toErrorInfo(err)
-      return { type: 'response', id, ok: false, error: { code: error.code, message: forPeople(error.message) } }
+      return { type: 'response', id, ok: false, error: { code: error.code, message: error.code === 'NOT_ALLOWED' ? error.message : forPeople(error.message) } }
     }
   }
 
@@ -122,6 +187,7 @@ export class LabService {
     this.flush()
     clearInterval(this.heartbeat)
     for (const off of this.unsubscribe) off()
+    for (const member of this.sessions) member.detached = true
     this.sessions.clear()
   }
 
@@ -140,7 +206,8 @@ export class LabService {
       case 'stopObserving':
         return this.stopObserving(request.params.id)
       case 'listListening':
-        return this.lab.listListening()
+        this.listing ??= this.lab.listListening().finally(() => (this.listing = undefined))
+        return this.listing
       case 'stopAll':
         return this.stopAll().then(() => null)
       case 'clear':
@@ -157,6 +224,7 @@ export class LabService {
     this.flush()
     const now = this.now()
     this.clearedAt = now
+    this.historyBase += this.history.length
     this.history = [...this.osLatest.values()].sort((a, b) => a.t - b.t)
     for (const [id, run] of this.runs) if (!isLive(run)) this.runs.delete(id)
     this.broadcast({ type: 'cleared', now })
@@ -166,6 +234,7 @@ export class LabService {
 
   private async startServer(params: Record<string, unknown>): Promise<RunInfo> {
     const startedAt = this.now()
+    this.targets.check(params.host, 'server')
     // The lab validates the spec (ServerSpec) and answers a bad one with BAD_OPTION.
     const server = await this.lab.startServer(params as unknown as ServerSpecInput)
     const run: RunInfo = {
@@ -201,6 +270,7 @@ export class LabService {
 
   private async runClients(params: Record<string, unknown>): Promise<RunInfo> {
     const startedAt = this.now()
+    this.targets.check(params.host, 'client workload')
     const clients = await this.lab.runClients(params as unknown as ClientSpecInput)
     // The UI has no input box: its lines are the whole input, so the session ends after them.
     if (clients.spec.workload === 'interactive') this.lab.sendInput(clients.id, null)
@@ -299,16 +369,23 @@ export class LabService {
     const events = this.pending
     this.pending = []
     for (const event of events) this.history.push(event)
-    if (this.history.length > this.historyLimit) this.history = this.history.slice(this.history.length - this.historyLimit)
-    this.broadcast({ type: 'events', now: this.now(), events })
+    // Trim in steps of an eighth, not on every flush: a copy of a million events per frame would be the lab's whole time.
+    if (this.history.length > this.historyLimit + Math.ceil(this.historyLimit / 8)) {
+      const drop = this.history.length - this.historyLimit
+      this.history = this.history.slice(drop)
+      this.historyBase += drop
+    }
+    const now = this.now()
+    for (let i = 0; i < events.length; i += MAX_EVENTS_PER_MESSAGE) this.broadcast({ type: 'events', now, events: events.slice(i, i + MAX_EVENTS_PER_MESSAGE) })
   }
 
   private broadcastRuns(): void {
     this.broadcast({ type: 'runs', now: this.now(), runs: this.listRuns() })
   }
 
+  /** Events go to live sessions only: one still replaying gets them from the history, in order. */
   private broadcast(message: HostMessage): void {
-    for (const sink of this.sessions) sink(message)
+    for (const member of this.sessions) if (member.live || message.type !== 'events') member.send(message)
   }
 }
 

@@ -251,7 +251,7 @@ describe('history replay', () => {
     try {
       // A real run with many events: a bank server and 8 clients of many operations each.
       const server = (await watcher.request('startServer', { model: 'thread', app: 'bank' })).result as { id: string; ports: number[] }
-      const clients = (await watcher.request('runClients', { workload: 'bank', port: server.ports[0], count: 8, ops: 2500 }, 60_000)).result as { id: string }
+      const clients = (await watcher.request('runClients', { workload: 'bank', port: server.ports[0], count: 8, ops: 1000 }, 60_000)).result as { id: string }
       await watcher.waitFor((m) => m.type === 'runs' && (m.runs as { id: string; state: string }[]).some((r) => r.id === clients.id && r.state === 'finished'), 60_000)
       await watcher.request('stopServer', { id: server.id })
       await sleep(300)
