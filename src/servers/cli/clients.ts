@@ -41,7 +41,7 @@ export function clientsCommand(): Command {
       // A person typing wants to see the answers as they come, not at the end.
       if (opts.verbose || interactive)
         lab.onEvents((batch) => batch.filter((e) => opts.verbose || e.kind === 'recv' || e.kind === 'close').forEach((e) => console.log(formatEvent(e))))
-      stopWhenAsked(lab, () => void shutdown().finally(() => process.exit(130)))
+      stopWhenAsked(lab, () => void shutdown().then(() => process.exit(130), fail))
       try {
         const started = performance.now()
         const run = await lab.runClients({
@@ -72,13 +72,14 @@ export function clientsCommand(): Command {
         }
         const results = await run.results
         const total = (performance.now() - started) / 1000
-        await shutdown()
+        // A trace that failed is the run's outcome (fail() exits 1), whatever the clients got.
+        await shutdown().catch(fail)
         for (const result of results.sort((a, b) => a.client - b.client)) console.log(formatResult(result))
         const failed = results.filter((r) => r.error).length
         console.log(`${results.length} clients, ${results.length - failed} ok, ${failed} failed, ${total.toFixed(3)} s in all`)
         process.exit(failed ? 1 : 0)
       } catch (err) {
-        await shutdown()
+        await shutdown().catch(fail)
         fail(err)
       }
     })

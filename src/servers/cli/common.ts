@@ -48,19 +48,28 @@ export function fail(err: unknown): never {
   process.exit(code === 'BAD_OPTION' || code.startsWith('UNKNOWN_') ? 2 : 1)
 }
 
-/** A lab with an optional trace file attached; the trace is closed after the lab stops. */
+/**
+ * A lab with an optional trace file attached; the trace is closed after the lab stops.
+ * A trace that cannot be opened fails here, before anything starts. One whose write fails
+ * mid-run stops the run at once and ends the command with the error (TRACE_WRITE_FAILED,
+ * exit 1): what the run did after that would go unrecorded, and with --trace the record
+ * is what the run was for.
+ */
 export async function openLab(tracePath: string | undefined, command: string) {
   const lab = new Lab()
   let trace: TraceWriter | undefined
   if (tracePath) {
-    trace = new TraceWriter(tracePath, { originNs: String(lab.clock.originNs), command })
-    await trace.ready(tracePath)
+    trace = await TraceWriter.open(tracePath, { originNs: String(lab.clock.originNs), command }, { elsewhere: 'give --trace another file' })
     lab.onEvents((batch) => trace!.write(batch))
   }
-  const shutdown = async () => {
-    await lab.stop()
-    await trace?.close()
-  }
+  let closing: Promise<void> | undefined
+  /** Stop the lab, then close the trace; rejects with TRACE_WRITE_FAILED if the trace lost events. Idempotent. */
+  const shutdown = () =>
+    (closing ??= (async () => {
+      await lab.stop()
+      await trace?.close()
+    })())
+  trace?.onFailure(() => void shutdown().catch(fail))
   return { lab, trace, shutdown }
 }
 

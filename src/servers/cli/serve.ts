@@ -83,9 +83,10 @@ export function serveCommand(): Command {
       if (!opts.quiet) lab.onEvents((batch) => batch.filter(isHeadline).forEach((e) => console.log(formatEvent(e))))
       lab.onProblem((problem) => {
         console.error(`sockscope: ${problem.message} (${problem.code})`)
-        if (problem.code === 'HOST_CRASHED') void shutdown().finally(() => process.exit(1))
+        if (problem.code === 'HOST_CRASHED') void shutdown().then(() => process.exit(1), fail)
       })
-      stopWhenAsked(lab, () => void shutdown().finally(() => process.exit(0)))
+      // A trace that failed on the way out is the run's outcome: fail() says so and exits 1.
+      stopWhenAsked(lab, () => void shutdown().then(() => process.exit(0), fail))
       try {
         const server = await lab.startServer({
           model: opts.model,
@@ -102,7 +103,7 @@ export function serveCommand(): Command {
         })
         for (const port of server.ports) console.log(`listening on ${server.host}:${port}`)
       } catch (err) {
-        await shutdown()
+        await shutdown().catch(fail)
         fail(err)
       }
     })

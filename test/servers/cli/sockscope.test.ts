@@ -104,7 +104,7 @@ describe('sockscope CLI', () => {
     await serve.exited
 
     const header = JSON.parse(readFileSync(serverTrace, 'utf8').split('\n')[0]!)
-    expect(header).toMatchObject({ format: 'sockscope-trace', version: 1, command: 'serve' })
+    expect(header).toMatchObject({ format: 'sockscope-trace', version: 2, command: 'serve', ended: 'clean' })
     const server = await readTrace(serverTrace)
     const client = await readTrace(clientTrace)
     expect(server.problems).toEqual([])

@@ -276,7 +276,7 @@ describe('a trace that cannot be written is an error, never a silent exit 0', ()
       while (!done && performance.now() < deadline) {
         const client = await connectTo(port).catch(() => undefined)
         if (!client) break
-        client.end('x'.repeat(100))
+        client.resume().end('x'.repeat(100))
         await new Promise((r) => client.once('close', r).once('error', r))
       }
       const code = await exited
