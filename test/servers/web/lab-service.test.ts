@@ -1,7 +1,7 @@
 import net from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Lab } from '../../../src/servers/lab/lab.ts'
-import { LabService } from '../../../src/servers/web/lab-service.ts'
+import { LabService, MAX_EVENTS_PER_MESSAGE } from '../../../src/servers/web/lab-service.ts'
 import { type HostMessage, HostMessageSchema, type RunInfo } from '../../../src/servers/web/protocol.ts'
 
 /**
@@ -130,5 +130,46 @@ describe('the lab service', () => {
     late.detach()
     s.detach()
     await call('stopAll', {})
+  })
+
+  // A page that joins a long run gets the history a part at a time, when it has room, while
+  // the run goes on: it must end up with what a page that was there all along saw, once each.
+  it('replays the history to a paced session in bounded parts, then live, with nothing lost or doubled', async () => {
+    const s = session()
+    const server = await call<RunInfo>('startServer', { model: 'thread', app: 'bank' })
+    const first = await call<RunInfo>('runClients', { workload: 'bank', port: server.ports![0], count: 4, ops: 300 })
+    await finished(s, first.id)
+
+    const paced: HostMessage[] = []
+    let release: () => void = () => {}
+    const gate = new Promise<void>((resolve) => (release = resolve))
+    let asked = 0
+    const detach = service.attach({
+      send: (m) => void paced.push(HostMessageSchema.parse(JSON.parse(JSON.stringify(m))) as HostMessage),
+      ready: async () => {
+        asked++
+        await gate
+        return true
+      },
+    })
+    // Held at its first part, it misses the next run's live events, which come from the history later.
+    const second = await call<RunInfo>('runClients', { workload: 'bank', port: server.ports![0], count: 2, ops: 50 })
+    await finished(s, second.id)
+    expect(paced.some((m) => m.type === 'events' && m.events.length > 0)).toBe(false)
+    expect(paced.some((m) => m.type === 'runs')).toBe(true) // runs go out at once
+    release()
+    await call('stopServer', { id: server.id })
+    const key = (e: { kind: string; t: number; src: { run: string } }) => `${e.kind}@${e.t}@${e.src.run}`
+    const seen = () => s.messages.flatMap((m) => (m.type === 'events' ? m.events : [])).map(key)
+    const got = () => paced.flatMap((m) => (m.type === 'events' ? m.events : [])).map(key)
+    const deadline = Date.now() + 20_000
+    while (got().length < seen().length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
+    await new Promise((r) => setTimeout(r, 100))
+    expect(got()).toEqual(seen())
+    expect(seen().length).toBeGreaterThan(2 * MAX_EVENTS_PER_MESSAGE)
+    expect(asked).toBeGreaterThan(2)
+    expect(Math.max(...paced.map((m) => (m.type === 'events' ? m.events.length : 0)))).toBeLessThanOrEqual(MAX_EVENTS_PER_MESSAGE)
+    detach()
+    s.detach()
   })
 })
