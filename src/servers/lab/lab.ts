@@ -98,7 +98,9 @@ export type LabProblemListener = (problem: ErrorInfo & { run: string }) => void
  * The lab: starts a server host process per server and a client driver process per
  * workload, merges their event batches into one time-ordered stream, and stops
  * everything it started — on stop(), on SIGINT/SIGTERM/SIGHUP or a lost parent (see
- * installSignalHandlers), and when its own process exits.
+ * installSignalHandlers), and when its own process exits; if it vanishes without a word
+ * (SIGKILL), each process's watchdog ends it (host/watchdog.ts). It refuses more servers,
+ * workloads or clients at once than its `limits` allow (LIMIT_REACHED).
  */
 export class Lab {
   readonly clock: Clock
@@ -351,6 +353,11 @@ export class Lab {
         `${plural(this.clients.size, 'client workload is', 'client workloads are')} running, the most this lab runs at once: wait for one to end or stop one, or raise the cap with ${LIMIT_FLAGS.workloads}`,
       )
     const driven = [...this.clients.values()].reduce((sum, { run }) => sum + run.spec.count, 0)
+    if (driven === 0 && count > this.limits.clients)
+      throw new SockscopeError(
+        'LIMIT_REACHED',
+        `a workload of ${count} clients is over this lab's cap of ${this.limits.clients} clients at once: ask for fewer, or raise the cap with ${LIMIT_FLAGS.clients}`,
+      )
     if (driven + count > this.limits.clients)
       throw new SockscopeError(
         'LIMIT_REACHED',

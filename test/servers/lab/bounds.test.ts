@@ -190,6 +190,16 @@ describe('caps on what one user of the lab may ask for', () => {
     })
     await lab.stopClients(first.id)
     expect((await lab.runClients({ port, workload: 'idle', count: 6, hold: 30 })).state).toBe('running')
+    expect(lab.listClientRuns()).toHaveLength(2)
+  })
+
+  it('refuses one workload larger than the client cap, saying to ask for fewer', async () => {
+    const lab = newLab({ clients: 10 })
+    await expect(lab.runClients({ port: 9, workload: 'idle', count: 11 })).rejects.toMatchObject({
+      code: 'LIMIT_REACHED',
+      message: "a workload of 11 clients is over this lab's cap of 10 clients at once: ask for fewer, or raise the cap with --max-clients",
+    })
+    expect(lab.listClientRuns()).toEqual([])
   })
 
   it('rejects a cap that is not a positive integer', () => {
