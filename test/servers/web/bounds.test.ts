@@ -272,17 +272,23 @@ describe('history replay', () => {
         maxMessageKB: +(late.maxMessageBytes / 1024).toFixed(1),
         replayMs: Math.round(replayMs),
         idleMedianMs: +median(idle).toFixed(2),
+        pingsDuring: during.length,
+        medianDuringMs: +median(during).toFixed(2),
         worstDuringMs: +Math.max(...during).toFixed(1),
+        medianToReplay: +(median(during) / replayMs).toFixed(3),
         worstToReplay: +(Math.max(...during) / replayMs).toFixed(2),
-        worstToIdle: +(Math.max(...during) / median(idle)).toFixed(1),
       }
       report('history replay', figures)
       late.close()
       expect(late.events).toBeGreaterThanOrEqual(history)
       expect(history).toBeGreaterThan(20_000)
       expect(late.maxMessageBytes).toBeLessThan(512 * 1024)
-      // Other sessions get turns while it goes out: no one waits for the whole replay.
-      expect(figures.worstToReplay).toBeLessThan(0.5)
+      // Other sessions get turns while it goes out: they go on making round trips, each a
+      // small part of the replay's time (when it went out in one go, the one round trip
+      // made meanwhile waited for most of it). A busy machine's pauses (GC, the other
+      // cores' load) hit a few round trips, not the typical one.
+      expect(figures.pingsDuring).toBeGreaterThanOrEqual(3)
+      expect(figures.medianToReplay).toBeLessThan(0.2)
     } finally {
       watcher.close()
       await host.stop()
@@ -487,12 +493,15 @@ describe('the listening-process list', () => {
         idleMedianMs: +median(idle).toFixed(2),
         worstDuringMs: +Math.max(...during).toFixed(1),
         medianDuringMs: +median(during).toFixed(2),
-        worstToIdle: +(Math.max(...during) / median(idle)).toFixed(1),
+        pingsDuring: during.length,
+        medianToBurst: +(median(during) / (performance.now() - started)).toFixed(3),
         worstToBurst: +(Math.max(...during) / (performance.now() - started)).toFixed(2),
       }
       report('listListening burst', figures)
       expect(figures.allOk).toBe(true)
-      expect(figures.worstToBurst).toBeLessThan(0.5)
+      // As for the history: the other session goes on, each round trip a small part of the burst.
+      expect(figures.pingsDuring).toBeGreaterThanOrEqual(5)
+      expect(figures.medianToBurst).toBeLessThan(0.2)
     } finally {
       reader.close()
       burst.close()
