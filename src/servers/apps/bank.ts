@@ -1,5 +1,10 @@
 import { type App, lock, protocolError, readState, send, sleep, unlock, writeState } from './app.ts'
 import { LineReader } from './lines.ts'
+import { textOf } from './text.ts'
+
+const COLON = 0x3a
+/** Python's bytes.strip() whitespace: a line of only these is an empty line. */
+const BLANK = /^[ \t\n\r\x0b\x0c]*$/
 
 /** Seed 002's `lock = threading.Lock()`, which guards the global `people`. */
 export const BANK_LOCK = 'people'
@@ -21,6 +26,10 @@ export const MAX_NAME_BYTES = 60
  * \r\n line ends). Any other command after the colon just reports the balance. Balances
  * are the server's shared state: how shared they really are is the model's doing (one
  * process, threads over shared memory, or a forked child's own copy).
+ *
+ * Names are bytes, as in the seed (Python 3 sockets give bytes): a name that is not
+ * UTF-8 is its own account, and the reply carries it back byte for byte. Its key in the
+ * server's state (and in state events) is its text with such bytes escaped (textOf).
  */
 export const bankApp: App = {
   name: 'bank',
@@ -39,20 +48,21 @@ export const bankApp: App = {
       }
       const { line } = next
       // telnet users press Enter on an empty line; the seed ignores those too.
-      if (line.trim() === '') continue
-      const colon = line.indexOf(':')
+      if (BLANK.test(line.toString('latin1'))) continue
+      const colon = line.indexOf(COLON)
       if (colon < 0) {
         yield send(`error: expected name:dp or name:wd\r\n`)
         continue
       }
-      const name = line.slice(0, colon)
-      const command = line.slice(colon + 1)
-      if (Buffer.byteLength(name) > MAX_NAME_BYTES) {
+      const nameBytes = line.subarray(0, colon)
+      const command = line.subarray(colon + 1)
+      if (nameBytes.byteLength > MAX_NAME_BYTES) {
         yield send(`error: an account name has at most ${MAX_NAME_BYTES} bytes\r\n`)
         continue
       }
       const deposit = command.includes('dp')
       const withdraw = !deposit && command.includes('wd')
+      const name = textOf(nameBytes)
       if (useLock) yield lock(BANK_LOCK)
       try {
         const balance = yield* readState(name)
@@ -64,7 +74,7 @@ export const bankApp: App = {
         }
         if (updated !== balance) yield writeState(name, updated)
         // As in the seed, the reply is sent while the lock is still held.
-        yield send(updated === 0 ? `${name} has no money!!\r\n` : `${name}'s money: ${updated}\r\n`)
+        yield send(Buffer.concat([nameBytes, Buffer.from(updated === 0 ? ' has no money!!\r\n' : `'s money: ${updated}\r\n`)]))
       } finally {
         if (useLock) yield unlock(BANK_LOCK)
       }

@@ -1,10 +1,17 @@
 import { type App, receive, send } from './app.ts'
 
-const LINE_END = /\r?\n$/
+const ECHO = Buffer.from('Echo=>')
+
+/** Bytes of the line ending at the end of `data`: \r\n, \n, or none. */
+function lineEnding(data: Uint8Array): number {
+  if (data.at(-1) !== 0x0a) return 0
+  return data.at(-2) === 0x0d ? 2 : 1
+}
 
 /**
  * Seed 003's reply: `Echo=>{data} at {server time}`. A line typed in telnet or nc keeps
- * its line ending at the end of the reply rather than in the middle of it.
+ * its line ending at the end of the reply rather than in the middle of it. The data is
+ * echoed as the bytes it was, UTF-8 or not.
  */
 export const echoTimeApp: App = {
   name: 'echo-time',
@@ -14,9 +21,8 @@ export const echoTimeApp: App = {
     while (true) {
       const data = yield* receive(1024)
       if (data.byteLength === 0) return
-      const text = Buffer.from(data).toString('utf8')
-      const ending = LINE_END.exec(text)?.[0] ?? ''
-      yield send(`Echo=>${text.slice(0, text.length - ending.length)} at ${ctx.serverTime()}${ending}`)
+      const body = data.byteLength - lineEnding(data)
+      yield send(Buffer.concat([ECHO, data.subarray(0, body), Buffer.from(` at ${ctx.serverTime()}`), data.subarray(body)]))
     }
   },
 }

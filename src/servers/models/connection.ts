@@ -39,9 +39,16 @@ export function finishConnection(emitter: EventEmitter, conn: ConnId, socket: ne
   if (err) emitter.emit({ kind: 'error', conn, code: errnoCode(err), message: err.message })
   emitter.emit(closeEvent(conn, err ? 'error' : end, err))
   if (err) return void socket.destroy()
+  endAndLinger(socket)
+}
+
+/**
+ * Close our side, and cut the connection off if the peer has not closed its own within
+ * LINGER_MS. Half-open sockets are allowed (a client may shut down its sending side and
+ * still read), so a peer that never closes its side would otherwise hold the socket forever.
+ */
+export function endAndLinger(socket: net.Socket): void {
   socket.end()
-  // Half-open sockets are allowed (a client may shut down its sending side and still
-  // read), so a peer that never closes its side would otherwise hold the socket forever.
   if (!socket.destroyed) {
     const timer = setTimeout(() => socket.destroy(), LINGER_MS)
     timer.unref()

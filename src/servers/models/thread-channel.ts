@@ -2,6 +2,7 @@ import type net from 'node:net'
 import { MessageChannel, type MessagePort, receiveMessageOnPort } from 'node:worker_threads'
 import type { HandlerJob } from '../host/protocol.ts'
 import { READ_AHEAD_BYTES, SEND_AHEAD_BYTES } from './bounds.ts'
+import { endAndLinger } from './connection.ts'
 
 /**
  * A socket shared between the main thread (which owns it) and one worker thread (which
@@ -62,7 +63,7 @@ export function createSocketPipe(socket: net.Socket): SocketPipe {
     Atomics.add(words, ARRIVED, 1)
     Atomics.notify(words, ARRIVED)
   }
-  socket.on('data', (chunk: Buffer) => {
+  const passOn = (chunk: Buffer) => {
     const data = ownCopy(chunk)
     const bytes = data.byteLength
     // Counted before it is posted: the worker may take it at once (and moving it detaches `data`).
@@ -73,13 +74,16 @@ export function createSocketPipe(socket: net.Socket): SocketPipe {
     Atomics.store(words, READ_PAUSED, 1)
     // The worker may have taken them all meanwhile, before it could see the flag.
     if (Atomics.load(words, UNREAD) < READ_AHEAD_BYTES / 2 && Atomics.compareExchange(words, READ_PAUSED, 1, 0) === 1) socket.resume()
-  })
+  }
+  socket.on('data', passOn)
   socket.on('end', () => post({ type: 'eof' }))
   socket.on('error', (err: NodeJS.ErrnoException) =>
     post({ type: 'error', message: err.message, code: err.code === 'ECONNRESET' ? 'CONNECTION_RESET' : (err.code ?? 'CONNECTION_FAILED') }),
   )
   socket.on('close', () => {
     Atomics.store(words, CLOSED, 1)
+    // A new value, not only a notify: a worker about to wait for the old one must not sleep on.
+    Atomics.store(words, UNSENT, 0)
     Atomics.notify(words, UNSENT)
   })
   const written = (bytes: number) => {
@@ -95,7 +99,14 @@ export function createSocketPipe(socket: net.Socket): SocketPipe {
     } else if (message.type === 'resume') {
       if (Atomics.load(words, READ_PAUSED) === 0 && !socket.destroyed) socket.resume()
     } else if (message.destroy) socket.destroy()
-    else socket.end()
+    else {
+      // The handler is done: what the peer still sends is read and dropped (reading may be
+      // paused for a handler that will never take it), so that its FIN or reset is seen.
+      socket.off('data', passOn)
+      socket.on('data', () => {})
+      socket.resume()
+      endAndLinger(socket)
+    }
   }
   mainPort.on('message', handle)
   socket.resume()

@@ -103,7 +103,8 @@ export class LocalWorld implements World<LocalMutex> {
 const DIRECTORY_LOCK = 0
 const COUNT = 1
 const HEADER_WORDS = 4
-const NAME_BYTES = 64
+/** A bank name's key is at most 60 bytes of the client's, each at most 4 as text (`\xff`), and a prefix. */
+const NAME_BYTES = 256
 const SLOT_WORDS = 2 + NAME_BYTES / 4
 const SLOTS = 1024
 const STATE_PREFIX = 's'

@@ -199,7 +199,10 @@ describe('bounds: apps', () => {
       socket.destroy()
       const lines = Buffer.concat(replies).toString('latin1').split('\r\n').slice(0, 3)
       expect(lines).toEqual(["\xff's money: 1", "\xfe's money: 1", "\\xff's money: 1"])
-      const keys = ofKind(scenario.events, 'state', 'server').filter((e) => e.access === 'write').map((e) => e.key)
+      const written = () => ofKind(scenario!.events, 'state', 'server').filter((e) => e.access === 'write').map((e) => e.key)
+      // Events reach the lab in batches, after the replies.
+      await waitUntil(() => written().length >= 3, 5000)
+      const keys = written()
       expect(new Set(keys).size).toBe(3)
       // In events the bytes that are not text are escaped, so the names stay readable and distinct.
       expect(keys).toContain('\\xff')
@@ -216,6 +219,7 @@ describe('bounds: apps', () => {
     socket.destroy()
     expect(got.subarray(0, 6 + 6)).toEqual(Buffer.concat([Buffer.from('Echo=>'), sent.subarray(0, 6)]))
     expect(got.at(-1)).toBe(0x0a)
+    await waitUntil(() => ofKind(scenario!.events, 'recv', 'server').length > 0, 5000)
     const recv = ofKind(scenario.events, 'recv', 'server')[0]
     expect(recv?.preview).toBe('\\xff\\xfe hi\\xc3\\n')
   })
