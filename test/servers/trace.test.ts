@@ -5,7 +5,7 @@ import path from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { SockscopeEvent } from '../../src/servers/events.ts'
-import { readTrace, TRACE_MAX_BAD_LINES, TRACE_MAX_LINE_BYTES, TraceWriter } from '../../src/servers/trace.ts'
+import { readTrace, streamTrace, TRACE_MAX_BAD_LINES, TRACE_MAX_LINE_BYTES, TraceWriter } from '../../src/servers/trace.ts'
 
 /**
  * Trace files: what the writer records (a fixed-width header that says how the run ended)
@@ -92,6 +92,18 @@ describe('trace reader', () => {
   it('reads a version 2 file that was never closed as ended: null (killed or crashed)', async () => {
     const trace = await readTrace(file('unclosed.ndjson', [header({ version: 2, ended: null }).padEnd(300), JSON.stringify(event(5))]))
     expect(trace.header.ended).toBeNull()
+  })
+
+  it('streams: the header first, then events in file order, chunk by chunk; a reader may stop early', async () => {
+    const at = file('stream.ndjson', [header(), ...Array.from({ length: 50_000 }, (_, i) => JSON.stringify(event(i)))])
+    const records = []
+    for await (const record of streamTrace(at)) records.push(record)
+    expect(records[0]).toEqual({ header: expect.objectContaining({ version: 1 }) })
+    const batches = records.slice(1) as { events: SockscopeEvent[] }[]
+    // About 5 MB of events arrives in several batches, not as one array at the end.
+    expect(batches.length).toBeGreaterThan(1)
+    expect(batches.flatMap((b) => b.events).map((e) => e.t)).toEqual(Array.from({ length: 50_000 }, (_, i) => i))
+    for await (const record of streamTrace(at)) if ('header' in record) break
   })
 
   it('accepts CRLF line ends and a last line without its newline', async () => {
