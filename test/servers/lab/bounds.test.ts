@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
@@ -16,10 +16,13 @@ import { canBind } from '../../helpers/ports.ts'
  * only thread is asleep; the lab refuses more servers and workloads than its caps; and a
  * trace that cannot be written is an error that says so, never a silent exit 0.
  */
-const tmp = mkdtempSync(path.join(os.tmpdir(), 'sockscope-bounds-'))
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'sockscope-lab-bounds-'))
 /** Every figure the probes measured, printed once at the end: the before/after table's "after". */
 const figures: string[] = []
-afterAll(() => console.log(`bounds:\n  ${figures.join('\n  ')}`))
+afterAll(() => {
+  console.log(`bounds:\n  ${figures.join('\n  ')}`)
+  rmSync(tmp, { recursive: true, force: true })
+})
 
 /** The processes a lab started, by the script they run: the kernel's list of its children. */
 function childrenRunning(pid: number, script: string): number[] {
