@@ -21,7 +21,11 @@ export const TRACE_VERSION = 2
 /** The versions this Sockscope reads. */
 export const TRACE_VERSIONS: readonly number[] = [1, 2]
 
-/** How a trace's run ended (version 2), or null: the run is still writing it, or never closed it (killed, crashed). */
+/**
+ * How a trace's run ended (version 2), or null: the run is still writing it, or never
+ * closed it (killed, crashed), or it went to a pipe or a device, whose first line cannot
+ * be rewritten once sent.
+ */
 export type TraceEnding = 'clean' | 'write-failed'
 
 const HeaderV1 = z.object({
