@@ -21,6 +21,13 @@ describe('parseSpec', () => {
     expect(refusal(ClientSpec, { port: 9, account: 'a:b' }).message).toBe('account: an account name has no colon or line break')
   })
 
+  it('caps live children and threads at 64 unless asked, and at most 1000', () => {
+    expect(parseSpec(ServerSpec, { model: 'fork' })).toMatchObject({ maxChildren: 64, maxThreads: 64 })
+    expect(parseSpec(ServerSpec, { model: 'thread', maxThreads: 1000 }).maxThreads).toBe(1000)
+    expect(refusal(ServerSpec, { model: 'fork', maxChildren: 5000 }).message).toBe('max children must be an integer from 1 to 1000, not 5000')
+    expect(refusal(ServerSpec, { model: 'thread', maxThreads: 0 }).message).toBe('max threads must be an integer from 1 to 1000, not 0')
+  })
+
   it('takes a number field’s range from its schema, for the CLI’s flags to say the same', () => {
     expect(rangeOf(ServerSpec.shape.port)).toEqual({ min: 0, max: 65535, integer: true })
     expect(rangeWords(rangeOf(ClientSpec.shape.timeout))).toBe('a number from 0.001 to 3600')

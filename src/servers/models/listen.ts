@@ -185,7 +185,9 @@ export class CappedAccept {
     const conn = serverConnId(socket)
     if (this.live < this.limit) {
       this.accepting.accepted()
-      this.begin({ socket, conn, remote: remoteOf(socket), queuedAt: this.emitter.clock.nowUs() })
+      const arrived = { socket, conn, remote: remoteOf(socket), queuedAt: this.emitter.clock.nowUs() }
+      if (resetWhileQueued(socket)) this.closeReset(arrived)
+      else this.begin(arrived)
       return this.afterAccept()
     }
     this.dropReset()
@@ -232,7 +234,8 @@ export class CappedAccept {
   }
 
   /**
-   * Accept, and close at once, the queued connections the kernel already knows were reset.
+   * Accept, and close at once, the queued connections the kernel already knows were reset
+   * (and so a new one that was reset before the server got to it).
    * A handler would fail on its first recv and end; but a Node child or worker costs tens of
    * ms to start where a C fork() costs well under one, so starting one for each would let a
    * storm of connect-and-reset clients hold the cap, and every good client behind them, for
@@ -246,10 +249,14 @@ export class CappedAccept {
         continue
       }
       this.queue.splice(i, 1)
-      const t = this.emitter.clock.nowUs()
-      this.emitter.emit({ kind: 'accept', conn: queued.conn, remote: queued.remote, waitedUs: t - queued.queuedAt }, t)
-      this.emitter.emit({ kind: 'close', conn: queued.conn, by: 'peer', reset: 'received' })
-      queued.socket.destroy()
+      this.closeReset(queued)
     }
+  }
+
+  private closeReset(reset: Queued): void {
+    const t = this.emitter.clock.nowUs()
+    this.emitter.emit({ kind: 'accept', conn: reset.conn, remote: reset.remote, waitedUs: t - reset.queuedAt }, t)
+    this.emitter.emit({ kind: 'close', conn: reset.conn, by: 'peer', reset: 'received' })
+    reset.socket.destroy()
   }
 }

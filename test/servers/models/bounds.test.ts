@@ -229,14 +229,48 @@ describe('bounds: children and threads', () => {
   let scenario: Scenario | undefined
   afterEach(async () => scenario?.stop())
 
+  const capped: Array<{ label: string; spec: ServerSpecInput }> = [
+    { label: 'thread --max-threads 2', spec: { model: 'thread', maxThreads: 2 } },
+    { label: 'socketserver --mixin forking --max-children 2', spec: { model: 'socketserver', mixin: 'forking', reap: 'immediate', maxChildren: 2 } },
+  ]
+  for (const { label, spec } of capped) {
+    it(`${label}: serves 4 delayed clients two at a time; the others wait queued while the server holds off at its cap`, async () => {
+      scenario = await startScenario({ ...spec, app: 'echo', delay: 0.4 })
+      const { results } = await scenario.clients({ count: 4, words: ['ping'], timeout: 20 })
+      await scenario.stop()
+      expect(results.map((r) => r.replies)).toEqual([['ping'], ['ping'], ['ping'], ['ping']])
+      const { events } = scenario
+      // Never more than two handlers asleep at once: sweep their sleeps' edges in time order.
+      const edges: Array<[t: number, step: number]> = [
+        ...ofKind(events, 'block', 'server')
+          .filter((b) => b.on === 'sleep')
+          .map((b): [number, number] => [b.t, 1]),
+        ...ofKind(events, 'unblock', 'server')
+          .filter((u) => u.on === 'sleep')
+          .map((u): [number, number] => [u.t, -1]),
+      ].sort((a, b) => a[0] - b[0] || a[1] - b[1])
+      let asleep = 0
+      let most = 0
+      for (const [, step] of edges) most = Math.max(most, (asleep += step))
+      expect(most).toBe(2)
+      expect(ofKind(events, 'queued', 'server').length).toBeGreaterThanOrEqual(2)
+      expect(ofKind(events, 'block', 'server').find((b) => b.cause === 'at-cap')).toMatchObject({ on: 'accept', limit: 2 })
+      // A queued connection is accepted with the time it waited.
+      expect(Math.max(...ofKind(events, 'accept', 'server').map((a) => a.waitedUs))).toBeGreaterThan(100_000)
+    })
+  }
+
   const CYCLES = 1000
   const CAP = 16
   /** The storm stops after this long even if its cycles are not done (a server that cannot keep up). */
   const STORM_MS = 30_000
+  const RESET_AFTER_MS = 20
 
   it(`fork: ${CYCLES} connect-and-reset cycles leave the server available and never hold more than its cap of children`, async () => {
     scenario = await startScenario({ model: 'fork', app: 'echo', reap: 'immediate', maxChildren: CAP })
     const s = scenario
+    // What a client costs on a quiet server (a child's start-up, mostly): the storm's yardstick.
+    const quiet = [await echoRoundTrip(s.port, 20_000), await echoRoundTrip(s.port, 20_000), await echoRoundTrip(s.port, 20_000)].sort((a, b) => a - b)[1]!
     let most = 0
     let stop = false
     const watch = (async () => {
@@ -250,28 +284,33 @@ describe('bounds: children and threads', () => {
       }
     })()
     const deadline = performance.now() + STORM_MS
+    let done = 0
     const cycles = (async () => {
-      let done = 0
-      // A few at a time, as a misbehaving client pool would.
+      // A few at a time, as a misbehaving client pool would; each stays long enough for the
+      // server to fork for it (a reset the kernel already has costs no child: see CappedAccept).
       const one = async () => {
         while (done < CYCLES && !stop && performance.now() < deadline) {
           done++
           const { socket } = await connect(s.port)
+          await delay(RESET_AFTER_MS)
           socket.resetAndDestroy()
         }
       }
       await Promise.all([one(), one(), one(), one()])
-      return done
     })()
     await delay(300)
-    const served = await echoRoundTrip(s.port, 20_000)
-    const done = await cycles
+    const served = await echoRoundTrip(s.port, 30_000)
+    const doneWhenServed = done
+    await cycles
     stop = true
     await watch
-    console.info(`fork storm: ${done} cycles, at most ${most} children, a normal client served in ${Math.round(served)} ms`)
+    console.info(
+      `fork storm: ${done} cycles, at most ${most} children; a client served in ${Math.round(served)} ms (after ${doneWhenServed} cycles), ${Math.round(quiet)} ms on the quiet server`,
+    )
     expect(most).toBeLessThanOrEqual(CAP)
-    expect(served).toBeLessThan(20_000)
-    // The hold-off at the cap is in the stream.
-    expect(s.events.some((e: SockscopeEvent) => e.kind === 'block' && e.on === 'accept' && 'cause' in e && e.cause === 'at-cap')).toBe(true)
+    expect(doneWhenServed).toBeLessThan(CYCLES)
+    // Sixteen children starting at once on a busy 2-core machine slow every start-up; an
+    // unavailable server (no cap: hundreds of children) costs a client well past this.
+    expect(served / quiet).toBeLessThan(25)
   }, 90_000)
 })
