@@ -28,7 +28,6 @@ export function webCommands(): Command[] {
       '--allow-target <address>',
       'let servers and client workloads started from the page use this address, subnet (10.0.0.0/8) or host name besides loopback; repeat or separate with commas',
       collectTargets,
-      [] as string[],
     )
     .option('--max-sessions <n>', 'pages (WebSocket sessions) connected at once', numberOption('--max-sessions', { integer: true, min: 1, max: 1000 }), DEFAULT_MAX_SESSIONS)
     .option('--build', 'build the UI first if it is missing or out of date')
@@ -55,7 +54,7 @@ export function webCommands(): Command[] {
           host: opts.host,
           port: opts.port,
           allowRemote: Boolean(opts.allowRemote),
-          allowTargets: opts.allowTarget,
+          allowTargets: opts.allowTarget ?? [],
           maxSessions: opts.maxSessions,
         })
       } catch (err) {
@@ -66,7 +65,7 @@ export function webCommands(): Command[] {
       }
       if (host.token) {
         console.error(`sockscope: warning: serving on ${opts.host}, beyond loopback: anyone who can reach this machine and has the URL below, with its token, can start servers and clients here.`)
-        console.error(`sockscope: warning: the token changes on every start; servers and clients stay on loopback${opts.allowTarget.length ? ` and ${opts.allowTarget.join(', ')}` : ''}.`)
+        console.error(`sockscope: warning: the token changes on every start; servers and clients stay on loopback${opts.allowTarget ? ` and ${opts.allowTarget.join(', ')}` : ''}.`)
       }
       console.log(`Sockscope web UI: ${host.url}`)
       if (host.token && (opts.host === '0.0.0.0' || opts.host === '::')) {
@@ -110,7 +109,7 @@ export function webCommands(): Command[] {
 }
 
 /** --allow-target, repeated or comma-separated, each entry checked as TargetPolicy reads it. */
-function collectTargets(value: string, previous: string[]): string[] {
+function collectTargets(value: string, previous: string[] = []): string[] {
   const entries = value.split(',').map((v) => v.trim()).filter(Boolean)
   try {
     new TargetPolicy(entries)
