@@ -46,14 +46,14 @@ export const ServerSpec = z.object({
     .min(1)
     .max(MAX_HANDLERS)
     .default(64)
-    .describe('fork, socketserver --mixin forking: the most children live at once; at the cap the server accepts no more until one exits (ForkingMixIn.max_children)'),
+    .describe('fork, and socketserver with the forking mixin: the most children live at once; at the cap the server accepts no more until one exits (ForkingMixIn.max_children)'),
   maxThreads: z
     .number()
     .int()
     .min(1)
     .max(MAX_HANDLERS)
     .default(64)
-    .describe('thread, socketserver --mixin threading: the most handler threads live at once; at the cap the server accepts no more until one ends'),
+    .describe('thread, and socketserver with the threading mixin: the most handler threads live at once; at the cap the server accepts no more until one ends'),
   maxLength: z
     .number()
     .int()
