@@ -1,6 +1,12 @@
 import { type App, protocolError, receive, send } from './app.ts'
 
 const SPACE = 0x20
+/**
+ * The longest prefix read: 1 GiB (the highest --max-length) has 10 digits. Leading zeros
+ * keep the number small however many there are, so without this a client could stream
+ * zeros forever into a prefix that never goes over the limit.
+ */
+const MAX_PREFIX_DIGITS = 20
 
 /** A prefix as the client sent it, short and printable, for the error line. */
 function shown(prefix: Uint8Array): string {
@@ -29,7 +35,7 @@ export const lengthPrefixedApp: App = {
       const space = data.indexOf(SPACE)
       prefix = Buffer.concat([prefix, space < 0 ? data : data.subarray(0, space)])
       const digits = /^[0-9]*$/.test(Buffer.from(prefix).toString('latin1'))
-      if (!digits || (space >= 0 && prefix.byteLength === 0)) {
+      if (!digits || (space >= 0 && prefix.byteLength === 0) || prefix.byteLength > MAX_PREFIX_DIGITS) {
         yield protocolError('BAD_PREFIX', `length prefix '${shown(prefix)}' is not a number`)
         yield send(`error: bad length prefix '${shown(prefix)}': send '<n> <data>' with n in decimal digits\r\n`)
         return
