@@ -212,7 +212,7 @@ describe('bounds: apps', () => {
   it('length-prefixed: a prefix of endless zeros is refused once it is longer than any length', async () => {
     scenario = await startScenario({ model: 'asyncio', app: 'length-prefixed' })
     const { socket } = await connect(scenario.port)
-    const reply = new Promise<string>((resolve) => socket.once('data', (chunk: Buffer) => resolve(chunk.toString('latin1'))))
+    const reply = new Promise<string>((resolve) => socket.once('data', (chunk: Buffer) => resolve(chunk.toString('utf8'))))
     for (let i = 0; i < 8; i++) socket.write('0'.repeat(1024))
     const got = await Promise.race([reply, delay(5000).then(() => 'no reply')])
     socket.destroy()
