@@ -178,7 +178,7 @@ export class WebSession {
     this.queue.length = 0
     this.log(`sockscope web: dropped the session from ${this.peer}: it did not read what the lab sent (${why}); the lab and other sessions go on (SLOW_CONSUMER)`)
     // The close frame queues behind what the page has not read: it learns why if it reads again.
-    this.ws.close(CLOSE_CODES.SLOW_CONSUMER, 'SLOW_CONSUMER: this page did not read what the lab sent, so the lab dropped it; reload the page')
+    this.ws.close(CLOSE_CODES.SLOW_CONSUMER, 'SLOW_CONSUMER: this page fell behind reading what the lab sent, so the lab dropped it; connect again to get it all anew')
     this.ws.resume()
     setTimeout(() => this.ws.terminate(), 5000).unref()
   }

@@ -157,8 +157,10 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
 
 function hostNames(bindHost: string): Set<string> {
   const names = new Set(['127.0.0.1', 'localhost', '::1', bindHost])
-  if (bindHost === '0.0.0.0' || bindHost === '::')
+  if (bindHost === '0.0.0.0' || bindHost === '::') {
+    names.add(os.hostname())
     for (const addresses of Object.values(os.networkInterfaces())) for (const a of addresses ?? []) if (!a.address.startsWith('fe80:')) names.add(a.address)
+  }
   return names
 }
 
