@@ -46,8 +46,14 @@ export function finishConnection(emitter: EventEmitter, conn: ConnId, socket: ne
  * Close our side, and cut the connection off if the peer has not closed its own within
  * LINGER_MS. Half-open sockets are allowed (a client may shut down its sending side and
  * still read), so a peer that never closes its side would otherwise hold the socket forever.
+ * The handler is done: what the peer still sends is read and dropped (reading may be
+ * paused at the read-ahead bound, for a handler that will never take it), so that its FIN
+ * or reset is seen at once.
  */
 export function endAndLinger(socket: net.Socket): void {
+  socket.removeAllListeners('data')
+  socket.on('data', () => {})
+  socket.resume()
   socket.end()
   if (!socket.destroyed) {
     const timer = setTimeout(() => socket.destroy(), LINGER_MS)

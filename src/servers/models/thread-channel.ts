@@ -63,7 +63,7 @@ export function createSocketPipe(socket: net.Socket): SocketPipe {
     Atomics.add(words, ARRIVED, 1)
     Atomics.notify(words, ARRIVED)
   }
-  const passOn = (chunk: Buffer) => {
+  socket.on('data', (chunk: Buffer) => {
     const data = ownCopy(chunk)
     const bytes = data.byteLength
     // Counted before it is posted: the worker may take it at once (and moving it detaches `data`).
@@ -74,8 +74,7 @@ export function createSocketPipe(socket: net.Socket): SocketPipe {
     Atomics.store(words, READ_PAUSED, 1)
     // The worker may have taken them all meanwhile, before it could see the flag.
     if (Atomics.load(words, UNREAD) < READ_AHEAD_BYTES / 2 && Atomics.compareExchange(words, READ_PAUSED, 1, 0) === 1) socket.resume()
-  }
-  socket.on('data', passOn)
+  })
   socket.on('end', () => post({ type: 'eof' }))
   socket.on('error', (err: NodeJS.ErrnoException) =>
     post({ type: 'error', message: err.message, code: err.code === 'ECONNRESET' ? 'CONNECTION_RESET' : (err.code ?? 'CONNECTION_FAILED') }),
@@ -99,14 +98,7 @@ export function createSocketPipe(socket: net.Socket): SocketPipe {
     } else if (message.type === 'resume') {
       if (Atomics.load(words, READ_PAUSED) === 0 && !socket.destroyed) socket.resume()
     } else if (message.destroy) socket.destroy()
-    else {
-      // The handler is done: what the peer still sends is read and dropped (reading may be
-      // paused for a handler that will never take it), so that its FIN or reset is seen.
-      socket.off('data', passOn)
-      socket.on('data', () => {})
-      socket.resume()
-      endAndLinger(socket)
-    }
+    else endAndLinger(socket)
   }
   mainPort.on('message', handle)
   socket.resume()
