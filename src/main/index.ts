@@ -14,6 +14,7 @@
 import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { app, BrowserWindow, ipcMain, type IpcMainEvent, type IpcMainInvokeEvent, session, type WebContents } from 'electron'
+import { labLimitsFromArgv } from '../servers/cli/lab-limits.ts'
 import { Lab } from '../servers/lab/lab.ts'
 import { LabService } from '../servers/web/lab-service.ts'
 import { CHANNELS } from '../preload/channels.ts'
@@ -77,7 +78,7 @@ function createWindow(): void {
 
 app.whenReady().then(() => {
   lockDown()
-  service = new LabService(new Lab(), { host: 'electron' })
+  service = new LabService(new Lab({ limits: labLimitsFromArgv(process.argv.slice(2)) }), { host: 'electron' })
   wireIpc(service)
   service.lab.installSignalHandlers(() => app.quit())
   createWindow()

@@ -9,6 +9,7 @@ import { DEFAULT_MAX_SESSIONS, startWebHost } from '../web/web-host.ts'
 import { EXIT_AFTER_MS } from '../lab/lab.ts'
 import { watchLifeline } from '../lab/lifeline.ts'
 import { ignoreClosedOutput, numberOption, stopWhenAsked } from './common.ts'
+import { addLabLimitOptions, labLimitArgs, labLimitsOf } from './lab-limits.ts'
 
 /**
  * `sockscope web`: the app's UI in any browser, served on 127.0.0.1 with the lab behind
@@ -31,6 +32,7 @@ export function webCommands(): Command[] {
     )
     .option('--max-sessions <n>', 'pages (WebSocket sessions) connected at once', numberOption('--max-sessions', { integer: true, min: 1, max: 1000 }), DEFAULT_MAX_SESSIONS)
     .option('--build', 'build the UI first if it is missing or out of date')
+  addLabLimitOptions(web)
     .addHelpText(
       'after',
       [
@@ -56,6 +58,7 @@ export function webCommands(): Command[] {
           allowRemote: Boolean(opts.allowRemote),
           allowTargets: opts.allowTarget ?? [],
           maxSessions: opts.maxSessions,
+          labLimits: labLimitsOf(opts),
         })
       } catch (err) {
         const e = err as NodeJS.ErrnoException
@@ -79,6 +82,7 @@ export function webCommands(): Command[] {
   const app = new Command('app')
     .description('open the Sockscope desktop app (Electron)')
     .option('--build', 'build the app first if it is missing or out of date')
+  addLabLimitOptions(app)
     .action(async (opts) => {
       await ensureBuilt(APP_OUTPUTS, Boolean(opts.build))
       const electron = locateElectron()
@@ -91,7 +95,7 @@ export function webCommands(): Command[] {
       // The app must start as Electron, not as Node: drop a RUN_AS_NODE inherited from a shell.
       const env = { ...process.env }
       delete env.ELECTRON_RUN_AS_NODE
-      const child = spawn(electron.path, [REPO_ROOT], { stdio: 'inherit', env })
+      const child = spawn(electron.path, [REPO_ROOT, ...labLimitArgs(labLimitsOf(opts))], { stdio: 'inherit', env })
       // Electron's main process stops its own lab on these signals (and exits within a
       // second); pass on the ones sent to us alone, and a lost parent as a hangup.
       ignoreClosedOutput()

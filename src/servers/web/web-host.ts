@@ -4,7 +4,7 @@ import type net from 'node:net'
 import os from 'node:os'
 import { WebSocketServer, type WebSocket } from 'ws'
 import { SockscopeError } from '../errors.ts'
-import { Lab } from '../lab/lab.ts'
+import { Lab, type LabLimits } from '../lab/lab.ts'
 import { contentSecurityPolicy } from './csp.ts'
 import { LabService } from './lab-service.ts'
 import { isLoopback } from './loopback.ts'
@@ -21,6 +21,8 @@ export interface WebHostOptions {
   port?: number
   /** A lab to serve; by default the host makes its own and stops it on close(). */
   lab?: Lab
+  /** The caps of the lab it makes (`sockscope web --max-servers` …); ignored with `lab`. */
+  labLimits?: Partial<LabLimits>
   /** Serve on an address other than loopback, behind a random token (`sockscope web --allow-remote`). */
   allowRemote?: boolean
   /** Addresses beyond loopback that servers and client workloads may use (`sockscope web --allow-target`). */
@@ -61,7 +63,7 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
   if (!isLoopback(bindHost) && !options.allowRemote)
     throw new SockscopeError('NOT_ALLOWED', `${bindHost} is not a loopback address: serving there lets other machines drive this lab; add --allow-remote to do it on purpose, behind a token`)
   const token = isLoopback(bindHost) ? null : crypto.randomBytes(24).toString('hex')
-  const lab = options.lab ?? new Lab()
+  const lab = options.lab ?? new Lab({ limits: options.labLimits })
   const maxSessions = options.maxSessions ?? DEFAULT_MAX_SESSIONS
   const limits: SessionLimits = { ...DEFAULT_SESSION_LIMITS, ...options.sessionLimits }
   const log = options.log ?? ((line: string) => console.error(line))
