@@ -113,7 +113,11 @@ export class Lab {
   private readonly nextId = { s: 1, c: 1, o: 1 }
   private readonly observed = new Map<string, ObservedRun>()
   private readonly processSource: ProcessSource
-  /** The lab's own runs: process tree, state, threads (no socket tables: the servers report their sockets). */
+  /**
+   * The lab's own runs: process tree, state, threads, and the sockets where the kernel
+   * holds a backlog (a peer that does not read: the Send-Q behind a blocked send). The
+   * servers report the rest of their sockets themselves.
+   */
   private readonly runSampler: ProcessSampler | undefined
   /** Observed processes: their trees and their socket tables, which are all we know of them. */
   private readonly observeSampler: ProcessSampler
@@ -135,7 +139,7 @@ export class Lab {
       onEvents: (events: SockscopeEvent[]) => this.merger.add(events),
       onError: (error: ErrorInfo) => this.reportProblem('os', 'os', process.pid, { code: 'OS_SAMPLE_FAILED', message: `could not read the process table: ${error.message}` }),
     }
-    if (options.osSampling ?? true) this.runSampler = new ProcessSampler({ ...sampling, sockets: false })
+    if (options.osSampling ?? true) this.runSampler = new ProcessSampler({ ...sampling, sockets: 'queued' })
     this.observeSampler = new ProcessSampler({ ...sampling, sockets: true })
   }
 

@@ -1,6 +1,6 @@
 import { type Clock, createClock } from '../clock.ts'
 import { type ErrorInfo, toErrorInfo } from '../errors.ts'
-import type { EventSource, ProcEvent, SocketsEvent } from '../events.ts'
+import type { EventSource, OsSocket, ProcEvent, SocketsEvent } from '../events.ts'
 import { createProcessSource } from './platform.ts'
 import type { ProcessInfo, ProcessSource } from './types.ts'
 
@@ -34,8 +34,13 @@ export interface ProcessSamplerOptions {
    * often per process (ms); 0 for never. Default 1000.
    */
   usageEveryMs?: number
-  /** Also read each process's TCP socket table and emit `sockets` events. Default false. */
-  sockets?: boolean
+  /**
+   * Also read each process's TCP socket table and emit `sockets` events. `'queued'`: only
+   * the sockets where the kernel holds a backlog (QUEUED_BYTES or more unsent or unread,
+   * as a stalled peer leaves them), so that a busy server's every connection is not
+   * reported at every sample. Default false.
+   */
+  sockets?: boolean | 'queued'
   /** Timestamps events; pass the lab's so they merge with the servers' events. */
   clock?: Clock
   /** Every sample's changes, in one batch (not called for a sample without changes). */
@@ -50,6 +55,14 @@ export interface ProcessSamplerOptions {
 export type SamplerState = 'stopped' | 'running'
 
 /**
+ * A backlog worth reporting: more than a few round trips' worth of bytes, the mark of a
+ * peer that does not read (or a server that does not), not of ordinary traffic in flight.
+ */
+export const QUEUED_BYTES = 16 * 1024
+
+const isBacklogged = (s: OsSocket) => s.state !== 'LISTEN' && ((s.txQueue ?? 0) >= QUEUED_BYTES || (s.rxQueue ?? 0) >= QUEUED_BYTES)
+
+/**
  * Watches the process trees under a set of root pids, several times a second, and turns
  * what changed into `proc` events (appeared, changed, gone) and, with sockets on,
  * `sockets` events. A process that leaves its tree while alive (orphaned, reparented to
@@ -59,7 +72,7 @@ export type SamplerState = 'stopped' | 'running'
 export class ProcessSampler {
   readonly clock: Clock
   readonly intervalMs: number
-  readonly sockets: boolean
+  readonly sockets: boolean | 'queued'
   private readonly source: ProcessSource
   private readonly options: ProcessSamplerOptions
   /** Root pid → its run, and its start time once seen (a reused pid is not the root). */
@@ -157,7 +170,8 @@ export class ProcessSampler {
       else extra.set(pid, root.startTime)
     }
     for (const [pid, info] of this.previous) if (!extra.has(pid)) extra.set(pid, info.startTime)
-    const processes = await this.source.read(fresh, extra, { sockets: this.sockets })
+    const processes = await this.source.read(fresh, extra, { sockets: this.sockets !== false })
+    if (this.sockets === 'queued') for (const info of processes) if (info.sockets) info.sockets = info.sockets.filter(isBacklogged)
     const sampleMs = performance.now() - began
     fillCpuPercent(processes, this.previous, this.previousT === undefined ? null : (t - this.previousT) / 1000, at)
 

@@ -8,7 +8,7 @@ import type { ProcEvent, SocketsEvent } from '../../../src/servers/events.ts'
 import { Lab } from '../../../src/servers/lab/lab.ts'
 import { listListeningProcesses } from '../../../src/servers/os/index.ts'
 import { LinuxProcSource } from '../../../src/servers/os/linux.ts'
-import { diffProcesses, type OsEvent, ProcessSampler } from '../../../src/servers/os/sampler.ts'
+import { diffProcesses, type OsEvent, ProcessSampler, QUEUED_BYTES } from '../../../src/servers/os/sampler.ts'
 import type { ProcessInfo } from '../../../src/servers/os/types.ts'
 import { connect, destroyAllSockets, killAll, poll, startPython } from './processes.ts'
 
@@ -23,7 +23,7 @@ afterEach(async () => {
   killAll()
 })
 
-function watch(roots: number[], options: { sockets?: boolean; intervalMs?: number } = {}) {
+function watch(roots: number[], options: { sockets?: boolean | 'queued'; intervalMs?: number } = {}) {
   const events: OsEvent[] = []
   sampler = new ProcessSampler({ roots, intervalMs: options.intervalMs ?? 50, sockets: options.sockets, onEvents: (batch) => events.push(...batch) })
   return { sampler, events }
@@ -139,6 +139,40 @@ describe('ProcessSampler on real processes', () => {
     // One thread per connection gone, at least (a runtime may start a helper thread meanwhile).
     expect(busy.host.threadIds!.filter((tid) => !after.threadIds!.includes(tid)).length).toBeGreaterThanOrEqual(connections)
     expect(procEvents(events, 'changed').some((e) => e.pid === run.pid && e.threads === after.threads)).toBe(true)
+  })
+
+  it("'queued' reports only the sockets with a backlog: a peer that does not read, not the idle connection nor the listener", async () => {
+    // One process, two connections to itself: on one it writes 4 MB its other end never reads.
+    const child = spawn(process.execPath, ['-e', `
+      const net = require('net')
+      const server = net.createServer((s) => s.pause()).listen(0, '127.0.0.1', () => {
+        const { port } = server.address()
+        const idle = net.connect(port, '127.0.0.1')
+        const stalled = net.connect(port, '127.0.0.1', () => {
+          stalled.write(Buffer.alloc(4 << 20))
+          console.log(port + ' ' + stalled.localPort + ' ' + idle.localPort)
+        })
+      })
+      setInterval(() => {}, 1e9)`], { stdio: ['ignore', 'pipe', 'inherit'] })
+    const [port, stalledPort, idlePort] = String((await once(child.stdout!, 'data'))[0]).trim().split(' ').map(Number)
+    try {
+      const { sampler, events } = watch([child.pid!], { sockets: 'queued' })
+      sampler.start()
+      const table = await poll(() => {
+        const last = events.filter((e): e is SocketsEvent => e.kind === 'sockets' && e.pid === child.pid).at(-1)
+        return last?.sockets?.length === 2 ? last.sockets : undefined
+      }, 'both ends of the stalled connection reported')
+      // The writer's end holds unsent bytes toward the reader; the reader's end holds them unread.
+      const writer = table.find((s) => s.local.endsWith(`:${stalledPort}`))!
+      expect(writer).toMatchObject({ remote: `127.0.0.1:${port}`, state: 'ESTABLISHED' })
+      expect(writer.txQueue).toBeGreaterThanOrEqual(QUEUED_BYTES)
+      const reader = table.find((s) => s.remote.endsWith(`:${stalledPort}`))!
+      expect(reader.rxQueue).toBeGreaterThanOrEqual(QUEUED_BYTES)
+      // Neither the listener nor the idle connection's two ends are listed.
+      expect(table.some((s) => s.state === 'LISTEN' || s.local.endsWith(`:${idlePort}`) || s.remote.endsWith(`:${idlePort}`))).toBe(false)
+    } finally {
+      child.kill('SIGKILL')
+    }
   })
 
   it("sees the accept queue of a server that never accepts grow with each client, up to backlog + 1", async () => {
