@@ -15,8 +15,10 @@ const SPEC_FLAGS: Record<string, keyof ServerSpec> = {
   lock: 'lock',
   mixin: 'mixin',
   maxLength: 'maxLength',
+  maxChildren: 'maxChildren',
+  maxThreads: 'maxThreads',
 }
-const FLAG_NAMES: Record<string, string> = { writeSelect: '--write-select', maxLength: '--max-length' }
+const FLAG_NAMES: Record<string, string> = { writeSelect: '--write-select', maxLength: '--max-length', maxChildren: '--max-children', maxThreads: '--max-threads' }
 
 const flagName = (field: string) => FLAG_NAMES[field] ?? `--${field}`
 
@@ -67,6 +69,13 @@ export function serveCommand(): Command {
     .addOption(new Option('--lock <on|off>', 'bank: guard each balance update with the lock').choices(LOCK_MODES).default('on'))
     .addOption(new Option('--mixin <kind>', 'socketserver: ThreadingMixIn or ForkingMixIn').choices(MIXINS).default('threading'))
     .option('--max-length <bytes>', 'longest request an app accepts: a bank line, a length-prefixed body', numberOption('--max-length', ServerSpec.shape.maxLength), 65536)
+    .option(
+      '--max-children <n>',
+      'fork, socketserver --mixin forking: the most children at once; at the cap it accepts no more until one exits (ForkingMixIn.max_children)',
+      numberOption('--max-children', ServerSpec.shape.maxChildren),
+      64,
+    )
+    .option('--max-threads <n>', 'thread, socketserver --mixin threading: the most handler threads at once; at the cap it accepts no more until one ends', numberOption('--max-threads', ServerSpec.shape.maxThreads), 64)
     .option('--trace <file>', 'write every event as NDJSON')
     .option('-q, --quiet', 'print only the listening line and errors')
     .addHelpText(
@@ -100,6 +109,8 @@ export function serveCommand(): Command {
           lock: opts.lock,
           mixin: opts.mixin,
           maxLength: opts.maxLength,
+          maxChildren: opts.maxChildren,
+          maxThreads: opts.maxThreads,
         })
         for (const port of server.ports) console.log(`listening on ${server.host}:${port}`)
       } catch (err) {

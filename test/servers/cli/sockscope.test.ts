@@ -147,6 +147,11 @@ describe('sockscope CLI', () => {
       [['serve', '--model', 'thread', '--reap', 'never'], '--reap means nothing to the thread model with the echo app (it is for the fork and socketserver models)'],
       // socketserver reaps only children, so only its forking mixin takes --reap.
       [['serve', '--model', 'socketserver', '--reap', 'never'], '--reap means nothing to the socketserver model with --mixin threading (it needs --mixin forking)'],
+      // The caps: children for the forking servers, threads for the threading ones.
+      [['serve', '--model', 'fork', '--max-children', '0'], "--max-children must be an integer from 1 to 1000, not '0'"],
+      [['serve', '--model', 'select', '--max-children', '8'], '--max-children means nothing to the select model with the echo app (it is for the fork and socketserver models)'],
+      [['serve', '--model', 'socketserver', '--max-children', '8'], '--max-children means nothing to the socketserver model with --mixin threading (it needs --mixin forking)'],
+      [['serve', '--model', 'fork', '--max-threads', '8'], '--max-threads means nothing to the fork model with the echo app (it is for the thread and socketserver models)'],
     ]
     for (const [args, sentence] of cases) {
       const run = await cli(args)
