@@ -279,9 +279,35 @@ describe.skipIf(!haveChromium)('what each lane says its thread of control is doi
     await page.keyboard.press('0')
     await holdStill()
     const tip = await hover(loop, await inside(send), LOOP_BAR_MID)
-    expect(tip).toContain(`blocked in send to ${badNow.label}`)
+    expect(tip).toContain(`blocked in send to ${badNow.label}: the peer is not reading`)
     expect(tip).toContain('every connection')
     await screenshot(page, 'lane-states-04-select-stuck-in-send.png')
+  })
+
+  it("thread with a client that never reads: its thread blocked on send, the peer not reading, and the kernel's send queue behind it", async () => {
+    await freshTimeline()
+    const run = await startServer('thread', '0')
+    // 12 MB unread: the kernel's buffers fill (≈8 MB here), then the 64 KiB the server keeps; the thread waits.
+    const bad = await runClients('no-read', { count: '1', bytes: String(12 * 1024 * 1024), hold: '6' })
+    // The long wait, once the buffers are full, until the client's reset ends it (short ones come before it, while they fill).
+    const stalled = (p: Phase) => p.kind === 'blocked' && p.on === 'send' && p.end !== null && p.end - p.start > 1.5e6
+    const lanes = await until('the thread blocked on send for a while', () => lanesOf(run), (ls) => ls.some((l) => l.kind === 'conn' && l.phases.some(stalled)), 20_000)
+    const conn = lanes.find((l) => l.kind === 'conn')!
+    const send = conn.phases.find(stalled)!
+    // Its thread's lane is in the same call: a blocking send, nothing else runs on it.
+    expect(lanes.find((l) => l.kind === 'thread' && l.conn === conn.conn)!.phases.some((p) => p.on === 'send' && p.start === send.start)).toBe(true)
+
+    await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur())
+    await holdStill()
+    const tip = await hover(conn, await inside(send, 0.6), 15)
+    expect(tip).toContain(`${conn.label} ${conn.sublabel} — blocked on send: the peer is not reading`)
+    expect(tip).toContain("the kernel's buffers toward the client are full")
+    // The OS's own count of what the kernel holds unsent toward the client: megabytes, not the 64 KiB the server keeps.
+    const [, amount, unit] = /send queue\s+([\d.]+) (kB|MB) unsent in the kernel/.exec(tip) ?? []
+    expect(unit, tip).toBe('MB')
+    expect(Number(amount)).toBeGreaterThan(0.5)
+    await screenshot(page, 'lane-states-07-thread-blocked-on-send.png')
+    await finished(bad)
   })
 
   it('a client that resets: its lane says it sent the RST, the server\'s that it got one, in tooltips and in the log', async () => {
