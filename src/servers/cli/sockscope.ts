@@ -18,7 +18,7 @@ const program = new Command('sockscope')
   .configureOutput(output)
   .exitOverride()
 
-for (const command of [serveCommand(), clientsCommand(), psCommand(), ...webCommands()]) {
+for (const command of [serveCommand(), clientsCommand(), psCommand(), ...webCommands(), (await import('./export.ts')).exportCommand()]) {
   program.addCommand(command.configureOutput(output).showHelpAfterError('(run with --help for usage)').exitOverride())
 }
 
