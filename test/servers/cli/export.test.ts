@@ -3,6 +3,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { SockscopeEvent } from '../../../src/servers/events.ts'
+import { toCsv } from '../../../src/servers/export/csv.ts'
 import { loadRecording } from '../../../src/servers/export/load.ts'
 import { buildModel } from '../../../src/servers/export/model.ts'
 import type { TraceEventJson } from '../../../src/servers/export/perfetto.ts'
@@ -70,6 +71,19 @@ describe('sockscope export', () => {
       expect(e.ts).toBeGreaterThanOrEqual(0)
     }
     expect(timed.map((e) => e.ts)).toEqual(timed.map((e) => e.ts).sort((a, b) => a! - b!))
+    // A track's slices nest (Perfetto drops the ones that do not): each begins after the one before ends.
+    const byTrack = Map.groupBy(events(trace, 'X'), (e) => `${e.pid}:${e.tid}`)
+    for (const slices of byTrack.values()) for (let i = 1; i < slices.length; i++) expect(slices[i]!.ts!).toBeGreaterThanOrEqual(slices[i - 1]!.ts! + slices[i - 1]!.dur! - 0.002)
+
+    // One time axis: the client's file is rebased by the difference of the two origins, so each connect comes before its accept.
+    const origin = async (f: string) => BigInt((await readTrace(f)).header.originNs)
+    const offset = Number((await origin(clientTrace)) - (await origin(serverTrace))) / 1000
+    for (const connect of client.filter((e) => e.kind === 'connect')) {
+      const instant = events(trace, 'i').find((e) => e.name === 'connect' && e.args!.conn === (connect as { conn: string }).conn)!
+      expect(instant.ts).toBeCloseTo(connect.t + offset, 2)
+      const accept = server.find((e) => e.kind === 'accept' && e.conn === (connect as { conn: string }).conn)!
+      expect(instant.ts!).toBeLessThan(accept.t)
+    }
 
     // One track per connection under the server's process, named as its lane, with the phases derive.ts gives, in order.
     const model = buildModel(await loadRecording([serverTrace, clientTrace]))
@@ -187,18 +201,19 @@ describe('sockscope export', () => {
     })
   })
 
-  it('a last line cut off loads the rest and says so; unknown kinds are skipped and counted; usage errors exit 2', async () => {
+  it('a last line cut off loads the rest and says so; unknown kinds are skipped and counted; usage errors exit 2; --help has examples', async () => {
     const text = readFileSync(serverTrace, 'utf8')
     const lines = text.trimEnd().split('\n')
     writeFileSync(file('torn.ndjson'), [...lines.slice(0, -1), lines.at(-1)!.slice(0, 40)].join('\n'))
     const future = (t: number) => JSON.stringify({ kind: 'teleport', t, src: { role: 'server', run: 's1', pid: 1, tid: 0 }, to: 'mars' })
     writeFileSync(file('newer-kinds.ndjson'), [lines[0], future(1), ...lines.slice(1, 5), future(2), ...lines.slice(5), ''].join('\n'))
-    const [torn, newer, noFormat, badFormat, noOutput] = await Promise.all([
+    const [torn, newer, noFormat, badFormat, noOutput, help] = await Promise.all([
       cli(['export', file('torn.ndjson'), clientTrace, '--format', 'csv', '-o', file('torn.csv')]),
       cli(['export', file('newer-kinds.ndjson'), '--format', 'perfetto', '-o', file('newer.json')]),
       cli(['export', serverTrace, '-o', file('x.json')]),
       cli(['export', serverTrace, '--format', 'svg', '-o', file('x.json')]),
       cli(['export', serverTrace, '--format', 'csv']),
+      cli(['export', '--help']),
     ])
     expect(torn.code).toBe(0)
     expect(torn.stderr.filter(Boolean)).toEqual([
@@ -217,13 +232,45 @@ describe('sockscope export', () => {
       expect(run.stderr[0]).toMatch(/^sockscope: .*\(BAD_OPTION\)$/)
     }
     expect(badFormat.stderr[0]).toBe("sockscope: --format must be one of perfetto, csv, not 'svg' (BAD_OPTION)")
+    expect(help.code).toBe(0)
+    expect(help.stdout.join('\n')).toMatch(/--format <format>/)
+    expect(help.stdout.join('\n')).toMatch(/sockscope export server\.ndjson clients\.ndjson --format perfetto -o run\.json/)
   })
 
-  it('--help shows the formats and examples', async () => {
-    const help = await cli(['export', '--help'])
-    expect(help.code).toBe(0)
-    const text = help.stdout.join('\n')
-    expect(text).toMatch(/--format <format>/)
-    expect(text).toMatch(/sockscope export server\.ndjson clients\.ndjson --format perfetto -o run\.json/)
+  it('events out of time order are sorted: a shuffled trace exports the same', async () => {
+    const [header, ...lines] = readFileSync(serverTrace, 'utf8').trimEnd().split('\n')
+    // Reversed, then the halves swapped: nothing is in order any more.
+    const shuffled = lines.reverse()
+    writeFileSync(file('shuffled.ndjson'), [header, ...shuffled.slice(shuffled.length >> 1), ...shuffled.slice(0, shuffled.length >> 1), ''].join('\n'))
+    const csvOf = async (files: string[]) => toCsv(buildModel(await loadRecording(files)))
+    const ordered = await csvOf([serverTrace, clientTrace])
+    expect(ordered.split('\n')).toHaveLength(5)
+    expect(await csvOf([file('shuffled.ndjson'), clientTrace])).toBe(ordered)
+    const recording = await loadRecording([file('shuffled.ndjson'), clientTrace])
+    expect(recording.events.map((e) => e.t)).toEqual(recording.events.map((e) => e.t).sort((x, y) => x - y))
+  })
+
+  it('a thread server: one named track per handler thread, with the phases derive.ts gives it', async () => {
+    const threadServer = file('thread-server.ndjson')
+    const threadClients = file('thread-clients.ndjson')
+    const serve = runCli(['serve', '--model', 'thread', '--port', '0', '--delay', '0.1', '--trace', threadServer, '-q'])
+    const [, port] = await serve.line(/^listening on 127\.0\.0\.1:(\d+)$/)
+    expect((await cli(['clients', '--port', port!, '--count', '2', '--trace', threadClients])).code).toBe(0)
+    serve.child.kill('SIGINT')
+    expect((await serve.exited).code).toBe(0)
+    const out = file('thread.json')
+    expect((await cli(['export', threadServer, threadClients, '--format', 'perfetto', '-o', out])).code).toBe(0)
+    const trace = JSON.parse(readFileSync(out, 'utf8')) as { traceEvents: TraceEventJson[] }
+    const model = buildModel(await loadRecording([threadServer, threadClients]))
+    expect(model.threads).toHaveLength(2)
+    for (const t of model.threads) {
+      const name = `thread ${t.tid} for #${model.connIndex.get(t.conn!)}`
+      const track = meta(trace, 'thread_name').find((e) => e.args!.name === name)!
+      expect(track.pid).toBe(t.pid)
+      const slices = events(trace, 'X').filter((e) => e.pid === t.pid && e.tid === track.tid)
+      expect(slices.map((e) => [e.args!.phase, e.args!.on ?? null])).toEqual(t.phases.map((p) => [p.kind, p.on ?? null]))
+      expect(slices.some((e) => e.args!.on === 'sleep')).toBe(true)
+    }
+    expect(meta(trace, 'process_name').map((e) => e.args!.name)).toEqual(expect.arrayContaining(['server s1 · thread · echo', 'clients c1 · 2 connections']))
   })
 })
