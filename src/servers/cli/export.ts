@@ -1,4 +1,4 @@
-import { open, rename, rm } from 'node:fs/promises'
+import { open, rename, rm, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { Command, Option } from 'commander'
 import { SockscopeError } from '../errors.ts'
@@ -10,18 +10,35 @@ import { fail, ignoreClosedOutput } from './common.ts'
 
 export const EXPORT_FORMATS = ['perfetto', 'csv'] as const
 
-/** Write `pieces` to `out` ('-': stdout); a file is written beside itself and renamed, so a failed export leaves none half-written. */
+const REASONS: Record<string, string> = {
+  ENOENT: 'no such file or directory',
+  ENOTDIR: 'a part of the path is not a directory',
+  EISDIR: 'it is a directory',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EROFS: 'the file system is read-only',
+  ENOSPC: 'no space left on device',
+}
+const reason = (err: unknown) => {
+  const code = (err as NodeJS.ErrnoException).code
+  return code && REASONS[code] ? `${REASONS[code]} (${code})` : (err as Error).message
+}
+
+/** Write `pieces` to `out` ('-': stdout); a regular file is written beside itself and renamed, so a failed export leaves none half-written. */
 async function writeOut(out: string, pieces: Iterable<string>): Promise<void> {
   if (out === '-') {
     for (const piece of pieces) if (!process.stdout.write(piece)) await new Promise((r) => process.stdout.once('drain', r))
     return
   }
-  const partial = path.join(path.dirname(out), `.${path.basename(out)}.${process.pid}.partial`)
+  // Only a regular file (or a new one) is replaced by a rename: a device or a pipe (/dev/null, a FIFO) is written as it is.
+  const existing = await stat(out).catch(() => null)
+  const direct = existing !== null && !existing.isFile()
+  const partial = direct ? out : path.join(path.dirname(out), `.${path.basename(out)}.${process.pid}.partial`)
   let file
   try {
     file = await open(partial, 'w')
   } catch (err) {
-    throw new SockscopeError('BAD_OPTION', `cannot write -o ${out}: ${(err as Error).message}`)
+    throw new SockscopeError('BAD_OPTION', `cannot write -o ${out}: ${reason(err)}`)
   }
   try {
     let batch: string[] = []
@@ -37,11 +54,11 @@ async function writeOut(out: string, pieces: Iterable<string>): Promise<void> {
     }
     await file.write(batch.join(''))
     await file.close()
-    await rename(partial, out)
+    if (!direct) await rename(partial, out)
   } catch (err) {
     await file.close().catch(() => {})
-    await rm(partial, { force: true })
-    throw new SockscopeError('BAD_OPTION', `cannot write -o ${out}: ${(err as Error).message}`)
+    if (!direct) await rm(partial, { force: true })
+    throw new SockscopeError('BAD_OPTION', `cannot write -o ${out}: ${reason(err)}`)
   }
 }
 
@@ -89,8 +106,16 @@ Examples:
       try {
         const repeated = files.find((f, i) => files.findIndex((g) => path.resolve(g) === path.resolve(f)) !== i)
         if (repeated) throw new SockscopeError('BAD_OPTION', `${repeated} is given twice: its events would be counted twice`)
+        for (const f of files) {
+          const info = await stat(f).catch((err) => {
+            throw new SockscopeError('BAD_OPTION', `cannot read ${f}: ${reason(err)}`)
+          })
+          if (!info.isFile()) throw new SockscopeError('BAD_OPTION', `cannot read ${f}: it is not a file`)
+        }
         const recording = await loadRecording(files)
         for (const file of recording.files) {
+          if (file.header.ended === 'write-failed')
+            console.error(`sockscope: ${file.path}: its header says "ended":"write-failed": the run went on after the trace could no longer be written, so it stops short of the run's end`)
           if (file.truncatedLine !== null)
             console.error(`sockscope: ${file.path}, line ${file.truncatedLine}: the last line was cut off (its recorder stopped mid-write); exported the ${file.events} events before it`)
           if (file.skipped.size) {

@@ -1,4 +1,5 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
+import { createReadStream, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -6,7 +7,7 @@ import type { SockscopeEvent } from '../../../src/servers/events.ts'
 import { toCsv } from '../../../src/servers/export/csv.ts'
 import { loadRecording } from '../../../src/servers/export/load.ts'
 import { buildModel } from '../../../src/servers/export/model.ts'
-import type { TraceEventJson } from '../../../src/servers/export/perfetto.ts'
+import { type TraceEventJson, toPerfetto } from '../../../src/servers/export/perfetto.ts'
 import { readTrace } from '../../../src/servers/trace.ts'
 import { cli, runCli } from '../../helpers/cli.ts'
 
@@ -207,10 +208,9 @@ describe('sockscope export', () => {
     writeFileSync(file('torn.ndjson'), [...lines.slice(0, -1), lines.at(-1)!.slice(0, 40)].join('\n'))
     const future = (t: number) => JSON.stringify({ kind: 'teleport', t, src: { role: 'server', run: 's1', pid: 1, tid: 0 }, to: 'mars' })
     writeFileSync(file('newer-kinds.ndjson'), [lines[0], future(1), ...lines.slice(1, 5), future(2), ...lines.slice(5), ''].join('\n'))
-    const [torn, newer, noFormat, badFormat, noOutput, help] = await Promise.all([
+    const [torn, newer, badFormat, noOutput, help] = await Promise.all([
       cli(['export', file('torn.ndjson'), clientTrace, '--format', 'csv', '-o', file('torn.csv')]),
       cli(['export', file('newer-kinds.ndjson'), '--format', 'perfetto', '-o', file('newer.json')]),
-      cli(['export', serverTrace, '-o', file('x.json')]),
       cli(['export', serverTrace, '--format', 'svg', '-o', file('x.json')]),
       cli(['export', serverTrace, '--format', 'csv']),
       cli(['export', '--help']),
@@ -227,7 +227,7 @@ describe('sockscope export', () => {
     expect(exported.traceEvents.some((e) => e.name === 'teleport')).toBe(false)
     expect(exported.traceEvents.filter((e) => e.ph === 'i' && e.name === 'recv')).toHaveLength(server.filter((e) => e.kind === 'recv').length)
 
-    for (const run of [noFormat, badFormat, noOutput]) {
+    for (const run of [badFormat, noOutput]) {
       expect(run.code).toBe(2)
       expect(run.stderr[0]).toMatch(/^sockscope: .*\(BAD_OPTION\)$/)
     }
@@ -250,6 +250,23 @@ describe('sockscope export', () => {
     expect(recording.events.map((e) => e.t)).toEqual(recording.events.map((e) => e.t).sort((x, y) => x - y))
   })
 
+  it('-o to a pipe writes into it (a rename would replace it); a header that says write-failed is named on stderr', async () => {
+    const fifo = file('out.fifo')
+    spawnSync('mkfifo', [fifo])
+    const reading = new Promise<string>((resolve) => {
+      let text = ''
+      createReadStream(fifo, 'utf8').on('data', (chunk) => (text += chunk)).on('end', () => resolve(text))
+    })
+    const header = readFileSync(serverTrace, 'utf8').split('\n')[0]!
+    writeFileSync(file('write-failed.ndjson'), readFileSync(serverTrace, 'utf8').replace(header, header.replace('"ended":"clean"}', '"ended":"write-failed"}')))
+    const run = await cli(['export', file('write-failed.ndjson'), clientTrace, '--format', 'csv', '-o', fifo])
+    expect(run.code).toBe(0)
+    expect((await reading).trimEnd().split('\n')).toHaveLength(4)
+    expect(statSync(fifo).isFIFO()).toBe(true)
+    expect(run.stderr.filter(Boolean)).toHaveLength(1)
+    expect(run.stderr[0]).toMatch(/write-failed\.ndjson: its header says "ended":"write-failed"/)
+  })
+
   it('a thread server: one named track per handler thread, with the phases derive.ts gives it', async () => {
     const threadServer = file('thread-server.ndjson')
     const threadClients = file('thread-clients.ndjson')
@@ -258,10 +275,8 @@ describe('sockscope export', () => {
     expect((await cli(['clients', '--port', port!, '--count', '2', '--trace', threadClients])).code).toBe(0)
     serve.child.kill('SIGINT')
     expect((await serve.exited).code).toBe(0)
-    const out = file('thread.json')
-    expect((await cli(['export', threadServer, threadClients, '--format', 'perfetto', '-o', out])).code).toBe(0)
-    const trace = JSON.parse(readFileSync(out, 'utf8')) as { traceEvents: TraceEventJson[] }
     const model = buildModel(await loadRecording([threadServer, threadClients]))
+    const trace = toPerfetto(model)
     expect(model.threads).toHaveLength(2)
     for (const t of model.threads) {
       const name = `thread ${t.tid} for #${model.connIndex.get(t.conn!)}`
