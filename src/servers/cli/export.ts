@@ -134,7 +134,8 @@ Examples:
           await writeOut(opts.output, [toCsv(model)])
           summary = `${model.connections.length} rows`
         }
-        const line = `exported ${recording.events.length} events of ${files.length} file${files.length === 1 ? '' : 's'} (${model.connections.length} connections, ${model.processes.length} processes) to ${opts.output === '-' ? 'stdout' : opts.output}: ${summary}`
+        const os = recording.osEvents ? `, ${recording.osEvents} OS samples left out` : ''
+        const line = `exported ${recording.events.length} events of ${files.length} file${files.length === 1 ? '' : 's'} (${model.connections.length} connections, ${model.processes.length} processes${os}) to ${opts.output === '-' ? 'stdout' : opts.output}: ${summary}`
         if (opts.output === '-') console.error(line)
         else console.log(line)
       } catch (err) {

@@ -192,6 +192,8 @@ export function toPerfetto(m: ExportModel): PerfettoTrace {
 
   // Stable: at one instant, a slice comes before the flow that binds to it.
   out.sort((a, b) => a.ts! - b.ts!)
+  // Metadata needs no time, but some importers want every event to have one.
+  for (const e of meta) e.ts = 0
   return { traceEvents: [...meta, ...out], displayTimeUnit: 'ms' }
 }
 
