@@ -60,3 +60,22 @@ export function toErrorInfo(err: unknown): ErrorInfo {
   const message = err instanceof Error ? err.message : String(err)
   return { code: 'INTERNAL', message }
 }
+
+const OS_ERROR_WORDS: Record<string, string> = {
+  ENOSPC: 'no space left on device',
+  EDQUOT: 'the disk quota is used up',
+  EFBIG: "the file is too large for this system's limit",
+  ENOENT: 'no such file or directory',
+  ENOTDIR: 'a part of the path is not a directory',
+  EISDIR: 'it is a directory',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EROFS: 'the file system is read-only',
+  EIO: 'an input/output error',
+}
+
+/** An OS error as words a person reads, with its code: `no space left on device (ENOSPC)`; else its message. */
+export function osErrorWords(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code
+  return code && OS_ERROR_WORDS[code] ? `${OS_ERROR_WORDS[code]} (${code})` : (err as Error).message
+}

@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs'
 import { type FileHandle, open } from 'node:fs/promises'
 import { z } from 'zod'
-import { SockscopeError } from './errors.ts'
+import { osErrorWords, SockscopeError } from './errors.ts'
 import type { SockscopeEvent } from './events.ts'
 
 /**
@@ -70,26 +70,13 @@ export interface TraceWriterOptions {
   maxPendingBytes?: number
 }
 
-/** An OS error as words a person reads, with its code: `no space left on device (ENOSPC)`. */
-const REASONS: Record<string, string> = {
-  ENOSPC: 'no space left on device',
-  EDQUOT: 'the disk quota is used up',
-  EFBIG: "the file is too large for this system's limit",
-  ENOENT: 'no such file or directory',
-  ENOTDIR: 'a part of the path is not a directory',
-  EISDIR: 'it is a directory',
-  EACCES: 'permission denied',
-  EPERM: 'permission denied',
-  EROFS: 'the file system is read-only',
-  EIO: 'an input/output error',
-}
 /** Errors a person fixes by making room; the others by fixing the path. */
 const FULL = new Set(['ENOSPC', 'EDQUOT', 'EFBIG'])
 
 function writeFailed(path: string, err: unknown, elsewhere: string): SockscopeError {
   if (err instanceof SockscopeError) return err
   const code = (err as NodeJS.ErrnoException).code
-  const reason = code && REASONS[code] ? `${REASONS[code]} (${code})` : (err as Error).message
+  const reason = osErrorWords(err)
   const todo = code && FULL.has(code) ? `free some space or ${elsewhere}` : `check the path, or ${elsewhere}`
   return new SockscopeError('TRACE_WRITE_FAILED', `cannot write the trace ${path}: ${reason}; ${todo}`)
 }

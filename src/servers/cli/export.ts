@@ -1,7 +1,7 @@
 import { open, rename, rm, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { Command, Option } from 'commander'
-import { SockscopeError } from '../errors.ts'
+import { osErrorWords, SockscopeError } from '../errors.ts'
 import { toCsv } from '../export/csv.ts'
 import { loadRecording } from '../export/load.ts'
 import { buildModel } from '../export/model.ts'
@@ -9,20 +9,6 @@ import { toPerfetto } from '../export/perfetto.ts'
 import { fail, ignoreClosedOutput } from './common.ts'
 
 export const EXPORT_FORMATS = ['perfetto', 'csv'] as const
-
-const REASONS: Record<string, string> = {
-  ENOENT: 'no such file or directory',
-  ENOTDIR: 'a part of the path is not a directory',
-  EISDIR: 'it is a directory',
-  EACCES: 'permission denied',
-  EPERM: 'permission denied',
-  EROFS: 'the file system is read-only',
-  ENOSPC: 'no space left on device',
-}
-const reason = (err: unknown) => {
-  const code = (err as NodeJS.ErrnoException).code
-  return code && REASONS[code] ? `${REASONS[code]} (${code})` : (err as Error).message
-}
 
 /** Write `pieces` to `out` ('-': stdout); a regular file is written beside itself and renamed, so a failed export leaves none half-written. */
 async function writeOut(out: string, pieces: Iterable<string>): Promise<void> {
@@ -38,7 +24,7 @@ async function writeOut(out: string, pieces: Iterable<string>): Promise<void> {
   try {
     file = await open(partial, 'w')
   } catch (err) {
-    throw new SockscopeError('BAD_OPTION', `cannot write -o ${out}: ${reason(err)}`)
+    throw new SockscopeError('BAD_OPTION', `cannot write -o ${out}: ${osErrorWords(err)}`)
   }
   try {
     let batch: string[] = []
@@ -58,7 +44,7 @@ async function writeOut(out: string, pieces: Iterable<string>): Promise<void> {
   } catch (err) {
     await file.close().catch(() => {})
     if (!direct) await rm(partial, { force: true })
-    throw new SockscopeError('BAD_OPTION', `cannot write -o ${out}: ${reason(err)}`)
+    throw new SockscopeError('BAD_OPTION', `cannot write -o ${out}: ${osErrorWords(err)}`)
   }
 }
 
@@ -108,7 +94,7 @@ Examples:
         if (repeated) throw new SockscopeError('BAD_OPTION', `${repeated} is given twice: its events would be counted twice`)
         for (const f of files) {
           const info = await stat(f).catch((err) => {
-            throw new SockscopeError('BAD_OPTION', `cannot read ${f}: ${reason(err)}`)
+            throw new SockscopeError('BAD_OPTION', `cannot read ${f}: ${osErrorWords(err)}`)
           })
           if (!info.isFile()) throw new SockscopeError('BAD_OPTION', `cannot read ${f}: it is not a file`)
         }
