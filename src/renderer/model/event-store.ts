@@ -149,7 +149,7 @@ export class EventStore {
   }
 
   /** First position in order[0, n) whose time is greater than t. */
-  private upperBound(t: number, n: number): number {
+  upperBound(t: number, n = this.size): number {
     let lo = 0
     let hi = n
     while (lo < hi) {

@@ -1,4 +1,5 @@
 import type { OsSocket, SocketsEvent } from '../../servers/events.ts'
+import { parseConnId } from './derive.ts'
 import { type EventStore, kindCode } from './event-store.ts'
 
 /**
@@ -20,10 +21,10 @@ const SOCKETS = kindCode('sockets')
 const SCAN_LIMIT = 200_000
 
 export function sendQueueDuring(store: EventStore, conn: string, from: number, to: number): SendQueueReading | null {
-  const [clientPort, serverPort] = conn.split('>').map(Number)
+  const { clientPort, serverPort } = parseConnId(conn)
   if (!clientPort || !serverPort) return null
-  const end = upperBound(store, to)
-  const start = Math.max(upperBound(store, from), end - SCAN_LIMIT)
+  const end = store.upperBound(to)
+  const start = Math.max(store.upperBound(from), end - SCAN_LIMIT)
   let best: SendQueueReading | null = null
   for (let i = start; i < end; i++) {
     const seq = store.order[i]!
@@ -38,16 +39,4 @@ export function sendQueueDuring(store: EventStore, conn: string, from: number, t
 
 function isServerSide(s: OsSocket, clientPort: number, serverPort: number): boolean {
   return s.local.endsWith(`:${serverPort}`) && s.remote.endsWith(`:${clientPort}`)
-}
-
-/** First position in time order whose event is later than t. */
-function upperBound(store: EventStore, t: number): number {
-  let lo = 0
-  let hi = store.size
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1
-    if (store.t[store.order[mid]!]! <= t) lo = mid + 1
-    else hi = mid
-  }
-  return lo
 }
