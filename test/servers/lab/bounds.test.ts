@@ -224,8 +224,9 @@ describe('a trace that cannot be written is an error, never a silent exit 0', ()
     const outcome = await Promise.race([run.exited.then(() => undefined), listening])
     if (outcome) {
       const client = await connectTo(Number(outcome[1]))
+      // Its echo back: the server has accepted, read and sent, so the trace has events.
       client.write('ping')
-      await new Promise((r) => setTimeout(r, 300))
+      await new Promise((r) => client.once('data', r).once('close', r).once('error', r))
       client.destroy()
       run.child.kill('SIGINT')
     }

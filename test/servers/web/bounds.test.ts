@@ -261,8 +261,10 @@ describe('history replay', () => {
       const server = (await watcher.request('startServer', { model: 'thread', app: 'bank' })).result as { id: string; ports: number[] }
       const clients = (await watcher.request('runClients', { workload: 'bank', port: server.ports[0], count: 8, ops: 1000 }, 60_000)).result as { id: string }
       await watcher.waitFor((m) => m.type === 'runs' && (m.runs as { id: string; state: string }[]).some((r) => r.id === clients.id && r.state === 'finished'), 60_000)
+      // The server's last events are in once its run is listed as stopped.
+      const stopped = watcher.waitFor((m) => m.type === 'runs' && (m.runs as { id: string; state: string }[]).some((r) => r.id === server.id && r.state === 'stopped'))
       await watcher.request('stopServer', { id: server.id })
-      await sleep(300)
+      await stopped
       const history = watcher.events
       const idle = await watcher.rtts(40)
       // What sending it in one go cost at the least: serializing all of it, here and now.
@@ -514,10 +516,15 @@ describe('sessions', () => {
       expect(refused).toMatchObject({ code: CLOSE_CODES.LIMIT_REACHED, reason: expect.stringMatching(/LIMIT_REACHED.*32.*--max-sessions/) })
       // A slot freed is a slot to take.
       open.shift()!.close()
-      await sleep(200)
-      const again = await Session.open(web.port)
-      open.push(again)
-      expect(await again.rtt()).toBeGreaterThan(0)
+      // Once the host has seen that close, a new page is kept (one that comes sooner is refused, and tries again).
+      let again: Session | undefined
+      for (const deadline = Date.now() + 10_000; !again && Date.now() < deadline; ) {
+        const next = await Session.open(web.port)
+        open.push(next)
+        const kept = await Promise.race([next.closed.then(() => false), next.rtt().then(() => true, () => false)])
+        if (kept) again = next
+      }
+      expect(await again!.rtt()).toBeGreaterThan(0)
     } finally {
       for (const s of open) s.close()
       await web.close()
