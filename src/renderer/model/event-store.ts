@@ -113,9 +113,14 @@ export class EventStore {
     return { first, count: batch.length, orderFrom }
   }
 
+  /** The event numbered `seq` (arrival order), whole, or undefined past the store. */
+  event(seq: number): SockscopeEvent | undefined {
+    return seq < this.size ? this.objects[seq] : undefined
+  }
+
   /** The event at position `i` in time order. */
   at(i: number): SockscopeEvent {
-    return this.objects[this.order[i]!]!
+    return this.event(this.order[i]!)!
   }
 
   clear(): void {

@@ -73,7 +73,7 @@ export function logItemAt(store: EventStore, indices: Uint32Array, row: number):
   const pos = indices[row]
   if (pos === undefined || pos >= store.size) return undefined
   const seq = store.order[pos]!
-  const e = store.objects[seq]
+  const e = store.event(seq)
   return e && { seq, e }
 }
 

@@ -29,7 +29,7 @@ export function sendQueueDuring(store: EventStore, conn: string, from: number, t
   for (let i = start; i < end; i++) {
     const seq = store.order[i]!
     if (store.kind[seq] !== SOCKETS) continue
-    const e = store.objects[seq] as SocketsEvent
+    const e = store.event(seq) as SocketsEvent
     const socket = e.sockets?.find((s) => isServerSide(s, clientPort, serverPort))
     if (socket?.txQueue == null) continue
     if (!best || socket.txQueue > best.bytes) best = { bytes: socket.txQueue, t: e.t, pid: e.pid }

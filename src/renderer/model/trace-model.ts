@@ -60,7 +60,7 @@ export class TraceModel {
 
   /** Sort the events of one append into their tracks. */
   ingest(result: AppendResult): void {
-    for (let seq = result.first; seq < result.first + result.count; seq++) this.route({ seq, e: this.store.objects[seq]! })
+    for (let seq = result.first; seq < result.first + result.count; seq++) this.route({ seq, e: this.store.event(seq)! })
     if (result.count > 0) this.version++
   }
 

@@ -62,7 +62,7 @@ export function buildModel(recording: Recording): ExportModel {
     connIndex,
     clients,
     endT,
-    event: (seq) => store.objects[seq]!,
+    event: (seq) => store.event(seq)!,
     connTitle: (c) => `#${connIndex.get(c.key) ?? '?'} :${c.clientPort}`,
   }
 }

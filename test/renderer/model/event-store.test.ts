@@ -36,7 +36,7 @@ describe('EventStore', () => {
     expect(late.orderFrom).toBe(1)
     expect(times(store)).toEqual([10, 20, 30, 35, 40])
     // Arrival numbers (seq) stay put: what the log and tooltips point at does not move.
-    expect(store.objects[3]!.t).toBe(35)
+    expect(store.event(3)!.t).toBe(35)
   })
 
   it('keeps equal times in arrival order', () => {
