@@ -1,8 +1,20 @@
 import { createReadStream } from 'node:fs'
 import { type FileHandle, open } from 'node:fs/promises'
-import { z } from 'zod'
 import { osErrorWords, SockscopeError } from './errors.ts'
 import type { SockscopeEvent } from './events.ts'
+import {
+  emptyTrace,
+  LineSplitter,
+  notAnEvent,
+  parseHeader,
+  TRACE_FORMAT,
+  TRACE_MAX_BAD_LINES,
+  TRACE_VERSION,
+  type TraceEnding,
+  type TraceHeader,
+  type TraceProblem,
+  tooManyBadLines,
+} from './trace-lines.ts'
 
 /**
  * Trace files: NDJSON, one event per line, after a header line that names the format and
@@ -16,46 +28,8 @@ import type { SockscopeEvent } from './events.ts'
  * reads the line as it is (trailing spaces are JSON whitespace). Version 1 files, which
  * have no `ended`, are still read.
  */
-export const TRACE_FORMAT = 'sockscope-trace'
-export const TRACE_VERSION = 2
-/** The versions this Sockscope reads. */
-export const TRACE_VERSIONS: readonly number[] = [1, 2]
-
-/**
- * How a trace's run ended (version 2), or null: the run is still writing it, or never
- * closed it (killed, crashed), or it went to a pipe or a device, whose first line cannot
- * be rewritten once sent.
- */
-export type TraceEnding = 'clean' | 'write-failed'
-
-const HeaderV1 = z.object({
-  format: z.literal(TRACE_FORMAT),
-  version: z.literal(1),
-  /** Monotonic ns of t = 0, so traces of one run from several commands line up. */
-  originNs: z.string().regex(/^\d+$/),
-  createdAt: z.string(),
-  command: z.string(),
-})
-const HeaderV2 = HeaderV1.extend({
-  version: z.literal(2),
-  ended: z.enum(['clean', 'write-failed']).nullable(),
-})
-
-export interface TraceHeader {
-  format: typeof TRACE_FORMAT
-  version: number
-  originNs: string
-  createdAt: string
-  command: string
-  /** Version 2 and later; undefined in a version 1 file, which did not record it. */
-  ended?: TraceEnding | null
-}
-
-const TraceEvent = z.looseObject({
-  kind: z.string(),
-  t: z.number(),
-  src: z.object({ role: z.string(), run: z.string(), pid: z.number(), tid: z.number() }),
-})
+export { TRACE_FORMAT, TRACE_MAX_BAD_LINES, TRACE_MAX_LINE_BYTES, TRACE_VERSION, TRACE_VERSIONS } from './trace-lines.ts'
+export type { TraceEnding, TraceHeader, TraceProblem } from './trace-lines.ts'
 
 /**
  * Events the disk has not taken yet, at most: past this the trace fails (TRACE_WRITE_FAILED)
@@ -222,23 +196,11 @@ async function writeAll(file: FileHandle, buffer: Buffer): Promise<void> {
   }
 }
 
-/** The longest line a trace may have: an event is at most a few KB (previews are cut short), so 16 MiB is damage, not data. */
-export const TRACE_MAX_LINE_BYTES = 16 * 1024 * 1024
-/** The header is a few hundred bytes: a first line longer than this is not one. */
-const HEADER_MAX_BYTES = 64 * 1024
-/** Lines that are not events a trace may have and still be read: a torn line or two, not a file of garbage. */
-export const TRACE_MAX_BAD_LINES = 100
-
 export interface TraceReadOptions {
   /** Default TRACE_MAX_LINE_BYTES. */
   maxLineBytes?: number
   /** Default TRACE_MAX_BAD_LINES. */
   maxBadLines?: number
-}
-
-export interface TraceProblem {
-  line: number
-  message: string
 }
 
 export interface Trace {
@@ -252,106 +214,79 @@ export interface Trace {
 /** A piece of a trace as it is read: the header first, then the events and problems of each chunk of the file, in file order. */
 export type TraceRecord = { header: TraceHeader } | { events: SockscopeEvent[]; problems: TraceProblem[] }
 
-const sizeWords = (bytes: number) => (bytes >= 1024 * 1024 ? `${+(bytes / 1024 / 1024).toFixed(1)} MiB` : bytes >= 1024 ? `${+(bytes / 1024).toFixed(1)} KiB` : `${bytes} bytes`)
-
 /**
  * Read a trace file as a stream, in bounded memory whatever the file holds: a missing or
  * wrong header, or a version this Sockscope does not know, is TRACE_CORRUPT at once
  * (nothing to trust); a line longer than maxLineBytes is TRACE_CORRUPT with its line
  * number; a bad event line is reported as a problem and skipped, so one torn line loses
  * nothing else, but more than maxBadLines of them is TRACE_CORRUPT: that is not a trace.
+ * (The rules and the words are trace-lines.ts's, which the app's reader shares.)
  */
 export async function* streamTrace(path: string, options: TraceReadOptions = {}): AsyncGenerator<TraceRecord> {
-  const maxLineBytes = options.maxLineBytes ?? TRACE_MAX_LINE_BYTES
   const maxBadLines = options.maxBadLines ?? TRACE_MAX_BAD_LINES
   const stream = createReadStream(path, { highWaterMark: 1024 * 1024 })
-  /** The line being read, as pieces of chunks (their sum is at most the line limit). */
-  let parts: Buffer[] = []
-  let partBytes = 0
-  let n = 0
   let header: TraceHeader | undefined
+  let headerGiven = false
   let badLines = 0
   let firstBad: TraceProblem | undefined
   let events: SockscopeEvent[] = []
   let problems: TraceProblem[] = []
 
-  const tooLong = (line: number): SockscopeError =>
-    line === 1
-      ? new SockscopeError('TRACE_CORRUPT', `${path}: the first line is longer than ${sizeWords(HEADER_MAX_BYTES)}, so it is not a ${TRACE_FORMAT} header and this is not a Sockscope trace`)
-      : new SockscopeError('TRACE_CORRUPT', `${path}: line ${line} is longer than ${sizeWords(maxLineBytes)}, the longest line a trace may have: the file is damaged, or not a Sockscope trace`)
-
   const problem = (line: number, message: string) => {
     badLines++
     firstBad ??= { line, message }
-    if (badLines > maxBadLines)
-      throw new SockscopeError(
-        'TRACE_CORRUPT',
-        `${path}: more than ${maxBadLines} lines are not events (the first, line ${firstBad.line}: ${firstBad.message}), so this is not a Sockscope trace, or it is badly damaged`,
-      )
+    if (badLines > maxBadLines) throw tooManyBadLines(path, maxBadLines, firstBad)
     problems.push({ line, message })
   }
 
-  const takeLine = (bytes: Buffer) => {
-    n++
-    let text = bytes.toString('utf8')
-    if (text.endsWith('\r')) text = text.slice(0, -1)
-    if (n === 1) {
-      header = parseHeader(text, path)
-      return
-    }
-    if (text.trim() === '') return problem(n, 'an empty line')
-    let json: unknown
-    try {
-      json = JSON.parse(text)
-    } catch {
-      return problem(n, 'not valid JSON')
-    }
-    const parsed = TraceEvent.safeParse(json)
-    if (parsed.success) events.push(parsed.data as unknown as SockscopeEvent)
-    else problem(n, `not an event: ${parsed.error.issues[0]?.message}`)
-  }
+  const splitter = new LineSplitter(
+    path,
+    (text, line) => {
+      if (line === 1) {
+        header = parseHeader(text, path)
+        return
+      }
+      if (text.trim() === '') return problem(line, 'an empty line')
+      let json: unknown
+      try {
+        json = JSON.parse(text)
+      } catch {
+        return problem(line, 'not valid JSON')
+      }
+      const notEvent = notAnEvent(json)
+      if (notEvent) problem(line, notEvent)
+      else events.push(json as SockscopeEvent)
+    },
+    options,
+  )
 
-  const limit = () => (n === 0 ? HEADER_MAX_BYTES : maxLineBytes)
+  /** What the last piece of input completed: the header once, then its events and problems. */
+  function* records(): Generator<TraceRecord> {
+    if (header && !headerGiven) {
+      headerGiven = true
+      yield { header }
+    }
+    if (events.length || problems.length) {
+      yield { events, problems }
+      events = []
+      problems = []
+    }
+  }
 
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
-      let start = 0
-      for (let newline = chunk.indexOf(10, start); ; newline = chunk.indexOf(10, start)) {
-        if (newline === -1) {
-          if (start < chunk.length) {
-            partBytes += chunk.length - start
-            if (partBytes > limit()) throw tooLong(n + 1)
-            parts.push(chunk.subarray(start))
-          }
-          break
-        }
-        if (partBytes + newline - start > limit()) throw tooLong(n + 1)
-        const piece = chunk.subarray(start, newline)
-        takeLine(parts.length ? Buffer.concat([...parts, piece]) : piece)
-        parts = []
-        partBytes = 0
-        start = newline + 1
-        if (header && n === 1) yield { header }
-      }
-      if (events.length || problems.length) {
-        yield { events, problems }
-        events = []
-        problems = []
-      }
+      splitter.push(chunk)
+      yield* records()
     }
-    // A last line without its newline: a torn write at the very end, or a hand-made file.
-    if (partBytes > 0) {
-      takeLine(Buffer.concat(parts))
-      if (header && n === 1) yield { header }
-    }
-    if (events.length || problems.length) yield { events, problems }
+    splitter.end()
+    yield* records()
   } catch (err) {
     if (err instanceof SockscopeError) throw err
     throw new SockscopeError('TRACE_CORRUPT', `cannot read ${path}: ${(err as Error).message}`)
   } finally {
     stream.destroy()
   }
-  if (!header) throw new SockscopeError('TRACE_CORRUPT', `${path} is empty: not a Sockscope trace`)
+  if (!header) throw emptyTrace(path)
 }
 
 /** Read a whole trace (see streamTrace for what is refused): its header, its events in time order, the lines skipped. */
@@ -368,26 +303,4 @@ export async function readTrace(path: string, options: TraceReadOptions = {}): P
   }
   events.sort((a, b) => a.t - b.t)
   return { header: header!, events, problems }
-}
-
-function parseHeader(line: string, path: string): TraceHeader {
-  let json: unknown
-  try {
-    json = JSON.parse(line)
-  } catch {
-    throw new SockscopeError('TRACE_CORRUPT', `${path}: the first line is not JSON, so this is not a Sockscope trace`)
-  }
-  const notHeader = new SockscopeError('TRACE_CORRUPT', `${path}: the first line is not a ${TRACE_FORMAT} header`)
-  if (typeof json !== 'object' || json === null || (json as { format?: unknown }).format !== TRACE_FORMAT) throw notHeader
-  const version = (json as { version?: unknown }).version
-  if (typeof version !== 'number' || !TRACE_VERSIONS.includes(version)) {
-    const newer = typeof version === 'number' && Number.isInteger(version) && version > TRACE_VERSION
-    throw new SockscopeError(
-      'TRACE_CORRUPT',
-      `${path} is trace version ${JSON.stringify(version) ?? 'none'}${newer ? ', from a newer Sockscope' : ''}; this Sockscope reads versions ${TRACE_VERSIONS.join(' and ')}`,
-    )
-  }
-  const parsed = (version === 1 ? HeaderV1 : HeaderV2).safeParse(json)
-  if (!parsed.success) throw notHeader
-  return parsed.data
 }
