@@ -46,6 +46,38 @@ describe('EventStore', () => {
     expect(Array.from({ length: 3 }, (_, i) => (store.at(i) as { childPid: number }).childPid)).toEqual([1, 2, 3])
   })
 
+  it('rebuilds every event whole from its columns and text, keeping no reference to the object it was given', () => {
+    const store = new EventStore(2)
+    const events = [
+      ...forkConnection('35252>45627', 0, 501),
+      ev('recv', 1, server(), { conn: '1>2', bytes: 12, preview: 'Καλημέρα ✓ \\x00' }),
+      // A recv with a field beyond the usual ones keeps it.
+      ev('recv', 2, server(), { conn: '1>2', bytes: 3, preview: 'abc', extra: [1, 2] }),
+      ev('wakeup', 3, server(), { readable: ['listen:2', '1>2'], writable: [], waitedUs: 10.5 }),
+      ev('block', 4, server(), { on: 'select', sockets: 3, timeoutMs: 250 }),
+      ev('lock-wait', 5, server(100, 2), { conn: '1>2', lock: 'bank', waiter: 'task' }),
+      ev('exit', 6, server(), { childPid: 501, code: null, signal: 'SIGKILL' }),
+      ev('thread-end', 7, server(100, 3), { conn: '9>2', threadId: 3 }),
+    ]
+    const copies = structuredClone(events)
+    store.append(events)
+    for (const e of events) (e as { t: number }).t = -1
+    expect(Array.from({ length: store.size }, (_, seq) => store.event(seq))).toEqual(copies)
+    expect(store.event(store.size)).toBeUndefined()
+    expect(store.event(-1)).toBeUndefined()
+    const lockWait = copies.findIndex((e) => e.kind === 'lock-wait')
+    expect(store.waitOn(lockWait)).toBe('lock')
+    expect(store.preview(copies.findIndex((e) => e.kind === 'send'))).toBe('Hello')
+  })
+
+  it('forgets its texts on clear', () => {
+    const store = new EventStore()
+    store.append([ev('send', 1, client(), { conn: '1>2', bytes: 5, preview: 'Hello' })])
+    store.clear()
+    store.append([ev('send', 2, client(), { conn: '1>2', bytes: 5, preview: 'World' })])
+    expect(store.event(0)).toMatchObject({ t: 2, preview: 'World' })
+  })
+
   // Its speed and memory per event are measured by bench/event-store.bench.ts.
   it('takes 100k events in batches, in order', () => {
     const store = new EventStore()
