@@ -3,6 +3,7 @@ import { computed, ref, watch } from 'vue'
 import type { RunInfo } from '../../servers/web/protocol.ts'
 import { filterLog, HIDDEN_BY_DEFAULT, KIND_GROUPS, noteRows } from '../model/log-filter.ts'
 import { useLabStore } from './lab.ts'
+import { usePlayheadStore } from './playhead.ts'
 import { useTimelineStore } from './timeline.ts'
 import { useTraceStore } from './trace.ts'
 
@@ -14,6 +15,7 @@ export const useLogStore = defineStore('log', () => {
   const trace = useTraceStore()
   const timeline = useTimelineStore()
   const lab = useLabStore()
+  const playhead = usePlayheadStore()
   /** Kind groups switched off. */
   const hiddenGroups = ref<string[]>([...HIDDEN_BY_DEFAULT])
   /** 'all', 'selected' (the timeline's selection), or a connection id. */
@@ -50,6 +52,29 @@ export const useLogStore = defineStore('log', () => {
   })
   const rowCount = computed(() => indices.value.length + results.value.length)
 
+  /**
+   * The first row after the playhead (what has not happened yet at that instant: drawn
+   * dimmed, and the log keeps the row before it in view); null while the playhead follows.
+   */
+  const futureFrom = computed<number | null>(() => {
+    const at = playhead.shownAt
+    if (at === null) return null
+    void trace.version
+    const cut = trace.store.upperBound(at)
+    const list = indices.value
+    let lo = 0
+    let hi = list.length
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1
+      if (list[mid]! < cut) lo = mid + 1
+      else hi = mid
+    }
+    // Rows count the workloads' results too: those placed before this event's row.
+    let row = lo
+    for (const note of resultRows.value) if (note <= row) row++
+    return row
+  })
+
   function toggleGroup(id: string): void {
     hiddenGroups.value = hiddenGroups.value.includes(id) ? hiddenGroups.value.filter((g) => g !== id) : [...hiddenGroups.value, id]
   }
@@ -64,5 +89,5 @@ export const useLogStore = defineStore('log', () => {
     { flush: 'sync' },
   )
 
-  return { hiddenGroups, connFilter, following, kinds, indices, results, resultRows, rowCount, toggleGroup }
+  return { hiddenGroups, connFilter, following, kinds, indices, results, resultRows, rowCount, futureFrom, toggleGroup }
 })

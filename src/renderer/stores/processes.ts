@@ -1,42 +1,55 @@
 import { defineStore } from 'pinia'
-import { computed } from 'vue'
+import { computed, markRaw, shallowRef, watch } from 'vue'
+import { OsHistory, processAt, runAt, threadAt } from '../model/at-time.ts'
 import { modelledZombieNote, observedGroups, processRows, shownObserved } from '../model/process-table.ts'
 import { useLabStore } from './lab.ts'
+import { usePlayheadStore } from './playhead.ts'
 import { useTimelineStore } from './timeline.ts'
 import { useTraceStore } from './trace.ts'
 
 /**
  * The process table's area: rows derived from the event stream and the runs, the OS's
- * view beside them, and the observed runs' trees (from the OS alone).
+ * view beside them, and the observed runs' trees (from the OS alone); all as they stood
+ * at the playhead (the latest, while it follows).
  */
 export const useProcessesStore = defineStore('processes', () => {
   const lab = useLabStore()
   const trace = useTraceStore()
   const timeline = useTimelineStore()
+  const playhead = usePlayheadStore()
+  const osHistory = shallowRef(markRaw(new OsHistory(trace.store)))
+  watch(() => trace.epoch, () => (osHistory.value = markRaw(new OsHistory(trace.store))), { flush: 'sync' })
+
+  /** The runs, the OS's view, the processes and threads, at the playhead. */
+  const scene = computed(() => {
+    void trace.version
+    const at = playhead.shownAt
+    const processes = trace.model.processes()
+    const threads = trace.model.threads()
+    if (at === null) return { runs: lab.runs, os: trace.model.os, processes, threads }
+    return {
+      runs: lab.runs.flatMap((r) => runAt(r, at) ?? []),
+      os: osHistory.value.at(at),
+      processes: processes.flatMap((p) => processAt(p, at, threads) ?? []),
+      threads: threads.flatMap((th) => threadAt(th, at) ?? []),
+    }
+  })
 
   const rows = computed(() => {
-    void trace.version
-    return processRows({
-      labPid: lab.labPid,
-      host: lab.host,
-      runs: lab.runs,
-      processes: trace.model.processes(),
-      threads: trace.model.threads(),
-      connIndex: timeline.layout.connIndex,
-      os: trace.model.os,
-    })
+    const { runs, os, processes, threads } = scene.value
+    return processRows({ labPid: lab.labPid, host: lab.host, runs, processes, threads, connIndex: timeline.layout.connIndex, os })
   })
 
   // Observed runs while they run, and ended ones until the timeline is cleared.
   const observed = computed(() => {
-    void trace.version
-    return observedGroups(shownObserved(lab.runs, trace.origin()), trace.model.os)
+    const { runs, os } = scene.value
+    return observedGroups(shownObserved(runs, trace.origin()), os)
   })
 
   /** The OS column group appears once the sampler has reported any process. */
   const hasOsView = computed(() => {
     void trace.version
-    return trace.model.os.size > 0 || observed.value.length > 0
+    return trace.model.os.size > 0 || scene.value.os.size > 0 || observed.value.length > 0
   })
   const counts = computed(() => {
     const c = { running: 0, sleeping: 0, zombie: 0, reaped: 0, exited: 0 }

@@ -7,9 +7,10 @@ import { osTree, shownObserved } from '../model/process-table.ts'
 import { type ClientGroupInfo, type Layout, layoutLanes, type ObservedGroupInfo, type ServerGroupInfo } from '../timeline/layout.ts'
 import { fit, follow as followEnd, panBy, type Viewport, zoomAt } from '../timeline/viewport.ts'
 import { useLabStore } from './lab.ts'
+import { usePlayheadStore } from './playhead.ts'
 import { useTraceStore } from './trace.ts'
 
-const isLive = (r: RunInfo) => r.state === 'starting' || r.state === 'running' || r.state === 'stopping'
+const isLiveRun = (r: RunInfo) => r.state === 'starting' || r.state === 'running' || r.state === 'stopping'
 
 /**
  * The timeline's area: the lane layout (recomputed when events arrive, once per frame at
@@ -36,7 +37,7 @@ export const useTimelineStore = defineStore('timeline', () => {
     const servers: ServerGroupInfo[] = []
     for (const run of lab.servers) {
       const listen = listens.get(run.id)
-      if (!listen && !isLive(run) && !claimedRuns.has(run.id)) continue
+      if (!listen && !isLiveRun(run) && !claimedRuns.has(run.id)) continue
       servers.push({
         run: run.id,
         pid: run.pid,
@@ -54,7 +55,7 @@ export const useTimelineStore = defineStore('timeline', () => {
       servers.push({ ...listen, state: 'seen', startedAt: listen.listenT })
     const clientPids = new Set(model.processes().filter((p) => p.role === 'client').map((p) => p.pid))
     const clients: ClientGroupInfo[] = lab.clientRuns
-      .filter((run) => isLive(run) || clientPids.has(run.pid))
+      .filter((run) => isLiveRun(run) || clientPids.has(run.pid))
       .map((run) => ({
         run: run.id,
         pid: run.pid,
@@ -95,21 +96,31 @@ export const useTimelineStore = defineStore('timeline', () => {
   /** Where open phases of a run end: now while it runs, else when it ended. */
   function liveEnd(run: string | null): number {
     const info = run ? lab.runs.find((r) => r.id === run) : undefined
-    if (info) return isLive(info) ? trace.nowUs() : (info.endedAt ?? trace.store.maxT)
+    if (info) return isLiveRun(info) ? trace.nowUs() : (info.endedAt ?? trace.store.maxT)
     return lab.anyLive ? trace.nowUs() : trace.store.maxT
+  }
+
+  /** Whether the picture still grows: something runs in the lab. */
+  function isLive(): boolean {
+    return lab.anyLive
   }
 
   /** The live edge: now while anything runs, else the last event. */
   function edge(): number {
     const last = Number.isFinite(trace.store.maxT) ? trace.store.maxT : trace.nowUs()
-    return lab.anyLive ? Math.max(trace.nowUs(), last) : last
+    return isLive() ? Math.max(trace.nowUs(), last) : last
   }
 
-  /** The window to draw now: computed each frame while following, else the user's. */
+  /**
+   * The window to draw now: computed each frame while following, else the user's.
+   * Following keeps the playhead in view: "fit all" shows from the first event to the
+   * playhead (to the edge, live), a fixed span ends at the playhead. (The playhead store
+   * is read here, not at setup: it reads this one.)
+   */
   function currentView(): Viewport {
     if (!following.value) return view.value
-    const end = edge()
-    if (fitAll.value) return fit(trace.origin(), Math.max(end, trace.origin() + 1e6), 0.02)
+    const end = usePlayheadStore().at()
+    if (fitAll.value) return fit(trace.origin(), Math.max(isLive() ? end : edge(), trace.origin() + 1e6), 0.02)
     return followEnd(view.value, end + (view.value.end - view.value.start) * 0.02)
   }
 
@@ -144,14 +155,18 @@ export const useTimelineStore = defineStore('timeline', () => {
 
   /**
    * Off: stay on the window shown at this moment (which, while following, is computed each
-   * frame, not the last one the user set). On: follow the live edge with the current span.
+   * frame, not the last one the user set). On: follow the live edge with the current span,
+   * and pin the playhead to it.
    */
   function setFollowing(on: boolean): void {
+    // Following catches up: the playhead goes back to the edge too (live: now).
+    if (on) usePlayheadStore().follow()
     if (on === following.value) return
     if (on) following.value = true
     else stopFollowing()
   }
 
+  /** Everything in view; the playhead stays where it is (a replay paused mid-run stays paused). */
   function fitToAll(): void {
     following.value = true
     fitAll.value = true
@@ -186,6 +201,6 @@ export const useTimelineStore = defineStore('timeline', () => {
 
   return {
     view, following, fitAll, selectedConn, collapsed, reveal, layout,
-    liveEnd, edge, currentView, zoom, pan, setView, setFollowing, fitToAll, select, toggleGroup, revealLane,
+    liveEnd, isLive, edge, currentView, zoom, pan, setView, setFollowing, fitToAll, select, toggleGroup, revealLane,
   }
 })

@@ -29,6 +29,13 @@ export interface DrawnSnapshot {
   view: Viewport
   origin: number
   following: boolean
+  /** The replay's playhead (µs, store time) when the frame was drawn, and whether it was pinned to the edge. */
+  playhead: number
+  playheadFollowing: boolean
+  playing: boolean
+  speed: number
+  /** Markers on the axis (each first accept, fork, exit, zombie, reap, error, lock wait, the user's). */
+  markers: number
   selectedConn: string | null
   /** The palette it drew with. */
   theme: string
@@ -60,6 +67,11 @@ export function drawnSnapshot(): DrawnSnapshot | null {
     view: { ...last.view },
     origin: last.origin,
     following: last.following,
+    playhead: last.playhead,
+    playheadFollowing: last.playheadFollowing,
+    playing: last.playing,
+    speed: last.speed,
+    markers: last.markers,
     selectedConn: last.selectedConn,
     theme: last.theme,
     hoverLane: last.hoverLane,

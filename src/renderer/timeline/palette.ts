@@ -15,6 +15,10 @@ export interface Palette {
   selection: string
   selectionEdge: string
   now: string
+  /** The replay's playhead, when it is not pinned to now. */
+  playhead: string
+  /** Laid over what comes after the playhead. */
+  future: string
   queued: string
   spawn: string
   working: string
@@ -53,6 +57,8 @@ export const PALETTES: Record<ThemeName, Palette> = {
     selection: 'rgba(96, 165, 250, 0.16)',
     selectionEdge: '#60a5fa',
     now: '#f472b6',
+    playhead: '#fbbf24',
+    future: 'rgba(15, 18, 24, 0.62)',
     queued: '#8792a6',
     send: '#ff9f43',
     recv: '#2dd4bf',
@@ -73,6 +79,8 @@ export const PALETTES: Record<ThemeName, Palette> = {
     selection: 'rgba(37, 99, 235, 0.10)',
     selectionEdge: '#2563eb',
     now: '#db2777',
+    playhead: '#d97706',
+    future: 'rgba(255, 255, 255, 0.66)',
     queued: '#8a94a7',
     send: '#ea7a0c',
     recv: '#0d9488',

@@ -15,6 +15,10 @@ export interface PanZoomTarget {
   clearSelection(): void
   /** A press and release without a drag: a click at (x, y). */
   click(x: number, y: number): void
+  /** Whether y is on the time axis, where a press or a drag moves the playhead instead. */
+  onAxis(y: number): boolean
+  /** Move the playhead to the time at x. */
+  scrub(x: number): void
 }
 
 const KEY_ZOOM = 1.35
@@ -23,10 +27,12 @@ const KEY_PAN = 0.18
 /**
  * Pan and zoom for the timeline, the way Chrome's performance panel does it: the wheel
  * zooms at the pointer, shift+wheel scrolls the lanes, a horizontal wheel pans, dragging
- * pans time and lanes, and W/S zoom, A/D (or ←/→) pan, ↑/↓ scroll, F follows live, 0 fits.
+ * pans time and lanes, and W/S zoom, A/D pan, ↑/↓ scroll, F follows live, 0 fits. A
+ * press or a drag on the time axis moves the playhead (the replay's keys are
+ * usePlaybackKeys').
  */
 export function usePanZoom(element: Ref<HTMLElement | null>, target: PanZoomTarget) {
-  let drag: { x: number; y: number; lastX: number; lastY: number; moved: boolean; id: number } | null = null
+  let drag: { x: number; y: number; lastX: number; lastY: number; moved: boolean; id: number; scrub: boolean } | null = null
 
   const local = (e: MouseEvent) => {
     const rect = element.value!.getBoundingClientRect()
@@ -47,13 +53,19 @@ export function usePanZoom(element: Ref<HTMLElement | null>, target: PanZoomTarg
   const onPointerDown = (e: PointerEvent) => {
     if (e.button !== 0) return
     const { x, y } = local(e)
-    drag = { x, y, lastX: x, lastY: y, moved: false, id: e.pointerId }
+    const scrub = target.onAxis(y)
+    drag = { x, y, lastX: x, lastY: y, moved: false, id: e.pointerId, scrub }
     element.value?.setPointerCapture(e.pointerId)
+    if (scrub) target.scrub(x)
   }
 
   const onPointerMove = (e: PointerEvent) => {
     if (!drag || e.pointerId !== drag.id) return
     const { x, y } = local(e)
+    if (drag.scrub) {
+      drag.moved = true
+      return target.scrub(x)
+    }
     if (!drag.moved && Math.hypot(x - drag.x, y - drag.y) < 4) return
     drag.moved = true
     const scale = target.scale()
@@ -67,9 +79,10 @@ export function usePanZoom(element: Ref<HTMLElement | null>, target: PanZoomTarg
     if (!drag || e.pointerId !== drag.id) return
     const wasDrag = drag.moved
     const { x, y } = local(e)
+    const wasScrub = drag.scrub
     drag = null
     element.value?.releasePointerCapture(e.pointerId)
-    if (!wasDrag) target.click(x, y)
+    if (!wasDrag && !wasScrub) target.click(x, y)
   }
 
   const onKey = (e: KeyboardEvent) => {
@@ -93,12 +106,10 @@ export function usePanZoom(element: Ref<HTMLElement | null>, target: PanZoomTarg
         break
       case 'a':
       case 'A':
-      case 'ArrowLeft':
         target.pan(-spanUs * KEY_PAN)
         break
       case 'd':
       case 'D':
-      case 'ArrowRight':
         target.pan(spanUs * KEY_PAN)
         break
       case 'ArrowUp':

@@ -1,3 +1,4 @@
+import { blockedAt } from '../../model/replay.ts'
 import type { Lane, Layout } from '../layout.ts'
 import { visibleLanes } from '../layout.ts'
 import { axisTicks } from '../time-scale.ts'
@@ -5,9 +6,18 @@ import { renderConnectionLane } from './connection-track.ts'
 import { type RenderContext, screenY, withAlpha } from './context.ts'
 import { renderGroupLane, renderLoopLane, renderProcessLane } from './process-track.ts'
 
+/** An instant marked on the axis (see model/replay.ts): drawn as a tick, coloured by kind. */
+export interface AxisMarker {
+  t: number
+  kind: string
+}
+
 export interface FrameExtras {
   /** The lab's now, drawn as a line while something runs. */
   now: number | null
+  /** The replay's playhead when it is not pinned to now: a line with a handle on the axis, what comes after it veiled. */
+  playhead: number | null
+  markers: readonly AxisMarker[]
   /** The pointer's time, drawn as a hairline. */
   hoverT: number | null
   hoverLane: string | null
@@ -95,7 +105,7 @@ export function renderFrame(rc: RenderContext, layout: Layout, extras: FrameExtr
       ctx.fillStyle = palette.selectionEdge
       ctx.fillRect(0, top, 3, lane.height)
     }
-    drawLabel(rc, lane, top, related !== null && !selected)
+    drawLabel(rc, lane, top, related !== null && !selected, extras.playhead)
   }
   ctx.restore()
   ctx.fillStyle = palette.gridStrong
@@ -122,6 +132,9 @@ export function renderFrame(rc: RenderContext, layout: Layout, extras: FrameExtr
   ctx.font = `600 ${rc.font}`
   ctx.fillText('time since first event', 12, g.axisHeight / 2)
 
+  drawMarkers(rc, extras.markers)
+  if (extras.playhead !== null) drawPlayhead(rc, extras.playhead)
+
   if (extras.now !== null && scale.contains(extras.now)) {
     const x = Math.round(scale.toX(extras.now)) + 0.5
     if (x >= g.labelWidth) {
@@ -139,7 +152,65 @@ export function renderFrame(rc: RenderContext, layout: Layout, extras: FrameExtr
   return shown
 }
 
-function drawLabel(rc: RenderContext, lane: Lane, top: number, dim: boolean): void {
+/** Marker ticks along the axis's foot; where many fall into one pixel, one tick stands for them. */
+function drawMarkers(rc: RenderContext, markers: readonly AxisMarker[]): void {
+  const { ctx, palette, geometry: g, scale } = rc
+  let lastX = Number.NEGATIVE_INFINITY
+  for (const m of markers) {
+    if (!scale.contains(m.t)) continue
+    const x = Math.round(scale.toX(m.t))
+    if (x < g.labelWidth || x - lastX < 2) continue
+    lastX = x
+    ctx.fillStyle = markerColor(palette, m.kind)
+    ctx.fillRect(x - 1, g.axisHeight - 5, 3, 4)
+  }
+}
+
+function markerColor(palette: RenderContext['palette'], kind: string): string {
+  switch (kind) {
+    case 'fork':
+      return palette.fork
+    case 'exit':
+    case 'zombie':
+    case 'error':
+      return palette.zombie
+    case 'reap':
+      return palette.reap
+    case 'lock-wait':
+      return palette.blocked.lock
+    case 'user':
+      return palette.playhead
+    default:
+      return palette.working
+  }
+}
+
+/**
+ * The playhead: what comes after it is veiled (it has not happened yet, at this instant),
+ * and a line with a handle on the axis, which can be dragged.
+ */
+function drawPlayhead(rc: RenderContext, t: number): void {
+  const { ctx, palette, geometry: g, scale } = rc
+  const x = Math.round(scale.toX(t))
+  const left = Math.max(g.labelWidth, x)
+  if (left < g.width) {
+    ctx.fillStyle = palette.future
+    ctx.fillRect(left, g.axisHeight, g.width - left, g.height - g.axisHeight)
+  }
+  if (x < g.labelWidth || x > g.width) return
+  ctx.fillStyle = palette.playhead
+  ctx.fillRect(x - 1, g.axisHeight, 2, g.height - g.axisHeight)
+  ctx.beginPath()
+  ctx.moveTo(x - 6, 2)
+  ctx.lineTo(x + 6, 2)
+  ctx.lineTo(x + 6, g.axisHeight - 10)
+  ctx.lineTo(x, g.axisHeight - 3)
+  ctx.lineTo(x - 6, g.axisHeight - 10)
+  ctx.closePath()
+  ctx.fill()
+}
+
+function drawLabel(rc: RenderContext, lane: Lane, top: number, dim: boolean, at: number | null): void {
   const { ctx, palette } = rc
   const mid = top + lane.height / 2
   const indent = lane.kind === 'conn' ? 16 : lane.kind === 'server' || lane.kind === 'clients' || lane.kind === 'loop' ? 16 : 28
@@ -160,14 +231,17 @@ function drawLabel(rc: RenderContext, lane: Lane, top: number, dim: boolean): vo
     ctx.fillText(shown, indent + w + 8, mid + 0.5)
   }
   if (lane.kind === 'conn' && lane.conn) {
-    // A state dot: what the connection is doing right now.
+    // A state dot: what the connection is doing at the playhead.
     const c = lane.conn
-    const color = c.serverCloseT !== null || c.clientCloseT !== null
+    const closedT = Math.min(c.serverCloseT ?? Infinity, c.clientCloseT ?? Infinity)
+    const blockedOn = at === null ? c.blockedOn : blockedAt(c.phases, at)
+    const t = at ?? Infinity
+    const color = Number.isFinite(closedT) && closedT <= t
       ? palette.textMuted
-      : c.acceptT === null
+      : c.acceptT === null || c.acceptT > t
         ? palette.queued
-        : c.blockedOn
-          ? palette.blocked[c.blockedOn]
+        : blockedOn
+          ? palette.blocked[blockedOn]
           : palette.working
     ctx.fillStyle = color
     ctx.beginPath()
