@@ -1,4 +1,5 @@
-import type { BlockCause, BlockReason, CloseEvent, ProcEvent, ReapPolicy, SockscopeEvent } from '../../servers/events.ts'
+import type { BlockCause, BlockReason, CloseEvent, ExitEvent, ForkEvent, ProcEvent, ReapEvent, ReapPolicy, Role, SockscopeEvent, WakeupEvent } from '../../servers/events.ts'
+import { type EventStore, FLAG_TASK, kindName, ROLES, WAIT_ON, FLAG_ON_MASK } from './event-store.ts'
 
 /**
  * Events → what the timeline and the process table show: each connection's phases
@@ -15,6 +16,251 @@ export interface Item {
 }
 
 export type Side = 'server' | 'client'
+
+/** One track's events in time order, by index k: the fields derivations read, and the whole event on demand. */
+export interface TrackEvents {
+  readonly length: number
+  seq(k: number): number
+  t(k: number): number
+  kind(k: number): string
+  role(k: number): Role
+  run(k: number): string
+  pid(k: number): number
+  tid(k: number): number
+  /** The connection id, undefined for an event without one. */
+  conn(k: number): string | undefined
+  /** recv / send: payload bytes; else 0. */
+  bytes(k: number): number
+  /** block / unblock: what the wait is on; lock-wait / lock-acquire: 'lock'; else undefined. */
+  on(k: number): BlockReason | undefined
+  /** A wait whose waiter is a task (not its thread). */
+  task(k: number): boolean
+  /** The whole event (decoded, for the store: read it only where its other fields matter). */
+  event(k: number): SockscopeEvent
+  /** The track's instants at indices ks (in time order), as this source keeps them. */
+  marks(ks: readonly number[]): Marks
+}
+
+/**
+ * A track's instants (recv / send ticks, accepts, closes, forks…) read by index, so that a
+ * connection with 100k recvs is 100k numbers, not 100k objects. `mark(i)` builds one Mark
+ * (a tooltip's, a hit's).
+ */
+export interface Marks {
+  readonly length: number
+  t(i: number): number
+  kind(i: number): string
+  side(i: number): Side
+  bytes(i: number): number
+  seq(i: number): number
+  mark(i: number): Mark
+  /** First index whose t is at or after t0. */
+  lowerBound(t0: number): number
+}
+
+/** Marks that are objects already (tests, tracks built from the OS's view). */
+export class MarkArray implements Marks {
+  readonly items: readonly Mark[]
+  constructor(items: readonly Mark[]) {
+    this.items = items
+  }
+  get length(): number {
+    return this.items.length
+  }
+  t(i: number): number {
+    return this.items[i]!.t
+  }
+  kind(i: number): string {
+    return this.items[i]!.kind
+  }
+  side(i: number): Side {
+    return this.items[i]!.side
+  }
+  bytes(i: number): number {
+    return this.items[i]!.bytes
+  }
+  seq(i: number): number {
+    return this.items[i]!.seq
+  }
+  mark(i: number): Mark {
+    return this.items[i]!
+  }
+  lowerBound(t0: number): number {
+    let lo = 0
+    let hi = this.items.length
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1
+      if (this.items[mid]!.t < t0) lo = mid + 1
+      else hi = mid
+    }
+    return lo
+  }
+}
+
+/** Marks as seqs into the store's columns: 4 bytes a mark. The store only grows while they are used (a clear drops the tracks). */
+export class StoreMarks implements Marks {
+  readonly store: EventStore
+  readonly seqs: Uint32Array
+  constructor(store: EventStore, seqs: Uint32Array) {
+    this.store = store
+    this.seqs = seqs
+  }
+  get length(): number {
+    return this.seqs.length
+  }
+  t(i: number): number {
+    return this.store.t[this.seqs[i]!]!
+  }
+  kind(i: number): string {
+    return kindName(this.store.kind[this.seqs[i]!]!)
+  }
+  /** The kind's code in the store (KINDS), for a renderer's switch without strings. */
+  kindCode(i: number): number {
+    return this.store.kind[this.seqs[i]!]!
+  }
+  side(i: number): Side {
+    return ROLES[this.store.role[this.seqs[i]!]!] === 'client' ? 'client' : 'server'
+  }
+  bytes(i: number): number {
+    return this.store.bytes[this.seqs[i]!]!
+  }
+  seq(i: number): number {
+    return this.seqs[i]!
+  }
+  mark(i: number): Mark {
+    return { kind: this.kind(i), t: this.t(i), side: this.side(i), bytes: this.bytes(i), seq: this.seqs[i]! }
+  }
+  lowerBound(t0: number): number {
+    const { seqs } = this
+    const t = this.store.t
+    let lo = 0
+    let hi = seqs.length
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1
+      if (t[seqs[mid]!]! < t0) lo = mid + 1
+      else hi = mid
+    }
+    return lo
+  }
+}
+
+/** A track's events as objects with their seqs (tests, and anything that holds objects). */
+export class ItemEvents implements TrackEvents {
+  readonly items: readonly Item[]
+  constructor(items: readonly Item[]) {
+    this.items = items
+  }
+  get length(): number {
+    return this.items.length
+  }
+  seq(k: number): number {
+    return this.items[k]!.seq
+  }
+  t(k: number): number {
+    return this.items[k]!.e.t
+  }
+  kind(k: number): string {
+    return this.items[k]!.e.kind
+  }
+  role(k: number): Role {
+    return this.items[k]!.e.src.role
+  }
+  run(k: number): string {
+    return this.items[k]!.e.src.run
+  }
+  pid(k: number): number {
+    return this.items[k]!.e.src.pid
+  }
+  tid(k: number): number {
+    return this.items[k]!.e.src.tid
+  }
+  conn(k: number): string | undefined {
+    const conn = (this.items[k]!.e as { conn?: unknown }).conn
+    return typeof conn === 'string' ? conn : undefined
+  }
+  bytes(k: number): number {
+    const bytes = (this.items[k]!.e as { bytes?: unknown }).bytes
+    return typeof bytes === 'number' ? bytes : 0
+  }
+  on(k: number): BlockReason | undefined {
+    const e = this.items[k]!.e
+    if (e.kind === 'block' || e.kind === 'unblock') return e.on
+    return e.kind === 'lock-wait' || e.kind === 'lock-acquire' ? 'lock' : undefined
+  }
+  task(k: number): boolean {
+    return (this.items[k]!.e as { waiter?: string }).waiter === 'task'
+  }
+  event(k: number): SockscopeEvent {
+    return this.items[k]!.e
+  }
+  marks(ks: readonly number[]): Marks {
+    return new MarkArray(ks.map((k) => this.mark(k)))
+  }
+  private mark(k: number): Mark {
+    const e = this.items[k]!.e
+    return { kind: e.kind, t: e.t, side: sideOf(e), bytes: 'bytes' in e ? e.bytes : 0, seq: this.items[k]!.seq }
+  }
+}
+
+/** A track's events as seqs into the store (a bucket of the TraceModel), read from its columns. */
+export class StoreEvents implements TrackEvents {
+  readonly store: EventStore
+  /** seqs in time order; only [0, length) is read. */
+  readonly seqs: Uint32Array
+  readonly length: number
+  constructor(store: EventStore, seqs: Uint32Array, length = seqs.length) {
+    this.store = store
+    this.seqs = seqs
+    this.length = length
+  }
+  seq(k: number): number {
+    return this.seqs[k]!
+  }
+  t(k: number): number {
+    return this.store.t[this.seqs[k]!]!
+  }
+  kind(k: number): string {
+    return kindName(this.store.kind[this.seqs[k]!]!)
+  }
+  role(k: number): Role {
+    return (ROLES[this.store.role[this.seqs[k]!]!] ?? 'lab') as Role
+  }
+  run(k: number): string {
+    return this.store.runs.names[this.store.run[this.seqs[k]!]!] ?? ''
+  }
+  pid(k: number): number {
+    return this.store.pid[this.seqs[k]!]!
+  }
+  tid(k: number): number {
+    return this.store.tid[this.seqs[k]!]!
+  }
+  conn(k: number): string | undefined {
+    const id = this.store.conn[this.seqs[k]!]!
+    return id < 0 ? undefined : this.store.conns.names[id]
+  }
+  bytes(k: number): number {
+    return this.store.bytes[this.seqs[k]!]!
+  }
+  on(k: number): BlockReason | undefined {
+    return WAIT_ON[this.store.flags[this.seqs[k]!]! & FLAG_ON_MASK]
+  }
+  task(k: number): boolean {
+    return (this.store.flags[this.seqs[k]!]! & FLAG_TASK) !== 0
+  }
+  event(k: number): SockscopeEvent {
+    return this.store.event(this.seqs[k]!)!
+  }
+  marks(ks: readonly number[]): Marks {
+    const seqs = new Uint32Array(ks.length)
+    for (let i = 0; i < ks.length; i++) seqs[i] = this.seqs[ks[i]!]!
+    return new StoreMarks(this.store, seqs)
+  }
+}
+
+/** Items (tests) or a store's track, as TrackEvents. */
+function trackEvents(input: readonly Item[] | TrackEvents): TrackEvents {
+  return Array.isArray(input) ? new ItemEvents(input as readonly Item[]) : (input as TrackEvents)
+}
 
 /** `alive`: a process the OS lists, doing what it does (the sampler cannot say more);
  *  `connected`: a connection to a server that reports nothing (an observed process). */
@@ -91,7 +337,15 @@ export interface ConnectionTrack {
   serverClose: CloseInfo | null
   clientClose: CloseInfo | null
   phases: Phase[]
-  marks: Mark[]
+  /** Every instant on the lane (all but the kinds drawn as phases), in time order, read from the store. */
+  ticks: Marks
+  /**
+   * The same instants as objects, built on first read: for readers that want an array
+   * (an export, a test). A renderer reads `ticks`, which costs no object per mark.
+   */
+  readonly marks: Mark[]
+  /** How many instants (the length of `ticks`). */
+  markCount: number
   /** What the handler waits on at the end of what has been seen; null when not blocked. */
   blockedOn: BlockReason | null
   errors: number
@@ -108,8 +362,12 @@ export function parseConnId(conn: string): { clientPort: number; serverPort: num
 /** Kinds that are drawn as phases, not as marks. */
 const PHASE_ONLY = new Set(['block', 'unblock', 'queued', 'lock-wait', 'lock-acquire'])
 
-export function deriveConnection(key: string, conn: string, items: readonly Item[]): ConnectionTrack {
+export function deriveConnection(key: string, conn: string, input: readonly Item[] | TrackEvents): ConnectionTrack {
+  const ev = trackEvents(input)
+  const n = ev.length
   const { clientPort, serverPort } = parseConnId(conn)
+  let ticks: Marks = new MarkArray([])
+  let marks: Mark[] | undefined
   const track: ConnectionTrack = {
     key,
     conn,
@@ -121,8 +379,8 @@ export function deriveConnection(key: string, conn: string, items: readonly Item
     childPid: null,
     threadId: null,
     task: null,
-    firstT: items[0]?.e.t ?? 0,
-    lastT: items.at(-1)?.e.t ?? 0,
+    firstT: n ? ev.t(0) : 0,
+    lastT: n ? ev.t(n - 1) : 0,
     connectT: null,
     queuedT: null,
     acceptT: null,
@@ -131,7 +389,23 @@ export function deriveConnection(key: string, conn: string, items: readonly Item
     serverClose: null,
     clientClose: null,
     phases: [],
-    marks: [],
+    get ticks() {
+      return ticks
+    },
+    set ticks(value: Marks) {
+      ticks = value
+      marks = undefined
+    },
+    get marks() {
+      if (!marks) {
+        marks = []
+        for (let i = 0; i < ticks.length; i++) marks.push(ticks.mark(i))
+      }
+      return marks
+    },
+    get markCount() {
+      return ticks.length
+    },
     blockedOn: null,
     errors: 0,
   }
@@ -143,67 +417,72 @@ export function deriveConnection(key: string, conn: string, items: readonly Item
   const open = new Map<string, Phase>()
   /** What the client sent and the server read, in time order: whether bytes wait unread. */
   const flow = new Flow()
+  const markAt: number[] = []
 
-  for (const { seq, e } of items) {
-    const side = sideOf(e)
-    if (side === 'server') track.serverRun ??= e.src.run
-    else track.clientRun ??= e.src.run
-    switch (e.kind) {
+  for (let k = 0; k < n; k++) {
+    const t = ev.t(k)
+    const kind = ev.kind(k)
+    const side: Side = ev.role(k) === 'client' ? 'client' : 'server'
+    if (side === 'server') track.serverRun ??= ev.run(k)
+    else track.clientRun ??= ev.run(k)
+    switch (kind) {
       case 'connect':
-        track.connectT ??= e.t
+        track.connectT ??= t
         break
       case 'queued':
-        track.queuedT ??= e.t
+        track.queuedT ??= t
         break
       case 'accept':
-        track.acceptT ??= e.t
-        track.serverPid ??= e.src.pid
+        track.acceptT ??= t
+        track.serverPid ??= ev.pid(k)
         break
       case 'fork':
-        forkT ??= e.t
-        track.childPid ??= e.childPid
+        forkT ??= t
+        track.childPid ??= (ev.event(k) as ForkEvent).childPid
         break
       case 'thread-start':
-        threadStartT ??= e.t
-        track.threadId ??= e.threadId
+        threadStartT ??= t
+        track.threadId ??= (ev.event(k) as { threadId: number }).threadId
         break
       case 'task-start':
-        track.task ??= e.task
+        track.task ??= (ev.event(k) as { task: string }).task
         break
       case 'send':
-        if (side === 'client') flow.sent(e.t, e.bytes)
+        if (side === 'client') flow.sent(t, ev.bytes(k))
         break
       case 'recv':
-        if (side === 'server') flow.read(e.t, e.bytes)
+        if (side === 'server') flow.read(t, ev.bytes(k))
         break
-      case 'close':
-        if (side === 'client') flow.closed(e.t)
-        if (side === 'server') track.serverCloseT ??= e.t
-        else track.clientCloseT ??= e.t
-        if (side === 'server') track.serverClose ??= { t: e.t, by: e.by, reset: e.reset ?? null, error: errorCode.server, seq }
-        else track.clientClose ??= { t: e.t, by: e.by, reset: e.reset ?? null, error: errorCode.client, seq }
+      case 'close': {
+        const e = ev.event(k) as CloseEvent
+        const seq = ev.seq(k)
+        if (side === 'client') flow.closed(t)
+        if (side === 'server') track.serverCloseT ??= t
+        else track.clientCloseT ??= t
+        if (side === 'server') track.serverClose ??= { t, by: e.by, reset: e.reset ?? null, error: errorCode.server, seq }
+        else track.clientClose ??= { t, by: e.by, reset: e.reset ?? null, error: errorCode.client, seq }
         break
+      }
       case 'error':
         track.errors++
-        errorCode[side] ??= e.code
+        errorCode[side] ??= (ev.event(k) as { code: string }).code
         break
       case 'block':
       case 'lock-wait':
         if (side === 'server') {
-          const on: BlockReason = e.kind === 'block' ? e.on : 'lock'
-          const phase: Phase = { kind: 'blocked', start: e.t, end: null, on, seq, ...(e.waiter === 'task' ? { task: true } : {}) }
-          open.set(`${e.src.pid}:${e.src.tid}:${on}`, phase)
+          const on = ev.on(k)!
+          const phase: Phase = { kind: 'blocked', start: t, end: null, on, seq: ev.seq(k), ...(ev.task(k) ? { task: true } : {}) }
+          open.set(`${ev.pid(k)}:${ev.tid(k)}:${on}`, phase)
           blocks.push(phase)
         }
         break
       case 'unblock':
       case 'lock-acquire':
         if (side === 'server') {
-          const on: BlockReason = e.kind === 'unblock' ? e.on : 'lock'
-          const id = `${e.src.pid}:${e.src.tid}:${on}`
+          const id = `${ev.pid(k)}:${ev.tid(k)}:${ev.on(k)!}`
           const phase = open.get(id)
           if (phase) {
-            phase.end = e.t
+            phase.end = t
             open.delete(id)
           }
         }
@@ -211,11 +490,14 @@ export function deriveConnection(key: string, conn: string, items: readonly Item
     }
     // The handler's own first sign of life: a forked child's or a thread's first event.
     if (side === 'server' && handlerFirstT === null) {
-      if (track.childPid !== null && e.src.pid === track.childPid) handlerFirstT = e.t
+      if (track.childPid !== null && ev.pid(k) === track.childPid) handlerFirstT = t
     }
-    if (!PHASE_ONLY.has(e.kind)) track.marks.push({ kind: e.kind, t: e.t, side, bytes: 'bytes' in e ? e.bytes : 0, seq })
+    if (!PHASE_ONLY.has(kind)) markAt.push(k)
   }
+  track.ticks = ev.marks(markAt)
 
+  const firstSeq = n ? ev.seq(0) : 0
+  const lastSeq = n ? ev.seq(n - 1) : 0
   inferResets(track, errorCode)
   const openBlocks = [...open.values()]
   track.blockedOn = openBlocks.at(-1)?.on ?? null
@@ -226,7 +508,7 @@ export function deriveConnection(key: string, conn: string, items: readonly Item
   const queueStart = minDefined(track.connectT, track.queuedT)
   if (queueStart !== null) {
     const queueEnd = track.acceptT ?? (track.serverCloseT ?? track.clientCloseT)
-    if (queueEnd === null || queueEnd > queueStart) track.phases.push({ kind: 'queued', start: queueStart, end: queueEnd, seq: items[0]?.seq ?? 0 })
+    if (queueEnd === null || queueEnd > queueStart) track.phases.push({ kind: 'queued', start: queueStart, end: queueEnd, seq: firstSeq })
   }
   if (track.acceptT === null) return track
 
@@ -234,7 +516,7 @@ export function deriveConnection(key: string, conn: string, items: readonly Item
   const spawnStart = forkT ?? (threadStartT !== null ? track.acceptT : null)
   if (spawnStart !== null) {
     const spawnEnd = forkT !== null ? (handlerFirstT ?? serviceEnd) : threadStartT
-    track.phases.push({ kind: 'spawn', start: Math.min(track.acceptT, spawnStart), end: spawnEnd, seq: items[0]?.seq ?? 0 })
+    track.phases.push({ kind: 'spawn', start: Math.min(track.acceptT, spawnStart), end: spawnEnd, seq: firstSeq })
     cursor = spawnEnd
   }
   blocks.sort((a, b) => a.start - b.start)
@@ -250,8 +532,8 @@ export function deriveConnection(key: string, conn: string, items: readonly Item
     cursor = block.end === null ? null : Math.max(cursor, block.end)
   }
   if (cursor !== null) {
-    if (serviceEnd === null) track.phases.push({ kind: 'working', start: cursor, end: null, seq: items.at(-1)?.seq ?? 0 })
-    else if (serviceEnd > cursor) track.phases.push({ kind: 'working', start: cursor, end: serviceEnd, seq: items.at(-1)?.seq ?? 0 })
+    if (serviceEnd === null) track.phases.push({ kind: 'working', start: cursor, end: null, seq: lastSeq })
+    else if (serviceEnd > cursor) track.phases.push({ kind: 'working', start: cursor, end: serviceEnd, seq: lastSeq })
   }
   return track
 }
@@ -262,16 +544,22 @@ export function deriveConnection(key: string, conn: string, items: readonly Item
  * not read (they wait in the kernel), or has closed (an EOF waits to be read).
  */
 class Flow {
-  private readonly sends: { t: number; total: number }[] = []
-  private readonly reads: { t: number; total: number }[] = []
+  /** Running totals at each time, as parallel number arrays (no object per send). */
+  private readonly sendT: number[] = []
+  private readonly sendTotal: number[] = []
+  private readonly readT: number[] = []
+  private readonly readTotal: number[] = []
   private closeT: number | null = null
 
   sent(t: number, bytes: number): void {
-    if (bytes > 0) this.sends.push({ t, total: (this.sends.at(-1)?.total ?? 0) + bytes })
+    if (bytes <= 0) return
+    this.sendTotal.push((this.sendTotal.at(-1) ?? 0) + bytes)
+    this.sendT.push(t)
   }
 
   read(t: number, bytes: number): void {
-    this.reads.push({ t, total: (this.reads.at(-1)?.total ?? 0) + bytes })
+    this.readTotal.push((this.readTotal.at(-1) ?? 0) + bytes)
+    this.readT.push(t)
   }
 
   closed(t: number): void {
@@ -280,24 +568,27 @@ class Flow {
 
   /** When, in a wait for bytes from `start` to `end`, the socket was readable: at its start, later, or never (null). */
   readyFrom(start: number, end: number | null): number | null {
-    const sentBefore = totalAt(this.sends, start)
-    if (sentBefore > totalAt(this.reads, start) || (this.closeT !== null && this.closeT <= start)) return start
-    const next = this.sends.find((s) => s.t > start)?.t ?? null
+    const sentUpTo = upperBound(this.sendT, start)
+    const readUpTo = upperBound(this.readT, start)
+    const sentBefore = sentUpTo === 0 ? 0 : this.sendTotal[sentUpTo - 1]!
+    const readBefore = readUpTo === 0 ? 0 : this.readTotal[readUpTo - 1]!
+    if (sentBefore > readBefore || (this.closeT !== null && this.closeT <= start)) return start
+    const next = this.sendT[sentUpTo] ?? null
     const first = next === null ? this.closeT : this.closeT === null || this.closeT <= start ? next : Math.min(next, this.closeT)
     return first !== null && first > start && (end === null || first < end) ? first : null
   }
 }
 
-/** A running total's value at time t (entries in time order). */
-function totalAt(entries: readonly { t: number; total: number }[], t: number): number {
+/** The number of entries of a sorted array at or before t. */
+function upperBound(times: readonly number[], t: number): number {
   let lo = 0
-  let hi = entries.length
+  let hi = times.length
   while (lo < hi) {
     const mid = (lo + hi) >>> 1
-    if (entries[mid]!.t <= t) lo = mid + 1
+    if (times[mid]! <= t) lo = mid + 1
     else hi = mid
   }
-  return lo === 0 ? 0 : entries[lo - 1]!.total
+  return lo
 }
 
 /** An error code that says the peer reset the connection (RST). */
@@ -328,29 +619,39 @@ function inferResets(track: ConnectionTrack, errorCode: Record<Side, string | nu
  * a handler parked until its socket is readable) are that connection's, never its thread's.
  * A thread is in one call at a time: a new one begun ends whatever was open.
  */
-export function threadSleeps(items: readonly Item[], own: (e: SockscopeEvent) => boolean): { sleeps: Phase[]; open: Phase | null } {
+export function threadSleeps(input: readonly Item[] | TrackEvents, own: (k: number) => boolean): { sleeps: Phase[]; open: Phase | null } {
+  const ev = trackEvents(input)
   const sleeps: Phase[] = []
   let open: Phase | null = null
   const end = (t: number) => {
     if (open) open.end = Math.max(open.start, t)
     open = null
   }
-  for (const { seq, e } of items) {
-    if (!own(e)) continue
-    switch (e.kind) {
+  for (let k = 0; k < ev.length; k++) {
+    const kind = ev.kind(k)
+    // Only waits and wake-ups change what a thread does: the rest is not even looked at.
+    if (kind !== 'block' && kind !== 'lock-wait' && kind !== 'unblock' && kind !== 'lock-acquire' && kind !== 'wakeup') continue
+    if (!own(k)) continue
+    switch (kind) {
       case 'block':
       case 'lock-wait': {
-        if (e.waiter === 'task') break
-        end(e.t)
-        const phase: Phase = { kind: 'sleeping', start: e.t, end: null, on: e.kind === 'block' ? e.on : 'lock', seq }
-        if (e.conn !== undefined) phase.conn = e.conn
-        if (e.kind === 'block' && e.on === 'select') {
-          if (e.sockets !== undefined) phase.sockets = e.sockets
-          if (e.timeoutMs !== undefined) phase.timeoutMs = e.timeoutMs
-        }
-        if (e.kind === 'block' && e.cause !== undefined) {
-          phase.cause = e.cause
-          if (e.limit !== undefined) phase.limit = e.limit
+        if (ev.task(k)) break
+        const t = ev.t(k)
+        end(t)
+        const on = ev.on(k)!
+        const phase: Phase = { kind: 'sleeping', start: t, end: null, on, seq: ev.seq(k) }
+        const conn = ev.conn(k)
+        if (conn !== undefined) phase.conn = conn
+        if (kind === 'block' && (on === 'select' || on === 'accept' || hasExtra(ev, k))) {
+          const e = ev.event(k) as Extract<SockscopeEvent, { kind: 'block' }>
+          if (on === 'select') {
+            if (e.sockets !== undefined) phase.sockets = e.sockets
+            if (e.timeoutMs !== undefined) phase.timeoutMs = e.timeoutMs
+          }
+          if (e.cause !== undefined) {
+            phase.cause = e.cause
+            if (e.limit !== undefined) phase.limit = e.limit
+          }
         }
         open = phase
         sleeps.push(phase)
@@ -358,16 +659,20 @@ export function threadSleeps(items: readonly Item[], own: (e: SockscopeEvent) =>
       }
       case 'unblock':
       case 'lock-acquire': {
-        const on = e.kind === 'unblock' ? e.on : 'lock'
-        if (e.waiter !== 'task' && open?.on === on) end(e.t)
+        if (!ev.task(k) && open?.on === ev.on(k)) end(ev.t(k))
         break
       }
       case 'wakeup':
-        if (open?.on === 'select') end(e.t)
+        if (open?.on === 'select') end(ev.t(k))
         break
     }
   }
   return { sleeps, open }
+}
+
+/** Whether a block may carry a cause (a send to a peer that does not read): only then is it decoded. */
+function hasExtra(ev: TrackEvents, k: number): boolean {
+  return ev.on(k) === 'send' || ev instanceof ItemEvents
 }
 
 export type ProcessRole = 'server' | 'child' | 'client' | 'lab' | 'other'
@@ -432,48 +737,57 @@ export function blankProcessTrack(pid: number): ProcessTrack {
  * One process's life from the events about it: its own (src.pid) and its parent's
  * fork / exit / reap of it (childPid).
  */
-export function deriveProcess(pid: number, items: readonly Item[]): ProcessTrack {
-  const track: ProcessTrack = { ...blankProcessTrack(pid), lastT: items.at(-1)?.e.t ?? 0 }
+export function deriveProcess(pid: number, input: readonly Item[] | TrackEvents): ProcessTrack {
+  const ev = trackEvents(input)
+  const n = ev.length
+  const track: ProcessTrack = { ...blankProcessTrack(pid), lastT: n ? ev.t(n - 1) : 0 }
   // The process's main thread: what a single-threaded process does, and what its lane shows.
-  const { sleeps, open } = threadSleeps(items, (e) => e.src.pid === pid && e.src.tid === 0 && e.kind !== 'proc')
-  let forkSeq = items[0]?.seq ?? 0
-  for (const { seq, e } of items) {
-    const own = e.src.pid === pid
-    if (e.kind === 'proc') {
+  const { sleeps, open } = threadSleeps(ev, (k) => ev.pid(k) === pid && ev.tid(k) === 0 && ev.kind(k) !== 'proc')
+  let forkSeq = n ? ev.seq(0) : 0
+  for (let k = 0; k < n; k++) {
+    const kind = ev.kind(k)
+    const own = ev.pid(k) === pid
+    const t = ev.t(k)
+    const seq = ev.seq(k)
+    if (kind === 'proc') {
+      const e = ev.event(k) as ProcEvent
       if (e.pid === pid) track.os = e
       continue
     }
-    if (e.kind === 'fork' && e.childPid === pid) {
-      track.role = 'child'
-      track.ppid = e.src.pid
-      track.run = e.src.run
-      track.conn = e.conn
-      track.startT ??= e.t
-      forkSeq = seq
-      track.marks.push({ kind: 'fork', t: e.t, side: 'server', bytes: 0, seq })
-      continue
-    }
-    if (e.kind === 'exit' && e.childPid === pid) {
-      track.exitT ??= e.t
-      track.exitCode = e.code
-      track.exitSignal = e.signal
-      track.marks.push({ kind: 'exit', t: e.t, side: 'server', bytes: 0, seq })
-      continue
-    }
-    if (e.kind === 'reap' && e.childPid === pid) {
-      track.reapT ??= e.t
-      track.reapPolicy = e.policy
-      track.reapTrigger = e.trigger
-      track.reapModelled = e.modelled
-      track.marks.push({ kind: 'reap', t: e.t, side: 'server', bytes: 0, seq })
-      continue
+    if (kind === 'fork' || kind === 'exit' || kind === 'reap') {
+      // A parent's fork, exit or reap of this process (its childPid): its own life's edges.
+      const e = ev.event(k) as ForkEvent | ExitEvent | ReapEvent
+      if (e.childPid === pid) {
+        if (e.kind === 'fork') {
+          track.role = 'child'
+          track.ppid = ev.pid(k)
+          track.run = ev.run(k)
+          track.conn = e.conn
+          track.startT ??= t
+          forkSeq = seq
+        } else if (e.kind === 'exit') {
+          track.exitT ??= t
+          track.exitCode = e.code
+          track.exitSignal = e.signal
+        } else {
+          track.reapT ??= t
+          track.reapPolicy = e.policy
+          track.reapTrigger = e.trigger
+          track.reapModelled = e.modelled
+        }
+        track.marks.push({ kind: e.kind, t, side: 'server', bytes: 0, seq })
+        continue
+      }
     }
     if (!own) continue
-    if (track.role === 'other') track.role = e.src.role === 'client' ? 'client' : e.src.role === 'server' ? 'server' : e.src.role === 'lab' ? 'lab' : 'other'
-    track.run ??= e.src.run
-    track.firstOwnT ??= e.t
-    track.startT ??= e.t
-    switch (e.kind) {
+    if (track.role === 'other') {
+      const role = ev.role(k)
+      track.role = role === 'client' ? 'client' : role === 'server' ? 'server' : role === 'lab' ? 'lab' : 'other'
+    }
+    track.run ??= ev.run(k)
+    track.firstOwnT ??= t
+    track.startT ??= t
+    switch (kind) {
       case 'thread-start':
         track.liveThreads++
         track.threadsStarted++
@@ -486,7 +800,7 @@ export function deriveProcess(pid: number, items: readonly Item[]): ProcessTrack
       case 'fork':
       case 'reap':
       case 'error':
-        track.marks.push({ kind: e.kind, t: e.t, side: e.src.role === 'client' ? 'client' : 'server', bytes: 0, seq })
+        track.marks.push({ kind, t, side: ev.role(k) === 'client' ? 'client' : 'server', bytes: 0, seq })
         break
     }
   }
@@ -532,31 +846,33 @@ export interface ThreadTrack {
 }
 
 /** A thread's life (thread-start → thread-end) and what it blocked on, from its own events. */
-export function deriveThread(pid: number, tid: number, items: readonly Item[]): ThreadTrack {
-  const first = items[0]
+export function deriveThread(pid: number, tid: number, input: readonly Item[] | TrackEvents): ThreadTrack {
+  const ev = trackEvents(input)
+  const n = ev.length
   const track: ThreadTrack = {
     key: `${pid}:${tid}`,
     pid,
     tid,
-    run: first?.e.src.run ?? '',
+    run: n ? ev.run(0) : '',
     conn: null,
-    startT: first?.e.t ?? 0,
+    startT: n ? ev.t(0) : 0,
     endT: null,
     blockedOn: null,
     phases: [],
     marks: [],
   }
-  for (const { seq, e } of items) {
-    if ('conn' in e && typeof e.conn === 'string') track.conn ??= e.conn
-    if (e.kind === 'thread-start') {
-      track.startT = e.t
-      track.marks.push({ kind: e.kind, t: e.t, side: 'server', bytes: 0, seq })
-    } else if (e.kind === 'thread-end') {
-      track.endT ??= e.t
-      track.marks.push({ kind: e.kind, t: e.t, side: 'server', bytes: 0, seq })
+  for (let k = 0; k < n; k++) {
+    if (track.conn === null) track.conn = ev.conn(k) ?? null
+    const kind = ev.kind(k)
+    if (kind === 'thread-start') {
+      track.startT = ev.t(k)
+      track.marks.push({ kind, t: ev.t(k), side: 'server', bytes: 0, seq: ev.seq(k) })
+    } else if (kind === 'thread-end') {
+      track.endT ??= ev.t(k)
+      track.marks.push({ kind, t: ev.t(k), side: 'server', bytes: 0, seq: ev.seq(k) })
     }
   }
-  const { sleeps, open } = threadSleeps(items, (e) => e.src.pid === pid && e.src.tid === tid)
+  const { sleeps, open } = threadSleeps(ev, (k) => ev.pid(k) === pid && ev.tid(k) === tid)
   track.blockedOn = open?.on ?? null
   if (open && track.endT !== null) open.end = Math.max(open.start, track.endT)
   pushAlive(track.phases, track.startT, track.endT, sleeps)
@@ -594,21 +910,24 @@ export interface LoopTrack {
  * An event loop (select / asyncio / reactor): its wake-ups, each with the size of its
  * ready set, and what its thread does between them (threadSleeps over its own events).
  */
-export function deriveLoop(run: string, pid: number, tid: number, items: readonly Item[]): LoopTrack {
+export function deriveLoop(run: string, pid: number, tid: number, input: readonly Item[] | TrackEvents): LoopTrack {
+  const ev = trackEvents(input)
   const wakeups: Wakeup[] = []
   let maxReady = 0
-  const own = (e: SockscopeEvent) => e.src.pid === pid && e.src.tid === tid && e.src.run === run
-  for (const { seq, e } of items) {
-    if (e.kind !== 'wakeup' || !own(e)) continue
+  const own = (k: number) => ev.pid(k) === pid && ev.tid(k) === tid && ev.run(k) === run
+  let first = -1
+  for (let k = 0; k < ev.length; k++) {
+    if (first < 0 && own(k)) first = k
+    if (ev.kind(k) !== 'wakeup' || !own(k)) continue
+    const e = ev.event(k) as WakeupEvent
     const readable = e.readable?.length ?? 0
     const writable = e.writable?.length ?? 0
     maxReady = Math.max(maxReady, readable + writable)
-    wakeups.push({ t: e.t, seq, readable, writable, waitedUs: e.waitedUs ?? 0 })
+    wakeups.push({ t: e.t, seq: ev.seq(k), readable, writable, waitedUs: e.waitedUs ?? 0 })
   }
-  const { sleeps, open } = threadSleeps(items, own)
+  const { sleeps, open } = threadSleeps(ev, own)
   const phases: Phase[] = []
-  const first = items.find((item) => own(item.e))
-  if (first) pushAlive(phases, first.e.t, null, sleeps)
+  if (first >= 0) pushAlive(phases, ev.t(first), null, sleeps)
   return { key: `${run}:${pid}:${tid}`, run, pid, tid, wakeups, maxReady, phases, blockedOn: open?.on ?? null, blockedFor: open?.conn ?? null }
 }
 

@@ -5,29 +5,50 @@ import {
   deriveLoop,
   deriveProcess,
   deriveThread,
-  isLoopEvent,
-  type Item,
   type LoopTrack,
   type ProcessTrack,
   type ServerInfo,
+  StoreEvents,
   type ThreadTrack,
 } from './derive.ts'
-import type { AppendResult, EventStore } from './event-store.ts'
+import { type AppendResult, type EventStore, FLAG_TASK, kindCode } from './event-store.ts'
 import { OsTable } from './os-view.ts'
 
+const K = {
+  proc: kindCode('proc'),
+  sockets: kindCode('sockets'),
+  listen: kindCode('listen'),
+  fork: kindCode('fork'),
+  exit: kindCode('exit'),
+  reap: kindCode('reap'),
+  wakeup: kindCode('wakeup'),
+  block: kindCode('block'),
+}
 /** What a loop's track is made of: its wake-ups and its thread's waits. */
-const LOOP_KINDS = new Set<SockscopeEvent['kind']>(['wakeup', 'block', 'unblock', 'lock-wait', 'lock-acquire'])
+const LOOP_KINDS = new Set<number>(['wakeup', 'block', 'unblock', 'lock-wait', 'lock-acquire'].map(kindCode))
+/** Kinds whose `childPid` names another process, whose track they also reach. */
+const CHILD_KINDS = new Set<number>([K.fork, K.exit, K.reap])
+const SERVER_ROLE = 0
 
+/** A track's events: seqs in time order (4 bytes each, no object), and the track derived from them. */
 class Bucket<T> {
-  items: Item[] = []
+  seqs = new Uint32Array(8)
+  count = 0
   dirty = true
   derived: T | undefined
 
-  add(item: Item): void {
+  add(seq: number, t: Float64Array): void {
+    if (this.count === this.seqs.length) {
+      const next = new Uint32Array(this.seqs.length * 2)
+      next.set(this.seqs)
+      this.seqs = next
+    }
     // Batches mostly arrive in time order: insert from the end.
-    let i = this.items.length
-    while (i > 0 && this.items[i - 1]!.e.t > item.e.t) i--
-    this.items.splice(i, 0, item)
+    let i = this.count
+    while (i > 0 && t[this.seqs[i - 1]!]! > t[seq]!) i--
+    if (i < this.count) this.seqs.copyWithin(i + 1, i, this.count)
+    this.seqs[i] = seq
+    this.count++
     this.dirty = true
   }
 }
@@ -41,10 +62,13 @@ class Bucket<T> {
  *  - a loop: one thread that waits in select() or wakes from it, from its first such event
  *    on: its wake-ups and its waits (block / unblock, lock waits);
  *  - the OS table: every `proc` and `sockets` event (the sampler's view, by pid).
+ * Routing reads the store's columns; only events that name another process (a fork's
+ * child), the OS's readings and listens are decoded. The lists (connections(),
+ * processes()…) are built once per version: asking again between two ingests is free.
  */
 export class TraceModel {
   readonly store: EventStore
-  private conns = new Map<string, Bucket<ConnectionTrack>>()
+  private conns = new Map<number, Bucket<ConnectionTrack>>()
   private procs = new Map<number, Bucket<ProcessTrack>>()
   private threadBuckets = new Map<string, Bucket<ThreadTrack> & { pid: number; tid: number }>()
   private loopBuckets = new Map<string, Bucket<LoopTrack> & { run: string; pid: number; tid: number }>()
@@ -53,6 +77,7 @@ export class TraceModel {
   readonly os = new OsTable()
   /** Bumped whenever a track may have changed. */
   version = 0
+  private readonly lists = new Map<string, { version: number; value: unknown }>()
 
   constructor(store: EventStore) {
     this.store = store
@@ -60,7 +85,7 @@ export class TraceModel {
 
   /** Sort the events of one append into their tracks. */
   ingest(result: AppendResult): void {
-    for (let seq = result.first; seq < result.first + result.count; seq++) this.route({ seq, e: this.store.event(seq)! })
+    for (let seq = result.first; seq < result.first + result.count; seq++) this.route(seq)
     if (result.count > 0) this.version++
   }
 
@@ -76,84 +101,115 @@ export class TraceModel {
     this.threadBuckets.clear()
     this.loopBuckets.clear()
     this.serverInfo.clear()
+    this.lists.clear()
     this.version++
   }
 
   /** Every connection, in order of first appearance. */
   connections(): ConnectionTrack[] {
-    const out: ConnectionTrack[] = []
-    for (const [key, bucket] of this.conns) out.push(this.derive(bucket, () => deriveConnection(key, key, bucket.items)))
-    return out.sort((a, b) => a.firstT - b.firstT)
+    return this.list('connections', () => {
+      const out: ConnectionTrack[] = []
+      for (const [id, bucket] of this.conns) out.push(this.deriveConnection(id, bucket))
+      return out.sort((a, b) => a.firstT - b.firstT)
+    })
   }
 
   connection(key: string): ConnectionTrack | undefined {
-    const bucket = this.conns.get(key)
-    return bucket && this.derive(bucket, () => deriveConnection(key, key, bucket.items))
+    const id = this.store.conns.find(key)
+    const bucket = this.conns.get(id)
+    return bucket && this.deriveConnection(id, bucket)
   }
 
   processes(): ProcessTrack[] {
-    const out: ProcessTrack[] = []
-    for (const [pid, bucket] of this.procs) out.push(this.derive(bucket, () => deriveProcess(pid, bucket.items)))
-    return out.sort((a, b) => (a.startT ?? a.lastT) - (b.startT ?? b.lastT))
+    return this.list('processes', () => {
+      const out: ProcessTrack[] = []
+      for (const [pid, bucket] of this.procs) out.push(this.derive(bucket, (events) => deriveProcess(pid, events)))
+      return out.sort((a, b) => (a.startT ?? a.lastT) - (b.startT ?? b.lastT))
+    })
   }
 
   process(pid: number): ProcessTrack | undefined {
     const bucket = this.procs.get(pid)
-    return bucket && this.derive(bucket, () => deriveProcess(pid, bucket.items))
+    return bucket && this.derive(bucket, (events) => deriveProcess(pid, events))
   }
 
   threads(): ThreadTrack[] {
-    const out: ThreadTrack[] = []
-    for (const bucket of this.threadBuckets.values()) out.push(this.derive(bucket, () => deriveThread(bucket.pid, bucket.tid, bucket.items)))
-    return out.sort((a, b) => a.startT - b.startT)
+    return this.list('threads', () => {
+      const out: ThreadTrack[] = []
+      for (const bucket of this.threadBuckets.values()) out.push(this.derive(bucket, (events) => deriveThread(bucket.pid, bucket.tid, events)))
+      return out.sort((a, b) => a.startT - b.startT)
+    })
   }
 
   loops(): LoopTrack[] {
-    const out: LoopTrack[] = []
-    for (const bucket of this.loopBuckets.values()) out.push(this.derive(bucket, () => deriveLoop(bucket.run, bucket.pid, bucket.tid, bucket.items)))
-    return out
+    return this.list('loops', () => {
+      const out: LoopTrack[] = []
+      for (const bucket of this.loopBuckets.values()) out.push(this.derive(bucket, (events) => deriveLoop(bucket.run, bucket.pid, bucket.tid, events)))
+      return out
+    })
   }
 
   servers(): ServerInfo[] {
-    return [...this.serverInfo.values()].sort((a, b) => a.listenT - b.listenT)
+    return this.list('servers', () => [...this.serverInfo.values()].sort((a, b) => a.listenT - b.listenT))
   }
 
-  private derive<T>(bucket: Bucket<T>, make: () => T): T {
+  /** A list as of this version: the same array until the next ingest or reset (callers must not change it). */
+  private list<T>(name: string, make: () => T[]): T[] {
+    const cached = this.lists.get(name)
+    if (cached && cached.version === this.version) return cached.value as T[]
+    const value = make()
+    this.lists.set(name, { version: this.version, value })
+    return value
+  }
+
+  private deriveConnection(id: number, bucket: Bucket<ConnectionTrack>): ConnectionTrack {
+    const key = this.store.conns.name(id)!
+    return this.derive(bucket, (events) => deriveConnection(key, key, events))
+  }
+
+  private derive<T>(bucket: Bucket<T>, make: (events: StoreEvents) => T): T {
     if (bucket.dirty || bucket.derived === undefined) {
-      bucket.derived = make()
+      bucket.derived = make(new StoreEvents(this.store, bucket.seqs, bucket.count))
       bucket.dirty = false
     }
     return bucket.derived
   }
 
-  private route(item: Item): void {
-    const e: SockscopeEvent = item.e
-    const conn = (e as { conn?: unknown }).conn
-    if (typeof conn === 'string') this.bucket(this.conns, conn, () => new Bucket()).add(item)
-    if (e.kind === 'proc') {
-      this.os.apply(e)
-      this.bucket(this.procs, e.pid, () => new Bucket()).add(item)
+  private route(seq: number): void {
+    const s = this.store
+    const kind = s.kind[seq]!
+    const conn = s.conn[seq]!
+    if (conn >= 0) this.bucket(this.conns, conn, () => new Bucket()).add(seq, s.t)
+    if (kind === K.proc || kind === K.sockets) {
+      const e = s.event(seq)!
+      this.os.apply(e as Extract<SockscopeEvent, { kind: 'proc' | 'sockets' }>)
+      if (e.kind === 'proc') this.bucket(this.procs, e.pid, () => new Bucket()).add(seq, s.t)
       return
     }
-    if (e.kind === 'sockets') {
-      this.os.apply(e)
-      return
+    const pid = s.pid[seq]!
+    const tid = s.tid[seq]!
+    this.bucket(this.procs, pid, () => new Bucket()).add(seq, s.t)
+    if (CHILD_KINDS.has(kind)) {
+      const child = (s.event(seq) as { childPid?: unknown }).childPid
+      if (typeof child === 'number' && child !== pid) this.bucket(this.procs, child, () => new Bucket()).add(seq, s.t)
     }
-    this.bucket(this.procs, e.src.pid, () => new Bucket()).add(item)
-    const child = (e as { childPid?: unknown }).childPid
-    if (typeof child === 'number' && child !== e.src.pid) this.bucket(this.procs, child, () => new Bucket()).add(item)
-    if (e.src.tid !== 0) {
-      const key = `${e.src.pid}:${e.src.tid}`
-      this.bucket(this.threadBuckets, key, () => Object.assign(new Bucket<ThreadTrack>(), { pid: e.src.pid, tid: e.src.tid })).add(item)
+    if (tid !== 0) {
+      const key = `${pid}:${tid}`
+      let bucket = this.threadBuckets.get(key)
+      if (!bucket) this.threadBuckets.set(key, (bucket = Object.assign(new Bucket<ThreadTrack>(), { pid, tid })))
+      bucket.add(seq, s.t)
     }
     // (A task's waits are its connection's, never its loop's: they stay out.)
-    if (LOOP_KINDS.has(e.kind) && e.src.role === 'server' && (e as { waiter?: string }).waiter !== 'task') {
-      const key = `${e.src.run}:${e.src.pid}:${e.src.tid}`
+    if (LOOP_KINDS.has(kind) && s.role[seq] === SERVER_ROLE && !(s.flags[seq]! & FLAG_TASK)) {
+      const run = s.runs.names[s.run[seq]!]!
+      const key = `${run}:${pid}:${tid}`
       const loop = this.loopBuckets.get(key)
-      if (loop) loop.add(item)
-      else if (isLoopEvent(e)) this.bucket(this.loopBuckets, key, () => Object.assign(new Bucket<LoopTrack>(), { run: e.src.run, pid: e.src.pid, tid: e.src.tid })).add(item)
+      if (loop) loop.add(seq, s.t)
+      else if (kind === K.wakeup || (kind === K.block && s.waitOn(seq) === 'select'))
+        this.loopBuckets.set(key, Object.assign(new Bucket<LoopTrack>(), { run, pid, tid })).get(key)!.add(seq, s.t)
     }
-    if (e.kind === 'listen') {
+    if (kind === K.listen) {
+      const e = s.event(seq) as Extract<SockscopeEvent, { kind: 'listen' }>
       const known = this.serverInfo.get(e.src.run)
       if (known) {
         if (!known.ports.includes(e.port)) known.ports.push(e.port)

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { EventStore, KINDS, kindCode, kindName, OTHER_KIND } from '../../../src/renderer/model/event-store.ts'
 import { TraceModel } from '../../../src/renderer/model/trace-model.ts'
-import { client, ev, forkConnection, server } from '../events.ts'
+import { deriveConnection, deriveProcess } from '../../../src/renderer/model/derive.ts'
+import { client, ev, forkConnection, items, server } from '../events.ts'
 
 const times = (store: EventStore) => Array.from({ length: store.size }, (_, i) => store.at(i).t)
 
@@ -115,5 +116,29 @@ describe('TraceModel', () => {
     ]))
     expect(model.threads().map((t) => t.key)).toEqual(['100:2'])
     expect(model.loops().map((l) => l.wakeups.length)).toEqual([1])
+  })
+
+  it('derives from the store’s columns what the pure functions derive from the objects', () => {
+    const events = [
+      ev('listen', 0, server(100), { host: '127.0.0.1', port: 2, model: 'fork', app: 'echo' }),
+      ...forkConnection('1>2', 10, 501),
+      ev('close', 200_000, server(501), { conn: '9>2', by: 'error', reset: 'received' }),
+      ev('error', 199_000, server(501), { conn: '9>2', code: 'ECONNRESET', message: 'reset' }),
+      ev('reap', 300_000, server(100), { conn: '1>2', childPid: 501, policy: 'on-accept', trigger: 'accept', zombieUs: 5, modelled: true }),
+    ]
+    const store = new EventStore()
+    const model = new TraceModel(store)
+    model.ingest(store.append(events.slice(0, 9)))
+    model.ingest(store.append(events.slice(9)))
+    const all = items(events)
+    for (const key of ['1>2', '9>2']) {
+      const fromStore = model.connection(key)!
+      const fromObjects = deriveConnection(key, key, all.filter((i) => (i.e as { conn?: string }).conn === key))
+      expect({ ...fromStore, ticks: null }).toEqual({ ...fromObjects, ticks: null })
+      expect(fromStore.markCount).toBe(fromObjects.marks.length)
+    }
+    expect(model.process(501)).toEqual(deriveProcess(501, all.filter((i) => i.e.src.pid === 501 || (i.e as { childPid?: number }).childPid === 501)))
+    // Between two ingests the lists are the same arrays: a frame that asks again does no work.
+    expect(model.connections()).toBe(model.connections())
   })
 })
