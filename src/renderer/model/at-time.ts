@@ -1,6 +1,6 @@
-import type { ProcEvent, SocketsEvent } from '../../servers/events.ts'
+import type { ProcEvent, SocketsEvent, StateEvent } from '../../servers/events.ts'
 import type { RunInfo } from '../../servers/web/protocol.ts'
-import type { ProcessTrack, ThreadTrack } from './derive.ts'
+import type { ConnectionTrack, ProcessTrack, ThreadTrack } from './derive.ts'
 import { type EventStore, kindCode } from './event-store.ts'
 import { OsTable } from './os-view.ts'
 import { blockedAt } from './replay.ts'
@@ -50,46 +50,100 @@ export function threadAt(th: ThreadTrack, t: number): ThreadTrack | undefined {
   return { ...th, endT: ended ? th.endT : null, blockedOn: ended ? null : blockedAt(th.phases, t) }
 }
 
-const PROC = kindCode('proc')
-const SOCKETS = kindCode('sockets')
-
 /**
- * The OS's view at instants: the sampler's readings up to t folded into a table (the last
- * reading of each process at or before t). Positions of the readings are indexed once per
- * store size, so a table at any t folds only the readings before it: going back costs
- * what going forward does.
+ * Where events of some kinds are in time order, indexed once per store size: a view at t
+ * reads only those before t, so going back costs what going forward does.
  */
-export class OsHistory {
+class KindPositions {
   private positions = new Uint32Array(0)
   private indexedSize = -1
-  private cache: { t: number; table: OsTable } | null = null
   private readonly store: EventStore
+  private readonly kinds: ReadonlySet<number>
 
-  constructor(store: EventStore) {
+  constructor(store: EventStore, kinds: readonly string[]) {
     this.store = store
+    this.kinds = new Set(kinds.map(kindCode))
   }
 
-  at(t: number): OsTable {
+  /** The seqs of those events at or before t, in time order. */
+  *upTo(t: number): Generator<number> {
     if (this.indexedSize !== this.store.size) this.index()
-    if (this.cache?.t === t) return this.cache.table
-    const table = new OsTable()
     const end = this.store.upperBound(t)
     for (const pos of this.positions) {
-      if (pos >= end) break
-      table.apply(this.store.event(this.store.order[pos]!) as ProcEvent | SocketsEvent)
+      if (pos >= end) return
+      yield this.store.order[pos]!
     }
-    this.cache = { t, table }
-    return table
   }
 
   private index(): void {
     const found: number[] = []
-    for (let pos = 0; pos < this.store.size; pos++) {
-      const k = this.store.kind[this.store.order[pos]!]
-      if (k === PROC || k === SOCKETS) found.push(pos)
-    }
+    for (let pos = 0; pos < this.store.size; pos++) if (this.kinds.has(this.store.kind[this.store.order[pos]!]!)) found.push(pos)
     this.positions = Uint32Array.from(found)
     this.indexedSize = this.store.size
-    this.cache = null
+  }
+}
+
+/** The OS's view at instants: the sampler's readings up to t folded into a table (each process's last reading at or before t). */
+export class OsHistory {
+  private readonly readings: KindPositions
+  private readonly store: EventStore
+  private cache: { t: number; size: number; table: OsTable } | null = null
+
+  constructor(store: EventStore) {
+    this.store = store
+    this.readings = new KindPositions(store, ['proc', 'sockets'])
+  }
+
+  at(t: number): OsTable {
+    if (this.cache?.t === t && this.cache.size === this.store.size) return this.cache.table
+    const table = new OsTable()
+    for (const seq of this.readings.upTo(t)) table.apply(this.store.event(seq) as ProcEvent | SocketsEvent)
+    this.cache = { t, size: this.store.size, table }
+    return table
+  }
+}
+
+/** How many connections wait in each server's accept queue at t: connected, not yet accepted, not given up. */
+export function acceptQueueAt(connections: readonly ConnectionTrack[], t: number): Map<string, number> {
+  const depth = new Map<string, number>()
+  for (const c of connections) {
+    if (c.serverRun === null || c.connectT === null || c.connectT > t) continue
+    if (c.acceptT !== null && c.acceptT <= t) continue
+    if (c.clientCloseT !== null && c.clientCloseT <= t) continue
+    depth.set(c.serverRun, (depth.get(c.serverRun) ?? 0) + 1)
+  }
+  return depth
+}
+
+/** A shared value (the bank's balance) as it stood: the last write at or before the instant. */
+export interface SharedValue {
+  run: string
+  key: string
+  value: number
+  t: number
+}
+
+/**
+ * The apps' shared state at instants (the bank's balance): the last write of each key in
+ * each server's memory at or before t. A forked child's own copy ('copy') is not the
+ * server's: it is left out.
+ */
+export class StateHistory {
+  private readonly writes: KindPositions
+  private readonly store: EventStore
+
+  constructor(store: EventStore) {
+    this.store = store
+    this.writes = new KindPositions(store, ['state'])
+  }
+
+  at(t: number): SharedValue[] {
+    const last = new Map<string, SharedValue>()
+    for (const seq of this.writes.upTo(t)) {
+      const e = this.store.event(seq) as StateEvent
+      if (e.access !== 'write' || e.memory === 'copy') continue
+      last.set(`${e.src.run}\u0000${e.key}`, { run: e.src.run, key: e.key, value: e.value, t: e.t })
+    }
+    return [...last.values()]
   }
 }

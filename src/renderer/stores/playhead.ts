@@ -94,7 +94,7 @@ export const usePlayheadStore = defineStore('playhead', () => {
       seek(loop.value?.from ?? start())
     }
     playing.value = true
-    lastTick = performance.now()
+    lastTick = null
     frame ??= requestAnimationFrame(tick)
   }
 
@@ -134,14 +134,15 @@ export const usePlayheadStore = defineStore('playhead', () => {
   }
 
   let frame: number | null = null
-  let lastTick = 0
+  /** The previous frame's time; null before the first frame of a play, which only starts the clock. */
+  let lastTick: number | null = null
 
   /** One animation frame of play: advance by the time elapsed × speed, skip idle gaps, loop, stop at the end. */
   function tick(now: number): void {
     frame = null
     if (!playing.value) return
     // A frame long in coming (a hidden tab, a busy machine) moves the playhead a quarter second at most.
-    const elapsedMs = Math.max(0, Math.min(250, now - lastTick))
+    const elapsedMs = lastTick === null ? 0 : Math.max(0, Math.min(250, now - lastTick))
     lastTick = now
     let t = skipIdle(trace.store, position.value + elapsedMs * 1000 * speed.value, idleLimitUs.value)
     const range = loop.value

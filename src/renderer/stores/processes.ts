@@ -1,6 +1,6 @@
 import { defineStore } from 'pinia'
 import { computed, markRaw, shallowRef, watch } from 'vue'
-import { OsHistory, processAt, runAt, threadAt } from '../model/at-time.ts'
+import { acceptQueueAt, OsHistory, processAt, runAt, StateHistory, threadAt } from '../model/at-time.ts'
 import { modelledZombieNote, observedGroups, processRows, shownObserved } from '../model/process-table.ts'
 import { useLabStore } from './lab.ts'
 import { usePlayheadStore } from './playhead.ts'
@@ -18,7 +18,15 @@ export const useProcessesStore = defineStore('processes', () => {
   const timeline = useTimelineStore()
   const playhead = usePlayheadStore()
   const osHistory = shallowRef(markRaw(new OsHistory(trace.store)))
-  watch(() => trace.epoch, () => (osHistory.value = markRaw(new OsHistory(trace.store))), { flush: 'sync' })
+  const stateHistory = shallowRef(markRaw(new StateHistory(trace.store)))
+  watch(
+    () => trace.epoch,
+    () => {
+      osHistory.value = markRaw(new OsHistory(trace.store))
+      stateHistory.value = markRaw(new StateHistory(trace.store))
+    },
+    { flush: 'sync' },
+  )
 
   /** The runs, the OS's view, the processes and threads, at the playhead. */
   const scene = computed(() => {
@@ -62,5 +70,15 @@ export const useProcessesStore = defineStore('processes', () => {
 
   const note = computed(() => modelledZombieNote(rows.value))
 
-  return { rows, observed, hasOsView, counts, differences, note }
+  /** At the playhead: how many wait in each server's accept queue, and the apps' shared values (the bank's balance). */
+  const acceptQueue = computed(() => {
+    void trace.version
+    return acceptQueueAt(trace.model.connections(), playhead.shownAt ?? Number.POSITIVE_INFINITY)
+  })
+  const shared = computed(() => {
+    void trace.version
+    return stateHistory.value.at(playhead.shownAt ?? Number.POSITIVE_INFINITY)
+  })
+
+  return { rows, observed, hasOsView, counts, differences, note, acceptQueue, shared }
 })

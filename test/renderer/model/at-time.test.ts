@@ -63,3 +63,32 @@ describe('the OS view at an instant', () => {
     expect(history.at(1.5e6).get(501)?.latest.state).toBe('S')
   })
 })
+
+describe('the accept queue and shared values at an instant', () => {
+  it('counts the connections waiting to be accepted, and takes the last write of a shared value', async () => {
+    const { acceptQueueAt, StateHistory } = await import('../../../src/renderer/model/at-time.ts')
+    const store = new EventStore()
+    const model = new TraceModel(store)
+    const s = server()
+    const events = [
+      ev('listen', 0, s, { host: '127.0.0.1', port: 2, model: 'iterative', app: 'bank' }),
+      ...[1, 3].map((p) => ev('connect', 1e6, { role: 'client', run: 'c2', pid: 200, tid: 0 }, { conn: `${p}>2` })),
+      ev('accept', 2e6, s, { conn: '1>2', remote: '127.0.0.1:1' }),
+      ev('accept', 4e6, s, { conn: '3>2', remote: '127.0.0.1:3' }),
+      ev('state', 2.5e6, s, { conn: '1>2', access: 'write', key: 'balance', value: 90, memory: 'process' }),
+      ev('state', 4.5e6, s, { conn: '3>2', access: 'write', key: 'balance', value: 80, memory: 'process' }),
+      ev('state', 4.6e6, server(501), { conn: '3>2', access: 'write', key: 'balance', value: 1, memory: 'copy' }),
+    ]
+    model.ingest(store.append(events))
+    const conns = model.connections()
+    expect(acceptQueueAt(conns, 0.5e6).get('s1')).toBeUndefined()
+    expect(acceptQueueAt(conns, 1.5e6).get('s1')).toBe(2)
+    expect(acceptQueueAt(conns, 3e6).get('s1')).toBe(1)
+    expect(acceptQueueAt(conns, 5e6).get('s1')).toBeUndefined()
+    const history = new StateHistory(store)
+    expect(history.at(2e6)).toEqual([])
+    expect(history.at(3e6).map((v) => v.value)).toEqual([90])
+    expect(history.at(5e6).map((v) => v.value)).toEqual([80])
+    expect(history.at(3e6).map((v) => v.value)).toEqual([90])
+  })
+})
