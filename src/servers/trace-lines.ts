@@ -1,4 +1,3 @@
-import { SockscopeError } from './errors.ts'
 import type { SockscopeEvent } from './events.ts'
 
 /**
@@ -49,22 +48,35 @@ export interface TraceProblem {
 export const sizeWords = (bytes: number): string =>
   bytes >= 1024 * 1024 ? `${+(bytes / 1024 / 1024).toFixed(1)} MiB` : bytes >= 1024 ? `${+(bytes / 1024).toFixed(1)} KiB` : `${bytes} bytes`
 
-const corrupt = (message: string) => new SockscopeError('TRACE_CORRUPT', message)
+/**
+ * A trace refused: code TRACE_CORRUPT, as errors.ts's SockscopeError (which the CLI's
+ * readers turn it into, with trace.ts's readFailure). Its own class because errors.ts is typed
+ * against Node's, and this file is built for the browser too.
+ */
+export class TraceCorrupt extends Error {
+  readonly code = 'TRACE_CORRUPT' as const
+  constructor(message: string) {
+    super(message)
+    this.name = 'TraceCorrupt'
+  }
+}
 
-export const emptyTrace = (name: string): SockscopeError => corrupt(`${name} is empty: not a Sockscope trace`)
+const corrupt = (message: string) => new TraceCorrupt(message)
 
-export function lineTooLong(name: string, line: number, maxLineBytes: number): SockscopeError {
+export const emptyTrace = (name: string): TraceCorrupt => corrupt(`${name} is empty: not a Sockscope trace`)
+
+export function lineTooLong(name: string, line: number, maxLineBytes: number): TraceCorrupt {
   return line === 1
     ? corrupt(`${name}: the first line is longer than ${sizeWords(TRACE_HEADER_MAX_BYTES)}, so it is not a ${TRACE_FORMAT} header and this is not a Sockscope trace`)
     : corrupt(`${name}: line ${line} is longer than ${sizeWords(maxLineBytes)}, the longest line a trace may have: the file is damaged, or not a Sockscope trace`)
 }
 
-export function tooManyBadLines(name: string, maxBadLines: number, first: TraceProblem): SockscopeError {
+export function tooManyBadLines(name: string, maxBadLines: number, first: TraceProblem): TraceCorrupt {
   return corrupt(`${name}: more than ${maxBadLines} lines are not events (the first, line ${first.line}: ${first.message}), so this is not a Sockscope trace, or it is badly damaged`)
 }
 
 /** A line that is not an event, in a reader that takes a file whole or not at all. */
-export const badLine = (name: string, line: number, what: string): SockscopeError => corrupt(`${name}, line ${line}: ${what}`)
+export const badLine = (name: string, line: number, what: string): TraceCorrupt => corrupt(`${name}, line ${line}: ${what}`)
 
 /**
  * The refusals of a whole file name its first line in words (`… is empty`, `… is trace
@@ -72,12 +84,12 @@ export const badLine = (name: string, line: number, what: string): SockscopeErro
  * name the line (the export, the app).
  */
 export function withLineNumber(err: unknown, name: string): unknown {
-  if (!(err instanceof SockscopeError) || /\bline \d+\b/.test(err.message) || err.message.startsWith('cannot read ')) return err
+  if (!(err instanceof TraceCorrupt) || /\bline \d+\b/.test(err.message) || err.message.startsWith('cannot read ')) return err
   const message = err.message
-  if (message.startsWith(`${name}: `)) return new SockscopeError(err.code, `${name}, line 1: ${message.slice(name.length + 2)}`)
-  if (message.startsWith(`${name} is empty`)) return new SockscopeError(err.code, `${name}, line 1: the file is empty, so it is not a Sockscope trace`)
-  if (message.startsWith(`${name} is `)) return new SockscopeError(err.code, `${name}, line 1: the header says it is ${message.slice(name.length + 4)}`)
-  return new SockscopeError(err.code, `${message} (line 1)`)
+  if (message.startsWith(`${name}: `)) return corrupt(`${name}, line 1: ${message.slice(name.length + 2)}`)
+  if (message.startsWith(`${name} is empty`)) return corrupt(`${name}, line 1: the file is empty, so it is not a Sockscope trace`)
+  if (message.startsWith(`${name} is `)) return corrupt(`${name}, line 1: the header says it is ${message.slice(name.length + 4)}`)
+  return corrupt(`${message} (line 1)`)
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)

@@ -14,6 +14,7 @@ import {
   type TraceHeader,
   type TraceProblem,
   tooManyBadLines,
+  TraceCorrupt,
 } from './trace-lines.ts'
 
 /**
@@ -281,12 +282,18 @@ export async function* streamTrace(path: string, options: TraceReadOptions = {})
     splitter.end()
     yield* records()
   } catch (err) {
-    if (err instanceof SockscopeError) throw err
-    throw new SockscopeError('TRACE_CORRUPT', `cannot read ${path}: ${(err as Error).message}`)
+    throw readFailure(err, path)
   } finally {
     stream.destroy()
   }
-  if (!header) throw emptyTrace(path)
+  if (!header) throw readFailure(emptyTrace(path), path)
+}
+
+/** What a reader of `path` throws: a refusal of trace-lines.ts as the SockscopeError it is, any other failure (I/O) as TRACE_CORRUPT that says it could not read. */
+export function readFailure(err: unknown, path: string): SockscopeError {
+  if (err instanceof SockscopeError) return err
+  if (err instanceof TraceCorrupt) return new SockscopeError(err.code, err.message)
+  return new SockscopeError('TRACE_CORRUPT', `cannot read ${path}: ${(err as Error).message}`)
 }
 
 /** Read a whole trace (see streamTrace for what is refused): its header, its events in time order, the lines skipped. */

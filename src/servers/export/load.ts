@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs'
-import { SockscopeError } from '../errors.ts'
 import type { SockscopeEvent } from '../events.ts'
 import { TraceFileReader, type TraceHeader } from '../trace-lines.ts'
+import { readFailure } from '../trace.ts'
 
 /**
  * Trace files of one run (a server's, a client's) read for export: each read whole or not
@@ -56,8 +56,7 @@ async function loadFile(path: string): Promise<{ header: TraceHeader; events: So
     reader.end()
     take()
   } catch (err) {
-    if (err instanceof SockscopeError) throw err
-    throw new SockscopeError('TRACE_CORRUPT', `cannot read ${path}: ${(err as Error).message}`)
+    throw readFailure(err, path)
   } finally {
     stream.destroy()
   }
