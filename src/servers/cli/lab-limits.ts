@@ -33,3 +33,23 @@ export function labLimitsFromArgv(argv: readonly string[]): LabLimits {
   parser.parse([...argv], { from: 'user' })
   return labLimitsOf(parser.opts())
 }
+
+/** The flag that hands `sockscope app`'s FILE arguments to the Electron process, one per file. */
+const OPEN_FLAG = '--open'
+
+/** FILE arguments (absolute paths) as flags for the Electron process: `--open=<path>` each, so no Electron or Chromium flag can be taken for one. */
+export function openArgs(files: readonly string[]): string[] {
+  return files.map((file) => `${OPEN_FLAG}=${file}`)
+}
+
+/** What `sockscope app` passed on to Electron: the lab's caps and the files to open (see openArgs). */
+export function appOptionsFromArgv(argv: readonly string[]): { limits: LabLimits; files: string[] } {
+  const parser = addLabLimitOptions(new Command())
+    .option(`${OPEN_FLAG} <file>`, 'a trace file to open', (value: string, previous: string[] = []) => [...previous, value])
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .exitOverride()
+  parser.parse([...argv], { from: 'user' })
+  const opts = parser.opts()
+  return { limits: labLimitsOf(opts), files: (opts.open as string[] | undefined) ?? [] }
+}

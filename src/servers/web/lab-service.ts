@@ -6,7 +6,9 @@ import type { ListeningProcess } from '../os/index.ts'
 import { buildCatalog, forPeople } from './catalog.ts'
 import { TargetPolicy } from './loopback.ts'
 import { workloadOutcome } from './outcome.ts'
-import { type Catalog, type HostMessage, PROTOCOL_VERSION, type Request, RequestSchema, type RunInfo } from './protocol.ts'
+import { type Catalog, type HostMessage, PROTOCOL_VERSION, type Request, RequestSchema, type RunInfo, type SavedTrace, TRACE_PATH } from './protocol.ts'
+import { RecordingList } from './recordings.ts'
+import type { SessionRecord } from './session-trace.ts'
 
 export type SessionSink = (message: HostMessage) => void
 
@@ -27,6 +29,12 @@ export interface LabServiceOptions {
   historyLimit?: number
   /** Addresses beyond loopback that servers and client workloads may use (see TargetPolicy). */
   allowTargets?: readonly string[]
+  /**
+   * The host's Save trace (Electron: a save dialog, then the file), for the `saveTrace`
+   * request; resolves null when the person cancelled. Without it the request is refused:
+   * web mode saves by downloading TRACE_PATH.
+   */
+  saveTrace?: () => Promise<SavedTrace | null>
 }
 
 /**
@@ -78,6 +86,13 @@ export class LabService {
   private readonly historyLimit: number
   private readonly unsubscribe: (() => void)[]
   private disposed = false
+  /** Events dropped at the front of the history since the last clear: a saved trace says so. */
+  private trimmed = 0
+  /** The trace files offered to pages (`sockscope web FILE...`, File › Open). */
+  readonly recordings = new RecordingList()
+  /** The host was started with files to open, and no live run: every page opens them. */
+  private openAtStart = false
+  private readonly saveTraceHook: (() => Promise<SavedTrace | null>) | undefined
 
   constructor(lab: Lab, options: LabServiceOptions) {
     this.lab = lab
@@ -86,6 +101,7 @@ export class LabService {
     this.historyLimit = options.historyLimit ?? 1_000_000
     this.catalog = buildCatalog()
     this.targets = new TargetPolicy(options.allowTargets)
+    this.saveTraceHook = options.saveTrace
     this.unsubscribe = [
       lab.onEvents((batch) => this.queue(batch)),
       lab.onProblem((problem) => {
@@ -122,6 +138,8 @@ export class LabService {
       catalog: this.catalog,
       runs: this.listRuns(),
       clearedAt: this.clearedAt,
+      recordings: this.recordings.list(),
+      openAtStart: this.openAtStart,
     })
     this.sessions.add(member)
     void this.replay(member)
@@ -170,6 +188,36 @@ export class LabService {
     }
   }
 
+  /**
+   * Offer trace files to the pages (see RecordingList.add: each is checked, all or none).
+   * `atStart`: the host was started with them (hello's openAtStart, before any page joins);
+   * otherwise every page is told to open them now, in a `recordings` message.
+   */
+  async addRecordings(files: readonly string[], options: { base?: string; atStart?: boolean } = {}): Promise<number[]> {
+    const indices = await this.recordings.add(files, options.base)
+    if (options.atStart) this.openAtStart = indices.length > 0
+    else this.broadcast({ type: 'recordings', recordings: this.recordings.list(), open: indices })
+    return indices
+  }
+
+  /**
+   * The session as it stands, for Save trace (session-trace.ts): the events kept, without
+   * a copy (the history is replaced, never rewritten, when it is trimmed or cleared, so
+   * its first `count` events stay as they are while they are written out).
+   */
+  recorded(): SessionRecord {
+    this.flush()
+    return {
+      events: this.history,
+      count: this.history.length,
+      originNs: this.lab.clock.originNs,
+      host: this.host,
+      trimmed: this.trimmed,
+      historyLimit: this.historyLimit,
+      clearedAt: this.clearedAt,
+    }
+  }
+
   listRuns(): RunInfo[] {
     return [...this.runs.values()].map((r) => structuredClone(r))
   }
@@ -214,6 +262,11 @@ export class LabService {
         return this.stopAll().then(() => null)
       case 'clear':
         return this.clear()
+      case 'readRecording':
+        return this.recordings.read(request.params.index, request.params.offset, request.params.length)
+      case 'saveTrace':
+        if (!this.saveTraceHook) throw new SockscopeError('BAD_MESSAGE', `this host saves the session as a download of ${TRACE_PATH}, not through saveTrace`)
+        return this.saveTraceHook()
     }
   }
 
@@ -227,6 +280,7 @@ export class LabService {
     const now = this.now()
     this.clearedAt = now
     this.historyBase += this.history.length
+    this.trimmed = 0
     this.history = [...this.osLatest.values()].sort((a, b) => a.t - b.t)
     for (const [id, run] of this.runs) if (!isLive(run)) this.runs.delete(id)
     this.broadcast({ type: 'cleared', now })
@@ -376,6 +430,7 @@ export class LabService {
       const drop = this.history.length - this.historyLimit
       this.history = this.history.slice(drop)
       this.historyBase += drop
+      this.trimmed += drop
     }
     const now = this.now()
     for (let i = 0; i < events.length; i += MAX_EVENTS_PER_MESSAGE) this.broadcast({ type: 'events', now, events: events.slice(i, i + MAX_EVENTS_PER_MESSAGE) })

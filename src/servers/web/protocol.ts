@@ -12,6 +12,16 @@ import { WorkloadVerdictSchema } from '../clients/verdict.ts'
 export const PROTOCOL_VERSION = 1
 /** Web mode: the WebSocket endpoint, beside the static files. */
 export const API_PATH = '/api'
+/** Web mode: `GET /api/recordings/<index>` streams that recording's file as it is on disk. */
+export const RECORDINGS_PATH = '/api/recordings/'
+/** Web mode: `GET /api/trace` streams the live session as a trace file, as a download. */
+export const TRACE_PATH = '/api/trace'
+/**
+ * The most one `readRecording` may ask for. The bytes travel base64-encoded in one
+ * response (5.3 MB of text for 4 MiB): small enough for one IPC message and one atob,
+ * large enough that a 300 MB trace is 75 requests.
+ */
+export const MAX_RECORDING_CHUNK = 4 * 1024 * 1024
 
 /**
  * Web mode: why the host closed a session on purpose, as WebSocket close codes (the
@@ -48,6 +58,20 @@ export const RequestSchema = z.discriminatedUnion('method', [
   z.object({ type: z.literal('request'), id: z.number().int().nonnegative(), method: z.literal('listListening'), params: z.object({}).optional() }),
   /** Forget the events seen so far (the timeline starts afresh; running processes go on). */
   z.object({ type: z.literal('request'), id: z.number().int().nonnegative(), method: z.literal('clear'), params: z.object({}).optional() }),
+  /**
+   * Bytes of a recording the host lists (hello's and `recordings` messages' `recordings`),
+   * for a page that cannot fetch its HTTP path (Electron). `length` at most
+   * MAX_RECORDING_CHUNK; an offset past the end or a length over the cap is refused with
+   * BAD_MESSAGE, saying which. Result: RecordingChunk.
+   */
+  z.object({
+    type: z.literal('request'),
+    id: z.number().int().nonnegative(),
+    method: z.literal('readRecording'),
+    params: z.object({ index: z.number().int().nonnegative(), offset: z.number().int().nonnegative(), length: z.number().int().positive() }),
+  }),
+  /** Electron: save the live session as a trace file, through a save dialog. Result: SavedTrace, or null when the person cancelled. Web mode downloads TRACE_PATH instead. */
+  z.object({ type: z.literal('request'), id: z.number().int().nonnegative(), method: z.literal('saveTrace'), params: z.object({}).optional() }),
 ])
 export type Request = z.infer<typeof RequestSchema>
 export type Method = Request['method']
@@ -120,6 +144,22 @@ export const CatalogSchema = z.object({
 })
 export type Catalog = z.infer<typeof CatalogSchema>
 
+/** A trace file the host offers to the page: `index` names it in requests and paths, `bytes` is its size when it was listed. */
+export const RecordingInfoSchema = z.object({ index: z.number().int().nonnegative(), name: z.string(), bytes: z.number().int().nonnegative() })
+export type RecordingInfo = z.infer<typeof RecordingInfoSchema>
+
+/**
+ * The result of `readRecording`: the file's bytes from `offset`, base64 (a trace may hold
+ * any bytes, and a chunk may end inside a UTF-8 character: text would not give back the
+ * file as it is). `eof` once offset + bytes reaches `size`, the file's size now.
+ */
+export const RecordingChunkSchema = z.object({ offset: z.number().int(), bytes: z.number().int(), size: z.number().int(), eof: z.boolean(), data: z.string() })
+export type RecordingChunk = z.infer<typeof RecordingChunkSchema>
+
+/** The result of `saveTrace`: where the file went and how many events it holds. */
+export const SavedTraceSchema = z.object({ path: z.string(), events: z.number().int() })
+export type SavedTrace = z.infer<typeof SavedTraceSchema>
+
 /** The fields every consumer relies on; the rest of an event is passed through as is. */
 export const WireEventSchema = z.looseObject({
   kind: z.string(),
@@ -142,6 +182,10 @@ export const HostMessageSchema = z.discriminatedUnion('type', [
     /** The lab's time of the last clear: what came before it is forgotten, except the OS's
      *  latest reading of the processes still alive (the history starts with those). */
     clearedAt: z.number().nullable().optional(),
+    /** Trace files the host offers (`sockscope web FILE...`, File › Open): fetched by index. */
+    recordings: z.array(RecordingInfoSchema).default([]),
+    /** The host was started with files to open: the page opens every listed recording, and no live run is started for it. */
+    openAtStart: z.boolean().default(false),
   }),
   /** ok: `result` holds the method's result; not ok: `error` says why. */
   z.object({ type: z.literal('response'), id: z.number().int(), ok: z.boolean(), result: z.unknown().optional(), error: errorInfo.optional() }),
@@ -149,6 +193,8 @@ export const HostMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('runs'), now: z.number(), runs: z.array(RunInfoSchema) }),
   z.object({ type: z.literal('problem'), run: z.string(), code: z.string(), message: z.string() }),
   z.object({ type: z.literal('cleared'), now: z.number() }),
+  /** The host's list of recordings changed (File › Open in Electron); `open`: the indices the page should open now. */
+  z.object({ type: z.literal('recordings'), recordings: z.array(RecordingInfoSchema), open: z.array(z.number().int().nonnegative()) }),
 ])
 const osSocket = z.object({
   fd: z.number().nullable(),

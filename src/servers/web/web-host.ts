@@ -1,4 +1,5 @@
 import crypto from 'node:crypto'
+import fs from 'node:fs'
 import http from 'node:http'
 import type net from 'node:net'
 import os from 'node:os'
@@ -8,8 +9,9 @@ import { Lab, type LabLimits } from '../lab/lab.ts'
 import { contentSecurityPolicy } from './csp.ts'
 import { LabService } from './lab-service.ts'
 import { isLoopback } from './loopback.ts'
-import { API_PATH, CLOSE_CODES } from './protocol.ts'
+import { API_PATH, CLOSE_CODES, RECORDINGS_PATH, TRACE_PATH } from './protocol.ts'
 import { DEFAULT_SESSION_LIMITS, type SessionLimits, WebSession } from './session.ts'
+import { sessionTraceName, streamSessionTrace } from './session-trace.ts'
 import { staticFiles } from './static-files.ts'
 
 export interface WebHostOptions {
@@ -33,6 +35,16 @@ export interface WebHostOptions {
   sessionLimits?: Partial<SessionLimits>
   /** Where the host says what it did on its own (a dropped session); stderr by default. */
   log?: (line: string) => void
+  /**
+   * Trace files to open at start (`sockscope web FILE...`): each is checked before the
+   * host listens (BAD_OPTION if one cannot be read), served at RECORDINGS_PATH + its
+   * index, and listed in hello with openAtStart.
+   */
+  recordings?: readonly string[]
+  /** What relative `recordings` are resolved from; the working directory by default. */
+  recordingsBase?: string
+  /** Events the lab's session keeps (see LabServiceOptions.historyLimit). */
+  historyLimit?: number
 }
 
 export interface WebHost {
@@ -68,7 +80,16 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
   const limits: SessionLimits = { ...DEFAULT_SESSION_LIMITS, ...options.sessionLimits }
   const log = options.log ?? ((line: string) => console.error(line))
   const statics = await staticFiles(options.rendererDir)
-  const service = new LabService(lab, { host: 'web', allowTargets: options.allowTargets })
+  const service = new LabService(lab, { host: 'web', allowTargets: options.allowTargets, historyLimit: options.historyLimit })
+  if (options.recordings?.length) {
+    try {
+      await service.addRecordings(options.recordings, { base: options.recordingsBase, atStart: true })
+    } catch (err) {
+      if (options.lab) await service.stopAll()
+      else await service.dispose()
+      throw err
+    }
+  }
 
   let port = 0
   // The names this host answers to: loopback, the address it serves on and, on a wildcard
@@ -95,6 +116,15 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
     if (token && given === 'query') res.setHeader('Set-Cookie', `${cookieName()}=${token}; Path=/; HttpOnly; SameSite=Strict`)
     // CSP sources cannot name IPv6 literals; 'self' covers the page's own origin anyway.
     setSecurityHeaders(res, [...names].filter((name) => !name.startsWith('[')).map((name) => `ws://${name}`))
+    const pathname = new URL(req.url ?? '/', 'http://x').pathname
+    if (pathname === TRACE_PATH || pathname.startsWith(RECORDINGS_PATH)) {
+      // The lab's data goes to its own page, or to a URL typed in: not to a request another
+      // site makes (even one on another port of this machine, which browsers call same-site).
+      const site = req.headers['sec-fetch-site']
+      if (site !== undefined && site !== 'same-origin' && site !== 'none') return refuse(res, 403, 'The lab’s recordings are for its own page.')
+      if (pathname === TRACE_PATH) return serveSessionTrace(service, req, res)
+      return serveRecording(service, pathname.slice(RECORDINGS_PATH.length), req, res)
+    }
     statics(req, res, () => refuse(res, 404, 'Not found.'))
   })
 
@@ -155,6 +185,59 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
       return closing
     },
   }
+}
+
+/** A listed recording's file, as it is on disk, streamed, with its length. */
+function serveRecording(service: LabService, rest: string, req: http.IncomingMessage, res: http.ServerResponse): void {
+  if (!/^\d{1,6}$/.test(rest)) return refuse(res, 404, 'Not found.')
+  let recording
+  try {
+    recording = service.recordings.get(Number(rest))
+  } catch (err) {
+    return refuse(res, 404, (err as Error).message)
+  }
+  void fs.promises.open(recording.path, 'r').then(
+    async (handle) => {
+      let size: number
+      try {
+        size = (await handle.stat()).size
+      } catch (err) {
+        await handle.close().catch(() => {})
+        return refuse(res, 404, `cannot read ${recording.name}: ${(err as Error).message}`)
+      }
+      res.writeHead(200, {
+        'Content-Type': 'application/x-ndjson',
+        'Content-Length': size,
+        'Cache-Control': 'no-store',
+        'Content-Disposition': `inline; filename*=UTF-8''${encodeURIComponent(recording.name)}`,
+      })
+      if (req.method === 'HEAD' || size === 0) {
+        await handle.close().catch(() => {})
+        return res.end()
+      }
+      // The length was promised: a file that grows meanwhile is sent as it was; one cut shorter ends the response early.
+      handle
+        .createReadStream({ start: 0, end: size - 1, highWaterMark: 1024 * 1024 })
+        .on('error', () => res.destroy())
+        .pipe(res)
+    },
+    (err: NodeJS.ErrnoException) => refuse(res, 404, `cannot read ${recording.name}: ${err.code ?? err.message}`),
+  )
+}
+
+/** Save trace in web mode: the live session as a trace file, a download streamed as it is written (session-trace.ts). */
+function serveSessionTrace(service: LabService, req: http.IncomingMessage, res: http.ServerResponse): void {
+  const savedAt = new Date()
+  res.writeHead(200, {
+    'Content-Type': 'application/x-ndjson',
+    'Content-Disposition': `attachment; filename="${sessionTraceName(savedAt)}"`,
+    'Cache-Control': 'no-store',
+  })
+  if (req.method === 'HEAD') return void res.end()
+  streamSessionTrace(service.recorded(), res, savedAt).then(
+    () => res.end(),
+    () => res.destroy(),
+  )
 }
 
 function hostNames(bindHost: string): Set<string> {

@@ -1,0 +1,209 @@
+import fs from 'node:fs'
+import http from 'node:http'
+import os from 'node:os'
+import path from 'node:path'
+import { pipeline } from 'node:stream/promises'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import WebSocket from 'ws'
+import type { SockscopeEvent } from '../../../src/servers/events.ts'
+import { readTrace } from '../../../src/servers/trace.ts'
+import { API_PATH, type HostMessage, HostMessageSchema, type RunInfo, TRACE_PATH } from '../../../src/servers/web/protocol.ts'
+import { sessionTraceName, writeSessionTrace } from '../../../src/servers/web/session-trace.ts'
+import { startWebHost, type WebHost } from '../../../src/servers/web/web-host.ts'
+
+/**
+ * Save trace of a real live session: a real server and real clients started through the
+ * WebSocket API, as a page starts them; the download read back with the CLI's own trace
+ * reader must hold the very events the page was sent, at the same times, on the lab's
+ * clock (the header's originNs).
+ */
+
+let dir: string
+let rendererDir: string
+
+beforeAll(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sockscope-save-'))
+  rendererDir = path.join(dir, 'renderer')
+  fs.mkdirSync(rendererDir)
+  fs.writeFileSync(path.join(rendererDir, 'index.html'), '<!doctype html><title>Sockscope</title>')
+})
+
+afterAll(() => {
+  fs.rmSync(dir, { recursive: true, force: true })
+})
+
+/** A page's session: every host message checked by the protocol's schema. */
+async function session(host: WebHost) {
+  const ws = new WebSocket(`ws://127.0.0.1:${host.port}${API_PATH}`, { origin: `http://127.0.0.1:${host.port}` })
+  const messages: HostMessage[] = []
+  const waiters = new Set<() => void>()
+  ws.on('message', (data) => {
+    messages.push(HostMessageSchema.parse(JSON.parse(String(data))) as HostMessage)
+    for (const wake of waiters) wake()
+  })
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve())
+    ws.once('error', reject)
+  })
+  const until = (condition: () => boolean, what: string, timeoutMs = 20_000): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const check = () => {
+        if (!condition()) return
+        waiters.delete(check)
+        clearTimeout(timer)
+        resolve()
+      }
+      const timer = setTimeout(() => {
+        waiters.delete(check)
+        reject(new Error(`timed out waiting for ${what}`))
+      }, timeoutMs)
+      waiters.add(check)
+      check()
+    })
+  let nextId = 1
+  const request = async (method: string, params: unknown) => {
+    const id = nextId++
+    ws.send(JSON.stringify({ type: 'request', id, method, params }))
+    await until(() => messages.some((m) => m.type === 'response' && m.id === id), `the response to ${method}`)
+    const response = messages.find((m) => m.type === 'response' && m.id === id) as Extract<HostMessage, { type: 'response' }>
+    return response
+  }
+  const events = () => messages.flatMap((m) => (m.type === 'events' ? m.events : [])) as SockscopeEvent[]
+  return { ws, messages, until, request, events }
+}
+
+/** Start a server and a burst of clients from the page, and wait until the server has closed all of them. */
+async function liveRun(s: Awaited<ReturnType<typeof session>>, count: number): Promise<void> {
+  const server = (await s.request('startServer', { model: 'thread', app: 'echo', delay: 0 })).result as RunInfo
+  const clients = (await s.request('runClients', { port: server.ports![0], count })).result as RunInfo
+  const runs = () => s.messages.findLast((m) => m.type === 'runs') as Extract<HostMessage, { type: 'runs' }> | undefined
+  await s.until(() => runs()?.runs.some((r) => r.id === clients.id && r.state === 'finished') ?? false, 'the workload to finish')
+  await s.until(() => s.events().filter((e) => e.kind === 'close' && e.src.role === 'server').length === count, 'the server’s closes')
+}
+
+/** GET the download into a file, streamed, as a browser saves it. */
+async function download(host: WebHost, into: string): Promise<http.IncomingMessage> {
+  const res = await new Promise<http.IncomingMessage>((resolve, reject) => http.get({ host: '127.0.0.1', port: host.port, path: TRACE_PATH }, resolve).on('error', reject))
+  await pipeline(res, fs.createWriteStream(into))
+  return res
+}
+
+const byTime = (a: SockscopeEvent, b: SockscopeEvent) => a.t - b.t || JSON.stringify(a).localeCompare(JSON.stringify(b))
+const sorted = (events: readonly SockscopeEvent[]) => [...events].sort(byTime)
+
+describe('Save trace in web mode', () => {
+  let host: WebHost
+
+  beforeAll(async () => {
+    host = await startWebHost({ rendererDir, port: 0 })
+  })
+
+  afterAll(async () => {
+    await host?.close()
+  })
+
+  it('downloads the live session as a trace the CLI’s reader reads back: the same events, at the same times, on the lab’s clock', async () => {
+    const s = await session(host)
+    await liveRun(s, 5)
+    await s.request('stopAll', {})
+    const file = path.join(dir, 'web-session.ndjson')
+    const res = await download(host, file)
+    expect(res.statusCode).toBe(200)
+    expect(res.headers['content-disposition']).toMatch(/^attachment; filename="sockscope-\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d\.ndjson"$/)
+
+    const trace = await readTrace(file)
+    expect(trace.problems).toEqual([])
+    expect(trace.header).toMatchObject({ format: 'sockscope-trace', version: 2, ended: 'clean', originNs: String(host.service.lab.clock.originNs) })
+    expect(trace.header.command).toMatch(/^sockscope web: the lab's live session, saved \d{4}-/)
+    expect(trace.header.command).not.toMatch(/dropped|cleared/)
+    // Everything in the file was sent to the page before the file was cut: wait until the page has it all.
+    await s.until(() => s.events().length >= trace.events.length, 'the page to get what the file holds')
+    const delivered = s.events().slice(0, trace.events.length)
+    expect(trace.events.length).toBeGreaterThan(5 * 6)
+    expect(trace.events.filter((e) => e.kind === 'accept')).toHaveLength(5)
+    expect(sorted(trace.events)).toEqual(sorted(delivered))
+    s.ws.close()
+  })
+
+  it('is refused the saveTrace request, which is Electron’s, with the path to download instead', async () => {
+    const s = await session(host)
+    expect(await s.request('saveTrace', {})).toMatchObject({ ok: false, error: { code: 'BAD_MESSAGE', message: expect.stringContaining(TRACE_PATH) } })
+    s.ws.close()
+  })
+
+  it('says in the header when the session was cleared', async () => {
+    const s = await session(host)
+    await s.request('clear', {})
+    const file = path.join(dir, 'cleared.ndjson')
+    await download(host, file)
+    const trace = await readTrace(file)
+    expect(trace.header.command).toMatch(/cleared at t=\d+\.\d{3} s: the events before it are not in this file/)
+    // What a clear keeps is the OS's reading of what is alive: no event of the run before it.
+    expect(trace.events.every((e) => e.src.role === 'os')).toBe(true)
+    s.ws.close()
+  })
+})
+
+describe('Save trace of a trimmed history', () => {
+  let host: WebHost
+
+  beforeAll(async () => {
+    host = await startWebHost({ rendererDir, port: 0, historyLimit: 40 })
+  })
+
+  afterAll(async () => {
+    await host?.close()
+  })
+
+  it('says how many events the file does not hold, and holds exactly what the lab kept', async () => {
+    const s = await session(host)
+    // 10 clients of a thread server make well over 45 events (40 and an eighth), where the history trims.
+    await liveRun(s, 10)
+    await s.request('stopAll', {})
+    const file = path.join(dir, 'trimmed.ndjson')
+    await download(host, file)
+    const trace = await readTrace(file)
+    const dropped = Number(/the first (\d+) events were dropped \(the lab keeps the last 40\)/.exec(trace.header.command)?.[1])
+    expect(dropped).toBeGreaterThan(0)
+    await s.until(() => s.events().length >= dropped + trace.events.length, 'the page to get what the file holds')
+    // The file is the session's events after the ones dropped, as the page got them.
+    expect(sorted(trace.events)).toEqual(sorted(s.events().slice(dropped, dropped + trace.events.length)))
+    expect(trace.events.length).toBeGreaterThanOrEqual(40)
+    expect(trace.events.length).toBeLessThanOrEqual(45)
+    s.ws.close()
+  })
+})
+
+describe('Save trace in Electron (writeSessionTrace, what main calls after its save dialog)', () => {
+  let host: WebHost
+
+  beforeAll(async () => {
+    host = await startWebHost({ rendererDir, port: 0 })
+  })
+
+  afterAll(async () => {
+    await host?.close()
+  })
+
+  it('writes the session with TraceWriter: a clean ending, the same events', async () => {
+    const s = await session(host)
+    await liveRun(s, 3)
+    const file = path.join(dir, sessionTraceName())
+    const record = host.service.recorded()
+    const saved = await writeSessionTrace(record, file)
+    expect(saved).toEqual({ path: file, events: record.count })
+    const trace = await readTrace(file)
+    expect(trace.header).toMatchObject({ version: 2, ended: 'clean', originNs: String(host.service.lab.clock.originNs) })
+    expect(trace.events).toHaveLength(record.count)
+    await s.until(() => s.events().length >= record.count, 'the page to get what the file holds')
+    expect(sorted(trace.events)).toEqual(sorted(s.events().slice(0, record.count)))
+    s.ws.close()
+  })
+
+  it('fails with TRACE_WRITE_FAILED where the file cannot be written, and the session keeps everything', async () => {
+    const before = host.service.recorded().count
+    await expect(writeSessionTrace(host.service.recorded(), '/dev/full')).rejects.toMatchObject({ code: 'TRACE_WRITE_FAILED', message: expect.stringContaining('no space left on device (ENOSPC)') })
+    await expect(writeSessionTrace(host.service.recorded(), dir)).rejects.toMatchObject({ code: 'TRACE_WRITE_FAILED', message: expect.stringContaining('save it to another file') })
+    expect(host.service.recorded().count).toBeGreaterThanOrEqual(before)
+  })
+})
