@@ -1,4 +1,4 @@
-import { type HostMessage, HostMessageSchema, type Method, type Request } from '../../servers/web/protocol.ts'
+import { type HostMessage, HostMessageSchema, MAX_RECORDING_CHUNK, type Method, RECORDINGS_PATH, RecordingChunkSchema, type Request } from '../../servers/web/protocol.ts'
 import type { Transport, TransportStatus } from './transport.ts'
 
 export class ApiError extends Error {
@@ -57,6 +57,48 @@ export class LabClient {
     })
   }
 
+  /**
+   * The URL of one of the host's HTTP paths (web mode, token included), or null where the
+   * host has none (Electron: everything goes through requests).
+   */
+  resourceUrl(path: string): string | null {
+    return this.transport.resourceUrl?.(path) ?? null
+  }
+
+  /**
+   * A recording's file, as the host lists it, byte for byte. Web mode: one streamed GET of
+   * its HTTP path. Electron: `readRecording` requests of MAX_RECORDING_CHUNK bytes, one at
+   * a time, put together into a Blob (each chunk is decoded and let go of as it comes, so
+   * the page holds the file once, plus one chunk). Rejects with ApiError saying why.
+   */
+  async fetchRecording(index: number): Promise<Blob> {
+    const url = this.resourceUrl(`${RECORDINGS_PATH}${index}`)
+    if (url !== null) {
+      let res: Response
+      try {
+        res = await fetch(url, { cache: 'no-store', credentials: 'same-origin' })
+      } catch (err) {
+        throw new ApiError('NOT_CONNECTED', `cannot fetch recording ${index} from the lab: ${(err as Error).message}`)
+      }
+      if (!res.ok) throw new ApiError(res.status === 403 ? 'NOT_ALLOWED' : 'TRACE_CORRUPT', (await res.text().catch(() => '')) || `the lab answered ${res.status} for recording ${index}`)
+      return res.blob()
+    }
+    const parts: Uint8Array<ArrayBuffer>[] = []
+    for (let offset = 0; ; ) {
+      const parsed = RecordingChunkSchema.safeParse(await this.request('readRecording', { index, offset, length: MAX_RECORDING_CHUNK }))
+      if (!parsed.success) throw new ApiError('BAD_MESSAGE', `the lab answered readRecording with something else: ${parsed.error.issues[0]?.message ?? 'invalid'}`)
+      const chunk = parsed.data
+      const bytes = fromBase64(chunk.data)
+      if (chunk.offset !== offset || bytes.length !== chunk.bytes) throw new ApiError('BAD_MESSAGE', `the lab answered readRecording for offset ${offset} with ${bytes.length} bytes at ${chunk.offset}`)
+      parts.push(bytes)
+      offset += bytes.length
+      if (chunk.eof) break
+      // Not at the end and nothing read would ask for the same chunk forever.
+      if (bytes.length === 0) throw new ApiError('BAD_MESSAGE', `the lab sent no bytes of recording ${index} at ${offset} and did not say it had ended`)
+    }
+    return new Blob(parts, { type: 'application/x-ndjson' })
+  }
+
   /** Exposed for tests: handle one raw message as if it came from the host. */
   receive(raw: unknown): void {
     const parsed = HostMessageSchema.safeParse(raw)
@@ -77,4 +119,12 @@ export class LabClient {
     }
     for (const l of this.listeners) l(message)
   }
+}
+
+/** base64 to bytes, with what every browser and Node have (atob); a 4 MiB chunk takes a few ms. */
+function fromBase64(text: string): Uint8Array<ArrayBuffer> {
+  const binary = atob(text)
+  const bytes = new Uint8Array(binary.length)
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i)
+  return bytes
 }

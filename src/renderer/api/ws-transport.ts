@@ -59,7 +59,18 @@ export function webSocketTransport(url = defaultUrl()): Transport {
       closed = true
       socket?.close()
     },
+    resourceUrl: (path) => resourceUrlFor(url, path),
   }
+}
+
+/**
+ * One of the host's HTTP paths beside its WebSocket: the same host and port, and the same
+ * token (the page's own, see tokenQuery), so it is let through as the WebSocket is.
+ */
+export function resourceUrlFor(socketUrl: string, path: string): string {
+  const url = new URL(socketUrl)
+  const query = tokenQuery(url.search)
+  return `${url.protocol === 'wss:' ? 'https:' : 'http:'}//${url.host}${path}${query}`
 }
 
 function defaultUrl(): string {

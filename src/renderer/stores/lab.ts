@@ -1,6 +1,6 @@
 import { defineStore } from 'pinia'
 import { computed, ref, shallowRef } from 'vue'
-import type { Catalog, HostMessage, ListeningProcessInfo, Method, RunInfo } from '../../servers/web/protocol.ts'
+import { type Catalog, type HostMessage, type ListeningProcessInfo, type Method, type RecordingInfo, type RunInfo, type SavedTrace, TRACE_PATH } from '../../servers/web/protocol.ts'
 import { ApiError, type LabClient } from '../api/lab-client.ts'
 import type { TransportStatus } from '../api/transport.ts'
 
@@ -18,6 +18,12 @@ export const DEMO = {
 
 const isLive = (r: RunInfo) => r.state === 'starting' || r.state === 'running' || r.state === 'stopping'
 
+/** The host asks the page to open these recordings; `serial` tells one ask from the next (the same files may be asked for twice). */
+export interface OpenRequest {
+  indices: number[]
+  serial: number
+}
+
 /** The lab's area: the connection to the host, what can be run, what runs, and the actions. */
 export const useLabStore = defineStore('lab', () => {
   const client = shallowRef<LabClient | null>(null)
@@ -28,7 +34,14 @@ export const useLabStore = defineStore('lab', () => {
   const runs = ref<RunInfo[]>([])
   const problems = ref<Problem[]>([])
   const inFlight = ref(0)
+  /** The trace files the host offers (hello, then `recordings` messages): fetch one with fetchRecording. */
+  const recordings = ref<RecordingInfo[]>([])
+  /** The latest ask to open recordings (hello's openAtStart, a `recordings` message's `open`); null until there is one. */
+  const openRequest = ref<OpenRequest | null>(null)
   let nextProblem = 1
+  let nextOpen = 1
+  /** The lab whose openAtStart was acted on: a reconnection to it (the same labPid) does not open its files again. */
+  let openedAtStartFor: number | null = null
 
   const servers = computed(() => runs.value.filter((r) => r.kind === 'server'))
   const clientRuns = computed(() => runs.value.filter((r) => r.kind === 'clients'))
@@ -49,6 +62,22 @@ export const useLabStore = defineStore('lab', () => {
     labPid.value = hello.labPid
     catalog.value = hello.catalog
     runs.value = hello.runs
+    recordings.value = hello.recordings
+    if (hello.openAtStart && hello.recordings.length && openedAtStartFor !== hello.labPid) {
+      openedAtStartFor = hello.labPid
+      openRequest.value = { indices: hello.recordings.map((r) => r.index), serial: nextOpen++ }
+    }
+  }
+
+  /** The host's list changed (Electron's File › Open, Open Recent): keep it, and pass on what it asks to open. */
+  function applyRecordings(message: Extract<HostMessage, { type: 'recordings' }>): void {
+    recordings.value = message.recordings
+    if (message.open.length) openRequest.value = { indices: [...message.open], serial: nextOpen++ }
+  }
+
+  /** Host messages the wiring does not route itself: `recordings`; others are ignored. */
+  function applyMessage(message: HostMessage): void {
+    if (message.type === 'recordings') applyRecordings(message)
   }
 
   function setRuns(list: RunInfo[]): void {
@@ -89,6 +118,46 @@ export const useLabStore = defineStore('lab', () => {
   const stopAll = () => call<null>('stopAll', {})
   const clear = () => call<null>('clear', {})
 
+  /**
+   * A listed recording's file, byte for byte (LabClient.fetchRecording: an HTTP GET in web
+   * mode, chunked requests in Electron). A failure is reported, as every action's is, and rejects.
+   */
+  async function fetchRecording(index: number): Promise<Blob> {
+    if (!client.value) throw new ApiError('NOT_CONNECTED', 'not connected to the lab yet')
+    inFlight.value++
+    try {
+      return await client.value.fetchRecording(index)
+    } catch (err) {
+      const e = err as ApiError
+      report({ code: e.code ?? 'INTERNAL', message: e.message })
+      throw err
+    } finally {
+      inFlight.value--
+    }
+  }
+
+  /**
+   * Save the live session as a trace file. Web mode: the browser downloads the host's
+   * TRACE_PATH (streamed by the host, never whole in the page); resolves once the download
+   * is asked for. Electron: the host's save dialog and file; resolves once it is written or
+   * the person cancelled, and a failure (TRACE_WRITE_FAILED) is reported and rejects.
+   */
+  async function saveTrace(): Promise<void> {
+    const url = client.value?.resourceUrl(TRACE_PATH) ?? null
+    if (url === null) {
+      await call<SavedTrace | null>('saveTrace', {})
+      return
+    }
+    const link = document.createElement('a')
+    link.href = url
+    // Empty: the host's Content-Disposition names the file (sockscope-<time>.ndjson).
+    link.download = ''
+    link.rel = 'noopener'
+    document.body.append(link)
+    link.click()
+    link.remove()
+  }
+
   /** Stop a run of any kind. */
   function stopRun(run: RunInfo): Promise<null> {
     return run.kind === 'server' ? stopServer(run.id) : run.kind === 'clients' ? stopClients(run.id) : stopObserving(run.id)
@@ -102,9 +171,10 @@ export const useLabStore = defineStore('lab', () => {
   }
 
   return {
-    status, host, labPid, catalog, runs, problems, inFlight,
+    status, host, labPid, catalog, runs, problems, inFlight, recordings, openRequest,
     servers, clientRuns, observedRuns, liveServers, anyLive,
-    attach, setStatus, applyHello, setRuns, report, dismiss,
+    attach, setStatus, applyHello, applyRecordings, applyMessage, setRuns, report, dismiss,
     startServer, stopServer, runClients, stopClients, observe, stopObserving, listListening, stopRun, stopAll, clear, runDemo,
+    fetchRecording, saveTrace,
   }
 })

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { closeProblem, tokenQuery } from '../../../src/renderer/api/ws-transport.ts'
+import { closeProblem, resourceUrlFor, tokenQuery } from '../../../src/renderer/api/ws-transport.ts'
 import { CLOSE_CODES, HostMessageSchema } from '../../../src/servers/web/protocol.ts'
 
 describe('the WebSocket transport', () => {
@@ -8,6 +8,12 @@ describe('the WebSocket transport', () => {
     expect(tokenQuery('?x=1&token=a%2Bb')).toBe('?token=a%2Bb')
     expect(tokenQuery('')).toBe('')
     expect(tokenQuery('?token=')).toBe('')
+  })
+
+  it('puts the host’s HTTP paths beside its WebSocket, with the same token and nothing else of its query', () => {
+    expect(resourceUrlFor('ws://127.0.0.1:4000/api', '/api/recordings/0')).toBe('http://127.0.0.1:4000/api/recordings/0')
+    expect(resourceUrlFor('ws://[::1]:4000/api?token=ab12&x=1', '/api/trace')).toBe('http://[::1]:4000/api/trace?token=ab12')
+    expect(resourceUrlFor('wss://lab.example/api?token=a%2Bb', '/api/trace')).toBe('https://lab.example/api/trace?token=a%2Bb')
   })
 
   it('turns a close the host made on purpose into a problem the page shows, in the protocol’s own message', () => {
