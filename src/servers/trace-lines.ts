@@ -215,15 +215,17 @@ export function notAnEvent(json: unknown): string | undefined {
   const wrong = firstWrong(json, BASE)
   return wrong && `not an event: ${wrong.message}`
 }
+const BASE_SRC: Fields = [['role', str], ['run', str], ['pid', num], ['tid', num]]
 const BASE: Fields = [
   ['kind', str],
   ['t', num],
-  ['src', (v) => (isObject(v) ? firstWrong(v, [['role', str], ['run', str], ['pid', num], ['tid', num]]) : invalid('object', v))],
+  ['src', (v) => (isObject(v) ? firstWrong(v, BASE_SRC) : invalid('object', v))],
 ]
 
+const SOURCE_SRC: Fields = [['role', role], ['run', str], ['pid', int], ['tid', int]]
 const SOURCE: Fields = [
   ['t', num],
-  ['src', (v) => (isObject(v) ? firstWrong(v, [['role', role], ['run', str], ['pid', int], ['tid', int]]) : invalid('object', v))],
+  ['src', (v) => (isObject(v) ? firstWrong(v, SOURCE_SRC) : invalid('object', v))],
 ]
 
 /**
@@ -420,7 +422,8 @@ export class TraceFileReader {
       return
     }
     if (this.pending) throw badLine(this.name, this.pending.line, this.pending.message)
-    if (text.trim() === '') {
+    // (A JSON line starts with its brace: only other lines need the slower look.)
+    if (text.charCodeAt(0) !== 123 && text.trim() === '') {
       if (++this.empties > this.maxBadLines) throw tooManyBadLines(this.name, this.maxBadLines, { line, message: 'an empty line' })
       return
     }
@@ -431,18 +434,21 @@ export class TraceFileReader {
       this.pending = { line, message: 'not valid JSON' }
       return
     }
-    const notEvent = notAnEvent(json)
-    if (notEvent) {
-      this.pending = { line, message: notEvent }
-      return
-    }
     const e = json as SockscopeEvent
-    if (!KNOWN_KINDS.has(e.kind)) {
+    // The strict check first: it is what nearly every line passes. Only a line that fails
+    // it is asked whether it is an event at all (a torn last line may not be).
+    const known = KNOWN_KINDS.has((e as { kind?: unknown })?.kind as string)
+    const wrong = known ? wrongField(e) : undefined
+    if (!known || wrong) {
+      const notEvent = notAnEvent(json)
+      if (notEvent) {
+        this.pending = { line, message: notEvent }
+        return
+      }
+      if (wrong) throw badLine(this.name, line, wrong)
       this.skipped.set(e.kind, (this.skipped.get(e.kind) ?? 0) + 1)
       return
     }
-    const wrong = wrongField(e)
-    if (wrong) throw badLine(this.name, line, wrong)
     const t = e.t
     if (t < this.prevT) this.ordered = false
     this.prevT = t
