@@ -13,11 +13,14 @@
  */
 import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import { app, BrowserWindow, ipcMain, type IpcMainEvent, type IpcMainInvokeEvent, session, type WebContents } from 'electron'
-import { labLimitsFromArgv } from '../servers/cli/lab-limits.ts'
+import { app, BrowserWindow, dialog, ipcMain, type IpcMainEvent, type IpcMainInvokeEvent, Menu, session, type WebContents } from 'electron'
+import { appOptionsFromArgv } from '../servers/cli/lab-limits.ts'
 import { Lab } from '../servers/lab/lab.ts'
+import { AppDocuments } from '../servers/web/app-documents.ts'
 import { LabService } from '../servers/web/lab-service.ts'
+import { RecentDocuments } from '../servers/web/recent-documents.ts'
 import { CHANNELS } from '../preload/channels.ts'
+import { menuTemplate } from './menu.ts'
 import { isAppUrl, isPermissionAllowed } from './security.ts'
 import { windowOptions } from './window-options.ts'
 
@@ -29,7 +32,10 @@ const rendererUrl = process.env.ELECTRON_RENDERER_URL ?? pathToFileURL(path.join
 app.enableSandbox()
 
 let service: LabService | undefined
+let documents: AppDocuments | undefined
 const sessions = new Map<number, () => void>()
+/** Files the OS handed over (macOS open-file) before the app was ready. */
+const openedEarly: string[] = []
 
 function trusted(event: IpcMainEvent | IpcMainInvokeEvent): boolean {
   return isAppUrl(event.senderFrame?.url, rendererUrl) && BrowserWindow.fromWebContents(event.sender) !== null
@@ -76,9 +82,57 @@ function createWindow(): void {
   void win.loadURL(rendererUrl)
 }
 
-app.whenReady().then(() => {
+/** The dialogs and the menu: everything else about documents is AppDocuments, in plain Node. */
+async function setUpDocuments(lab: LabService, files: string[]): Promise<AppDocuments> {
+  const parent = () => BrowserWindow.getFocusedWindow() ?? BrowserWindow.getAllWindows()[0]
+  const traces = [{ name: 'Sockscope traces', extensions: ['ndjson', 'jsonl'] }, { name: 'All files', extensions: ['*'] }]
+  const recent = await RecentDocuments.load(path.join(app.getPath('userData'), 'recent-traces.json'), {
+    onError: (err) => console.error(`sockscope: cannot keep the recent traces list: ${err.message}`),
+  })
+  const docs = new AppDocuments(lab, recent, {
+    async pickTraces() {
+      const options = { title: 'Open trace', properties: ['openFile', 'multiSelections'] as ('openFile' | 'multiSelections')[], filters: traces }
+      const win = parent()
+      const picked = win ? await dialog.showOpenDialog(win, options) : await dialog.showOpenDialog(options)
+      return picked.canceled ? [] : picked.filePaths
+    },
+    async pickSavePath(suggestedName) {
+      const options = { title: 'Save trace', defaultPath: path.join(app.getPath('documents'), suggestedName), filters: traces.slice(0, 1) }
+      const win = parent()
+      const picked = win ? await dialog.showSaveDialog(win, options) : await dialog.showSaveDialog(options)
+      return picked.canceled || !picked.filePath ? null : picked.filePath
+    },
+    addRecentDocument: (file) => app.addRecentDocument(file),
+  })
+  const showMenu = () =>
+    Menu.setApplicationMenu(
+      Menu.buildFromTemplate(
+        menuTemplate(docs.recentFiles(), {
+          open: () => void docs.openFromDialog(),
+          openRecent: (file) => void docs.openRecent(file),
+          clearRecent: () => void docs.clearRecent().then(() => app.clearRecentDocuments()),
+          saveTrace: () => void docs.saveFromMenu(),
+        }),
+      ),
+    )
+  docs.onRecentChanged(showMenu)
+  showMenu()
+  await docs.openAtStart([...files, ...openedEarly.splice(0)])
+  return docs
+}
+
+// macOS: a trace double-clicked in the Finder, or picked from the Dock's recent list.
+app.on('open-file', (event, file) => {
+  event.preventDefault()
+  if (documents) void documents.open([file])
+  else openedEarly.push(file)
+})
+
+app.whenReady().then(async () => {
   lockDown()
-  service = new LabService(new Lab({ limits: labLimitsFromArgv(process.argv.slice(2)) }), { host: 'electron' })
+  const { limits, files } = appOptionsFromArgv(process.argv.slice(2))
+  service = new LabService(new Lab({ limits }), { host: 'electron', saveTrace: () => documents!.save() })
+  documents = await setUpDocuments(service, files)
   wireIpc(service)
   service.lab.installSignalHandlers(() => app.quit())
   createWindow()

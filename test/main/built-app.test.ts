@@ -47,6 +47,15 @@ describe('the built main process', () => {
     expect(code()).toMatch(/ipcMain\.on\([^]*?trusted\(event\)/)
   })
 
+  it('opens and saves documents through the native dialogs and the File menu, over the same two channels', () => {
+    for (const call of ['showOpenDialog', 'showSaveDialog', 'setApplicationMenu', 'addRecentDocument', '"open-file"']) expect(code(), call).toContain(call)
+    // `sockscope app FILE...` hands the files over as --open=PATH; main reads them back.
+    expect(code()).toContain('--open')
+    // No channel beyond the allow-listed ones: documents are requests and host messages.
+    const channels = new Set([...code().matchAll(/["'](sockscope:[a-z-]+)["']/g)].map((m) => m[1]))
+    expect([...channels].sort()).toEqual([...ALLOWED_CHANNELS].sort())
+  })
+
   it('ships the lab’s child-process entries beside itself', () => {
     for (const entry of ['server-host', 'client-driver', 'fork-child', 'thread-worker']) expect(fs.existsSync(path.join(OUT_DIR, 'main', `${entry}.js`)), entry).toBe(true)
     expect(code()).toContain('SOCKSCOPE_ENTRY_DIR')

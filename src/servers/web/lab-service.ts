@@ -200,6 +200,11 @@ export class LabService {
     return indices
   }
 
+  /** Tell every page of a problem the host met on its own (a file from File › Open it cannot read, a save that failed from the menu). */
+  announce(problem: { code: string; message: string }): void {
+    this.broadcast({ type: 'problem', run: 'app', code: problem.code, message: problem.message })
+  }
+
   /**
    * The session as it stands, for Save trace (session-trace.ts): the events kept, without
    * a copy (the history is replaced, never rewritten, when it is trimmed or cleared, so
