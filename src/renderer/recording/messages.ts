@@ -1,0 +1,42 @@
+import type { SockscopeEvent } from '../../servers/events.ts'
+import type { TraceHeader } from '../../servers/trace-lines.ts'
+
+/**
+ * What the parse worker and the page say to each other. The page sends the files; the
+ * worker answers with progress while it reads, then (once every file is read, since
+ * grouping needs each file's last event) what it read of each file, the events in time
+ * order in batches, and `done`.
+ */
+
+export interface OpenRequest {
+  type: 'open'
+  files: readonly { name: string; blob: Blob }[]
+}
+
+/** A file that was read, as the banner and the file list show it. */
+export interface OpenedFile {
+  name: string
+  bytes: number
+  header: Pick<TraceHeader, 'version' | 'command' | 'createdAt' | 'originNs' | 'ended'>
+  /** Events read from it (skipped kinds not counted). */
+  events: number
+  /** Events of kinds this Sockscope does not know, by kind: skipped. */
+  skipped: Record<string, number>
+  /** The line cut off at the end of the file, if there was one. */
+  truncatedLine: number | null
+  /** Whether its events were out of time order in the file (they are sorted). */
+  sorted: boolean
+  /** Its group (0: the earliest run), the group's label ('' for the first, then 'B'…), and µs from the group's zero to the file's. */
+  group: number
+  label: string
+  offsetUs: number
+  /** The group's zero: the earliest originNs of its files. */
+  zeroNs: string
+}
+
+export type WorkerMessage =
+  | { type: 'progress'; read: number; total: number }
+  /** Every file read; `problems`: the files that could not be (one message each, naming the file and the line). */
+  | { type: 'files'; files: OpenedFile[]; problems: string[] }
+  | { type: 'events'; events: SockscopeEvent[] }
+  | { type: 'done'; events: number }

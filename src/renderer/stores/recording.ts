@@ -1,0 +1,177 @@
+import { defineStore } from 'pinia'
+import { computed, ref, shallowRef, watch } from 'vue'
+import type { OpenedFile } from '../recording/messages.ts'
+import { openInWorker } from '../recording/open.ts'
+import { type RecentFile, recentFiles } from '../recording/recents.ts'
+import { download, recordingToTrace, savedName } from '../recording/save.ts'
+import { fileNotes, recordingSummary } from '../recording/summary.ts'
+import { useLabStore } from './lab.ts'
+import { useTraceStore } from './trace.ts'
+
+export type Mode = 'live' | 'recording'
+
+/** What the lab store offers for files the host was given (`sockscope web FILE...`, File › Open), where it has it. */
+interface HostRecordings {
+  openRequest?: { indices: number[]; serial: number } | null
+  recordings?: { index: number; name: string; bytes: number }[]
+  fetchRecording?: (index: number) => Promise<Blob>
+  saveTrace?: () => Promise<unknown>
+}
+
+/**
+ * The recording's area: whether the screen shows the live lab or recorded trace files,
+ * which files, how far their reading is, and what was wrong with them. Opening reads the
+ * files in a worker (recording/open.ts) and loads the events into the trace store, the
+ * one place events are kept; while a recording is shown, the live lab's batches are kept
+ * out of it (api/wiring.ts), and going back to live has the lab send its history again.
+ */
+export const useRecordingStore = defineStore('recording', () => {
+  const trace = useTraceStore()
+  const lab = useLabStore()
+  const host = lab as unknown as HostRecordings
+  const mode = ref<Mode>('live')
+  const files = ref<OpenedFile[]>([])
+  /** Bytes read of the files being opened (0..1), null when nothing is being opened. */
+  const progress = ref<number | null>(null)
+  /** The names of the files being opened. */
+  const opening = ref<string[]>([])
+  /** Why files could not be opened: one message per file, naming it and the line. */
+  const problems = ref<string[]>([])
+  const recents = ref<RecentFile[]>([])
+  let current: AbortController | null = null
+  const recentStore = shallowRef(recentFiles(lab.host))
+
+  const summary = computed(() => recordingSummary(files.value))
+  /** What the files held that the person should know (a torn last line, skipped kinds…). */
+  const notes = computed(() => files.value.flatMap(fileNotes))
+  /** The recording's zero: the earliest originNs of its first group (what a saved trace's header says). */
+  const zeroNs = computed(() => files.value.find((f) => f.group === 0)?.zeroNs ?? null)
+  /** Whether Save trace can save the live session (the lab store's saveTrace, where the host has it). */
+  const canSaveLive = computed(() => typeof host.saveTrace === 'function')
+
+  /** Open trace files: on success the screen shows them (mode 'recording'); files that cannot be read are named in `problems`. */
+  async function open(list: readonly File[]): Promise<void> {
+    if (list.length === 0) return
+    current?.abort()
+    const ctrl = new AbortController()
+    current = ctrl
+    problems.value = []
+    progress.value = 0
+    opening.value = list.map((f) => f.name)
+    let opened: OpenedFile[] = []
+    try {
+      await openInWorker(
+        list.map((f) => ({ name: f.name, blob: f })),
+        {
+          progress: (p) => {
+            if (current === ctrl) progress.value = p
+          },
+          files: (read, bad) => {
+            problems.value = bad
+            opened = read
+            if (read.length === 0) return
+            // From here the trace store holds the recording: the live batches stay out.
+            mode.value = 'recording'
+            files.value = read
+            trace.reset(0)
+          },
+          events: (batch) => trace.ingest(batch, batch.at(-1)?.t ?? 0),
+        },
+        ctrl.signal,
+      )
+      if (opened.length) void remember(list.filter((f) => opened.some((o) => o.name === f.name)))
+    } catch (err) {
+      if ((err as Error).name === 'AbortError') return
+      problems.value = [...problems.value, (err as Error).message]
+    } finally {
+      if (current === ctrl) {
+        current = null
+        progress.value = null
+        opening.value = []
+      }
+    }
+  }
+
+  /** Back to the live lab: the recording is forgotten, and the lab sends its history again (see api/wiring.ts). */
+  function closeRecording(): void {
+    current?.abort()
+    current = null
+    progress.value = null
+    opening.value = []
+    if (mode.value === 'live') return
+    files.value = []
+    problems.value = []
+    trace.reset(0)
+    mode.value = 'live'
+  }
+
+  function dismissProblems(): void {
+    problems.value = []
+  }
+
+  /** Save trace: the recording as one NDJSON trace (a download), or the live session through the lab's host. */
+  async function save(): Promise<void> {
+    if (mode.value === 'recording') {
+      download(recordingToTrace(trace.store, zeroNs.value ?? '0'), savedName(files.value.map((f) => f.name)))
+      return
+    }
+    await host.saveTrace?.()
+  }
+
+  async function refreshRecents(): Promise<void> {
+    recents.value = (await recentStore.value?.list().catch(() => [])) ?? []
+  }
+
+  async function remember(list: readonly File[]): Promise<void> {
+    await recentStore.value?.remember(list).catch(() => {})
+    await refreshRecents()
+  }
+
+  async function openRecent(id: string): Promise<void> {
+    const file = await recentStore.value?.open(id)
+    if (file) await open([file])
+    else {
+      problems.value = ['that recent file is no longer kept']
+      await refreshRecents()
+    }
+  }
+
+  // The host decides web or Electron in its hello: recents are kept (IndexedDB) in web mode only.
+  watch(
+    () => lab.host,
+    (kind) => {
+      recentStore.value = recentFiles(kind)
+      void refreshRecents()
+    },
+    { immediate: true },
+  )
+
+  // Files the host was given: opened when it asks (at start, or File › Open in Electron).
+  let handledSerial: number | null = null
+  if (typeof host.fetchRecording === 'function')
+    watch(
+      () => host.openRequest,
+      async (request) => {
+        if (!request || request.serial === handledSerial) return
+        handledSerial = request.serial
+        try {
+          const fetched = await Promise.all(
+            request.indices.map(async (index) => {
+              const info = host.recordings?.find((r) => r.index === index)
+              const blob = await host.fetchRecording!(index)
+              return new File([blob], info?.name ?? `recording-${index}.ndjson`)
+            }),
+          )
+          await open(fetched)
+        } catch (err) {
+          problems.value = [`cannot fetch the files the host was given: ${(err as Error).message}`]
+        }
+      },
+      { immediate: true },
+    )
+
+  return {
+    mode, files, progress, opening, problems, recents, summary, notes, zeroNs, canSaveLive,
+    open, closeRecording, dismissProblems, save, openRecent, refreshRecents,
+  }
+})

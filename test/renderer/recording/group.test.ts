@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest'
+import { GROUP_GAP_US, groupConn, groupLabel, groupRun, mergeByTime, placeEvent, placeFiles } from '../../../src/renderer/recording/group.ts'
+import type { SockscopeEvent } from '../../../src/servers/events.ts'
+import { client, ev, server } from '../events.ts'
+
+const S = 1_000_000_000n // ns in a second
+
+describe('placing files on one axis', () => {
+  it('one run: files that overlap or come within a second share the earliest origin as their zero', () => {
+    const places = placeFiles([
+      { originNs: String(10n * S), firstT: 0, lastT: 5e6 },
+      // Starts 2 s after its own origin, which is 4 s after the first: 6 s..9 s on the first's axis.
+      { originNs: String(14n * S), firstT: 2e6, lastT: 5e6 },
+      // 9.5 s: half a second after the second ends, still the same run.
+      { originNs: String(19n * S + S / 2n), firstT: 0, lastT: 1e6 },
+    ])
+    expect(places.map((p) => p.group)).toEqual([0, 0, 0])
+    expect(places.map((p) => p.offsetUs)).toEqual([0, 4e6, 9.5e6])
+    expect(new Set(places.map((p) => p.zeroNs))).toEqual(new Set([String(10n * S)]))
+  })
+
+  it('unrelated runs: each group from its own zero, labelled from the second on, in time order whatever the files’ order', () => {
+    const gap = BigInt(GROUP_GAP_US) * 1000n
+    const places = placeFiles([
+      { originNs: String(100n * S), firstT: 0, lastT: 1e6 },
+      { originNs: String(10n * S), firstT: 0, lastT: 1e6 },
+      // 1 µs more than a second after the run at 10–11.5 s ends: another run.
+      { originNs: String(11n * S + S / 2n + gap + 1000n), firstT: 0, lastT: 1e6 },
+      { originNs: String(10n * S + S / 2n), firstT: 0, lastT: 1e6 },
+    ])
+    expect(places.map((p) => [p.group, p.label, p.offsetUs])).toEqual([
+      [2, 'C', 0],
+      [0, '', 0],
+      [1, 'B', 0],
+      [0, '', 0.5e6],
+    ])
+  })
+
+  it('a file without events is placed by its origin alone', () => {
+    const places = placeFiles([
+      { originNs: String(10n * S), firstT: 0, lastT: 1e6 },
+      { originNs: String(10n * S + 100n), firstT: Number.POSITIVE_INFINITY, lastT: Number.NEGATIVE_INFINITY },
+    ])
+    expect(places.map((p) => [p.group, p.offsetUs])).toEqual([[0, 0], [0, 0.1]])
+  })
+
+  it('labels never clash; marked ids keep what derive reads of them', () => {
+    expect([0, 1, 2, 25, 26, 27].map(groupLabel)).toEqual(['', 'B', 'C', 'Z', 'BA', 'BB'])
+    expect(groupRun('s1', '')).toBe('s1')
+    expect(groupRun('s1', 'B')).toBe('B·s1')
+    expect(groupConn('51002>50007', 'B')).toBe('51002>50007>B')
+    const wake = ev('wakeup', 10, server(), { readable: ['1>2'], writable: ['3>2'], waitedUs: 4 })
+    placeEvent(wake, { group: 1, label: 'B', offsetUs: 5, zeroNs: '0' })
+    expect(wake).toMatchObject({ t: 15, src: { run: 'B·s1' }, readable: ['1>2>B'], writable: ['3>2>B'] })
+    const first = ev('connect', 10, client(), { conn: '1>2' })
+    placeEvent(first, { group: 0, label: '', offsetUs: 0, zeroNs: '0' })
+    expect(first).toMatchObject({ t: 10, src: { run: 'c2' }, conn: '1>2' })
+  })
+})
+
+describe('mergeByTime', () => {
+  const at = (list: string, ...ts: number[]) => ts.map((t) => ev('state', t, server(1, 0, list)))
+  const flat = (lists: SockscopeEvent[][], size: number) => [...mergeByTime(lists, size)]
+
+  it('interleaves sorted lists in time order, ties to the earlier list, in batches of at most `size`', () => {
+    const batches = flat([at('a', 1, 3, 3, 9), at('b', 2, 3, 10), at('c', 0, 3)], 3)
+    expect(batches.map((b) => b.length)).toEqual([3, 3, 3])
+    expect(batches.flat().map((e) => `${e.src.run}${e.t}`)).toEqual(['c0', 'a1', 'b2', 'a3', 'a3', 'b3', 'c3', 'a9', 'b10'])
+    expect(flat([[], at('a', 1)], 10).flat()).toHaveLength(1)
+    expect(flat([], 10)).toEqual([])
+  })
+})
