@@ -1,4 +1,6 @@
+import { watch } from 'vue'
 import { useLabStore } from '../stores/lab.ts'
+import { useRecordingStore } from '../stores/recording.ts'
 import { useTraceStore } from '../stores/trace.ts'
 import { LabClient } from './lab-client.ts'
 import { pickTransport } from './pick.ts'
@@ -7,35 +9,69 @@ import type { Transport } from './transport.ts'
 /**
  * All IPC wiring, in one place: host messages to the stores that own them. The stores
  * call the lab through the client given here.
+ *
+ * While the screen shows a recording (stores/recording.ts), the lab's events and clears
+ * are kept out of the trace store, which holds the recording then; the runs, the
+ * problems and the connection's state still reach the lab store. Going back to live
+ * connects again (a fresh transport from `makeTransport`): the host answers every new
+ * connection with its hello and its whole history, so the live session comes back
+ * complete, and nothing of it is kept aside meanwhile (memory stays bounded however long
+ * the recording is looked at).
  */
-export function connectLab(transport: Transport = pickTransport()): LabClient {
-  const client = new LabClient(transport)
+export function connectLab(transport: Transport = pickTransport(), makeTransport: () => Transport = pickTransport): LabClient {
   const lab = useLabStore()
   const trace = useTraceStore()
-  lab.attach(client)
-  client.onStatus((status) => lab.setStatus(status))
-  client.onInvalid((message) => lab.report({ code: 'BAD_MESSAGE', message }))
-  client.onMessage((message) => {
-    switch (message.type) {
-      case 'hello':
-        // A (re)connection: the host replays its history next, so start from empty.
-        trace.reset(message.now, { since: message.clearedAt ?? null })
-        lab.applyHello(message)
-        break
-      case 'events':
-        trace.ingest(message.events, message.now)
-        break
-      case 'runs':
-        trace.syncClock(message.now)
-        lab.setRuns(message.runs)
-        break
-      case 'problem':
-        lab.report({ code: message.code, message: `${message.run}: ${message.message}` })
-        break
-      case 'cleared':
-        trace.reset(message.now, { keepLiveOs: true, since: message.now })
-        break
-    }
-  })
-  return client
+  const recording = useRecordingStore()
+  const showingLive = () => recording.mode === 'live'
+  let current = { transport, client: new LabClient(transport) }
+
+  const wire = (client: LabClient) => {
+    // A replaced connection's last words (its close) are not this one's.
+    const mine = () => current.client === client
+    client.onStatus((status) => mine() && lab.setStatus(status))
+    client.onInvalid((message) => mine() && lab.report({ code: 'BAD_MESSAGE', message }))
+    client.onMessage((message) => {
+      if (!mine()) return
+      switch (message.type) {
+        case 'hello':
+          // A (re)connection: the host replays its history next, so start from empty.
+          if (showingLive()) trace.reset(message.now, { since: message.clearedAt ?? null })
+          lab.applyHello(message)
+          break
+        case 'events':
+          if (showingLive()) trace.ingest(message.events, message.now)
+          break
+        case 'runs':
+          if (showingLive()) trace.syncClock(message.now)
+          lab.setRuns(message.runs)
+          break
+        case 'problem':
+          lab.report({ code: message.code, message: `${message.run}: ${message.message}` })
+          break
+        case 'cleared':
+          if (showingLive()) trace.reset(message.now, { keepLiveOs: true, since: message.now })
+          break
+        default:
+          // Messages this wiring does not route (a newer host's) go to the lab store, which may know them.
+          ;(lab as unknown as { applyMessage?: (m: unknown) => void }).applyMessage?.(message)
+      }
+    })
+  }
+
+  wire(current.client)
+  lab.attach(current.client)
+
+  watch(
+    () => recording.mode,
+    (mode, before) => {
+      if (mode !== 'live' || before !== 'recording') return
+      const old = current
+      const transport = makeTransport()
+      current = { transport, client: new LabClient(transport) }
+      wire(current.client)
+      lab.attach(current.client)
+      old.transport.close()
+    },
+  )
+  return current.client
 }
