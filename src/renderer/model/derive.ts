@@ -1,5 +1,5 @@
 import type { BlockCause, BlockReason, CloseEvent, ExitEvent, ForkEvent, ProcEvent, ReapEvent, ReapPolicy, Role, SockscopeEvent, WakeupEvent } from '../../servers/events.ts'
-import { type EventStore, FLAG_TASK, kindName, ROLES, WAIT_ON, FLAG_ON_MASK } from './event-store.ts'
+import { type EventStore, FLAG_MORE, FLAG_ON_MASK, FLAG_TASK, kindName, ROLES, WAIT_ON } from './event-store.ts'
 
 /**
  * Events → what the timeline and the process table show: each connection's phases
@@ -35,6 +35,12 @@ export interface TrackEvents {
   on(k: number): BlockReason | undefined
   /** A wait whose waiter is a task (not its thread). */
   task(k: number): boolean
+  /** A block on select: how many sockets it waits on, where it says. */
+  sockets(k: number): number | undefined
+  /** A block that may say more (a timeout, a cause, a limit): only then must it be decoded. */
+  more(k: number): boolean
+  /** A wake-up's ready set sizes and how long it waited. */
+  wakeup(k: number): { readable: number; writable: number; waitedUs: number }
   /** The whole event (decoded, for the store: read it only where its other fields matter). */
   event(k: number): SockscopeEvent
   /** The track's instants at indices ks (in time order), as this source keeps them. */
@@ -190,6 +196,16 @@ export class ItemEvents implements TrackEvents {
   task(k: number): boolean {
     return (this.items[k]!.e as { waiter?: string }).waiter === 'task'
   }
+  sockets(k: number): number | undefined {
+    return (this.items[k]!.e as { sockets?: number }).sockets
+  }
+  more(_k: number): boolean {
+    return true
+  }
+  wakeup(k: number): { readable: number; writable: number; waitedUs: number } {
+    const e = this.items[k]!.e as Partial<WakeupEvent>
+    return { readable: e.readable?.length ?? 0, writable: e.writable?.length ?? 0, waitedUs: e.waitedUs ?? 0 }
+  }
   event(k: number): SockscopeEvent {
     return this.items[k]!.e
   }
@@ -246,6 +262,18 @@ export class StoreEvents implements TrackEvents {
   }
   task(k: number): boolean {
     return (this.store.flags[this.seqs[k]!]! & FLAG_TASK) !== 0
+  }
+  sockets(k: number): number | undefined {
+    const seq = this.seqs[k]!
+    // The column holds the count, or 0 for a block that named none: only then is the event read.
+    const n = this.store.bytes[seq]!
+    return n !== 0 ? n : (this.store.event(seq) as { sockets?: number }).sockets
+  }
+  more(k: number): boolean {
+    return (this.store.flags[this.seqs[k]!]! & FLAG_MORE) !== 0
+  }
+  wakeup(k: number): { readable: number; writable: number; waitedUs: number } {
+    return this.store.wakeup(this.seqs[k]!) ?? { readable: 0, writable: 0, waitedUs: 0 }
   }
   event(k: number): SockscopeEvent {
     return this.store.event(this.seqs[k]!)!
@@ -414,7 +442,7 @@ export function deriveConnection(key: string, conn: string, input: readonly Item
   let threadStartT: number | null = null
   let handlerFirstT: number | null = null
   const blocks: Phase[] = []
-  const open = new Map<string, Phase>()
+  const open = new Map<number | string, Phase>()
   /** What the client sent and the server read, in time order: whether bytes wait unread. */
   const flow = new Flow()
   const markAt: number[] = []
@@ -472,14 +500,14 @@ export function deriveConnection(key: string, conn: string, input: readonly Item
         if (side === 'server') {
           const on = ev.on(k)!
           const phase: Phase = { kind: 'blocked', start: t, end: null, on, seq: ev.seq(k), ...(ev.task(k) ? { task: true } : {}) }
-          open.set(`${ev.pid(k)}:${ev.tid(k)}:${on}`, phase)
+          open.set(waitKey(ev.pid(k), ev.tid(k), on), phase)
           blocks.push(phase)
         }
         break
       case 'unblock':
       case 'lock-acquire':
         if (side === 'server') {
-          const id = `${ev.pid(k)}:${ev.tid(k)}:${ev.on(k)!}`
+          const id = waitKey(ev.pid(k), ev.tid(k), ev.on(k)!)
           const phase = open.get(id)
           if (phase) {
             phase.end = t
@@ -536,6 +564,14 @@ export function deriveConnection(key: string, conn: string, input: readonly Item
     else if (serviceEnd > cursor) track.phases.push({ kind: 'working', start: cursor, end: serviceEnd, seq: lastSeq })
   }
   return track
+}
+
+const WAIT_INDEX = new Map<string, number>(WAIT_ON.map((on, i) => [on, i]))
+
+/** One thread's wait on one thing, as a number where it fits (no string per block). */
+function waitKey(pid: number, tid: number, on: BlockReason): number | string {
+  const i = WAIT_INDEX.get(on) ?? 7
+  return tid >= 0 && tid < 65536 && pid >= 0 ? (pid * 65536 + tid) * 8 + i : `${pid}:${tid}:${on}`
 }
 
 /**
@@ -642,12 +678,13 @@ export function threadSleeps(input: readonly Item[] | TrackEvents, own: (k: numb
         const phase: Phase = { kind: 'sleeping', start: t, end: null, on, seq: ev.seq(k) }
         const conn = ev.conn(k)
         if (conn !== undefined) phase.conn = conn
-        if (kind === 'block' && (on === 'select' || on === 'accept' || hasExtra(ev, k))) {
+        if (kind === 'block' && on === 'select') {
+          const sockets = ev.sockets(k)
+          if (sockets !== undefined) phase.sockets = sockets
+        }
+        if (kind === 'block' && ev.more(k)) {
           const e = ev.event(k) as Extract<SockscopeEvent, { kind: 'block' }>
-          if (on === 'select') {
-            if (e.sockets !== undefined) phase.sockets = e.sockets
-            if (e.timeoutMs !== undefined) phase.timeoutMs = e.timeoutMs
-          }
+          if (on === 'select' && e.timeoutMs !== undefined) phase.timeoutMs = e.timeoutMs
           if (e.cause !== undefined) {
             phase.cause = e.cause
             if (e.limit !== undefined) phase.limit = e.limit
@@ -668,11 +705,6 @@ export function threadSleeps(input: readonly Item[] | TrackEvents, own: (k: numb
     }
   }
   return { sleeps, open }
-}
-
-/** Whether a block may carry a cause (a send to a peer that does not read): only then is it decoded. */
-function hasExtra(ev: TrackEvents, k: number): boolean {
-  return ev.on(k) === 'send' || ev instanceof ItemEvents
 }
 
 export type ProcessRole = 'server' | 'child' | 'client' | 'lab' | 'other'
@@ -919,11 +951,9 @@ export function deriveLoop(run: string, pid: number, tid: number, input: readonl
   for (let k = 0; k < ev.length; k++) {
     if (first < 0 && own(k)) first = k
     if (ev.kind(k) !== 'wakeup' || !own(k)) continue
-    const e = ev.event(k) as WakeupEvent
-    const readable = e.readable?.length ?? 0
-    const writable = e.writable?.length ?? 0
+    const { readable, writable, waitedUs } = ev.wakeup(k)
     maxReady = Math.max(maxReady, readable + writable)
-    wakeups.push({ t: e.t, seq: ev.seq(k), readable, writable, waitedUs: e.waitedUs ?? 0 })
+    wakeups.push({ t: ev.t(k), seq: ev.seq(k), readable, writable, waitedUs })
   }
   const { sleeps, open } = threadSleeps(ev, own)
   const phases: Phase[] = []

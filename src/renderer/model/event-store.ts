@@ -64,16 +64,29 @@ const FLAG_ON_NONE = 7
 export const FLAG_TASK = 0b0000_1000
 /** `flags`: a recv or send of the usual shape, whole in the columns and its preview (no detail text). */
 const FLAG_IO = 0b0001_0000
+/** `flags`: a block that says more than what it waits on and for how many sockets (a timeout, a cause, a limit): decode it for those. */
+export const FLAG_MORE = 0b0010_0000
+/** `flags`: a block, unblock or wake-up of the usual shape, whole in the columns and the number buffer (no detail text). */
+const FLAG_COMPACT = 0b0100_0000
+/** `flags` (compact waits): the waiter is given as 'thread' (else absent, or 'task': FLAG_TASK). */
+const FLAG_THREAD = 0b1000_0000
+/** `flags` (a compact block): it says how many sockets it waits on (in `bytes`). */
+const FLAG_COUNT = 0b1_0000_0000
+
+const BLOCK_KEYS = new Set(['kind', 't', 'src', 'conn', 'on', 'waiter', 'sockets'])
+const UNBLOCK_KEYS = new Set(['kind', 't', 'src', 'conn', 'on', 'blockedUs', 'waiter'])
+const WAKEUP_KEYS = new Set(['kind', 't', 'src', 'readable', 'writable', 'waitedUs'])
 
 const NO_DETAIL = 0xffff_ffff
 const RECV = KIND_CODE.get('recv')!
+const WAKEUP = KIND_CODE.get('wakeup')!
 const SEND = KIND_CODE.get('send')!
 const BLOCK = KIND_CODE.get('block')!
 const UNBLOCK = KIND_CODE.get('unblock')!
 const LOCK_WAIT = KIND_CODE.get('lock-wait')!
 const LOCK_ACQUIRE = KIND_CODE.get('lock-acquire')!
-/** Short texts are written once and shared (previews like `Hello`, `{"on":"recv","waiter":"task"}`); the table of them is bounded. */
-const SHARED_TEXT_MAX_CHARS = 96
+/** Short texts are written once and shared (previews like `Hello`, a task's wait `,"on":"recv","waiter":"task"}`); the table of them is bounded. */
+const SHARED_TEXT_MAX_CHARS = 40
 const SHARED_TEXT_MAX_ENTRIES = 20_000
 
 /**
@@ -96,21 +109,25 @@ class TextBuffer {
     // UTF-16 to UTF-8 is at most 3 bytes a unit, and the length takes at most 5.
     this.reserve(text.length * 3 + 5)
     const at = this.size
+    const bytes = this.bytes
+    // Most texts are ASCII: written byte by byte behind their length, in one pass.
+    let p = this.writeVarint(at, text.length)
     let ascii = true
-    for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) ascii = false
-    let length: number
-    if (ascii) {
-      length = text.length
-      let p = this.writeVarint(at, length)
-      for (let i = 0; i < length; i++) this.bytes[p++] = text.charCodeAt(i)
-      this.size = p
-    } else {
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i)
+      if (c > 0x7f) {
+        ascii = false
+        break
+      }
+      bytes[p++] = c
+    }
+    if (ascii) this.size = p
+    else {
       // Write past a 5-byte hole, then move the bytes up behind the real length.
-      const written = this.encoder.encodeInto(text, this.bytes.subarray(at + 5)).written
-      length = written
-      const p = this.writeVarint(at, length)
-      this.bytes.copyWithin(p, at + 5, at + 5 + written)
-      this.size = p + written
+      const written = this.encoder.encodeInto(text, bytes.subarray(at + 5)).written
+      const start = this.writeVarint(at, written)
+      bytes.copyWithin(start, at + 5, at + 5 + written)
+      this.size = start + written
     }
     if (short) {
       if (this.shared.size >= SHARED_TEXT_MAX_ENTRIES) this.shared.clear()
@@ -203,10 +220,10 @@ export class EventStore {
   tid = new Int32Array(0)
   /** Interned connection id, -1 for events without one. */
   conn = new Int32Array(0)
-  /** Payload bytes of recv/send, else 0. */
+  /** Payload bytes of recv/send; for a block on select, how many sockets it waits on; else 0. */
   bytes = new Int32Array(0)
-  /** A wait's WAIT_ON code and FLAG_TASK (block, unblock, lock-wait, lock-acquire), for derivations that must not decode. */
-  flags = new Uint8Array(0)
+  /** A wait's WAIT_ON code and FLAG_TASK (block, unblock, lock-wait, lock-acquire), for derivations that must not decode; how the event is kept. */
+  flags = new Uint16Array(0)
   /** Offset of the event's text in the buffer: a recv's or send's preview, else its other fields as JSON (none: 0xffffffff). */
   detail = new Uint32Array(0)
   /** seqs in time order (stable for equal times). */
@@ -216,6 +233,11 @@ export class EventStore {
   minT = Number.POSITIVE_INFINITY
   maxT = Number.NEGATIVE_INFINITY
   private readonly texts = new TextBuffer()
+  /** Numbers of compact events (an unblock's blockedUs; a wake-up's waitedUs, counts and names), by the offset in `detail`. */
+  private aux = new Float64Array(1 << 14)
+  private auxSize = 0
+  /** The names in wake-ups' ready sets (connection ids, `listen:PORT`). */
+  private readonly readyNames = new Interner()
 
   constructor(capacity = 4096) {
     this.grow(capacity)
@@ -228,7 +250,7 @@ export class EventStore {
   /** Bytes the store holds: its columns (at their capacity) and its text buffer. */
   get byteSize(): number {
     const columns = [this.t, this.kind, this.role, this.run, this.pid, this.tid, this.conn, this.bytes, this.flags, this.detail, this.order]
-    return columns.reduce((sum, c) => sum + c.byteLength, 0) + this.texts.bytes.byteLength
+    return columns.reduce((sum, c) => sum + c.byteLength, 0) + this.texts.bytes.byteLength + this.aux.byteLength
   }
 
   append(batch: readonly SockscopeEvent[]): AppendResult {
@@ -276,8 +298,15 @@ export class EventStore {
           const wait = event as { on?: string; waiter?: string }
           const on = kind === LOCK_WAIT || kind === LOCK_ACQUIRE ? 'lock' : wait.on
           flags = (on !== undefined ? (WAIT_ON_CODE.get(on) ?? FLAG_ON_NONE) : FLAG_ON_NONE) | (wait.waiter === 'task' ? FLAG_TASK : 0)
+          if (kind === BLOCK) {
+            const block = event as { sockets?: unknown; timeoutMs?: unknown; cause?: unknown; limit?: unknown }
+            if (typeof block.sockets === 'number') this.bytes[i] = block.sockets
+            if (block.timeoutMs !== undefined || block.cause !== undefined || block.limit !== undefined) flags |= FLAG_MORE
+          }
         }
-        this.detail[i] = this.encodeRest(event)
+        const compact = kind === BLOCK || kind === UNBLOCK || kind === WAKEUP ? this.encodeCompact(i, kind, event) : -1
+        if (compact >= 0) flags |= compact
+        else this.detail[i] = this.encodeRest(event)
       }
       this.flags[i] = flags
       if (t < this.minT) this.minT = t
@@ -305,8 +334,21 @@ export class EventStore {
       base.preview = this.texts.text(this.detail[seq]!)
       return base as unknown as SockscopeEvent
     }
+    const flags = this.flags[seq]!
+    if (flags & FLAG_COMPACT) return this.decodeCompact(seq, flags, base)
     const detail = this.detail[seq]!
-    if (detail !== NO_DETAIL) Object.assign(base, JSON.parse(this.texts.text(detail)) as object)
+    if (detail === NO_DETAIL) return base as unknown as SockscopeEvent
+    const text = this.texts.text(detail)
+    // The rest of the fields (`,"f":…}`), or the whole event where it was kept whole.
+    if (text.charCodeAt(0) === 0x2c) Object.assign(base, JSON.parse(`{${text.slice(1)}`) as object)
+    else {
+      const whole = JSON.parse(text) as Record<string, unknown>
+      delete whole.kind
+      delete whole.t
+      delete whole.src
+      if (conn >= 0) delete whole.conn
+      Object.assign(base, whole)
+    }
     return base as unknown as SockscopeEvent
   }
 
@@ -323,6 +365,17 @@ export class EventStore {
     return kind === RECV || kind === SEND ? (this.event(seq) as { preview?: string }).preview : undefined
   }
 
+  /** A wake-up's ready set sizes and wait, without building the event (undefined for other kinds). */
+  wakeup(seq: number): { readable: number; writable: number; waitedUs: number } | undefined {
+    if (this.kind[seq] !== WAKEUP) return undefined
+    if (this.flags[seq]! & FLAG_COMPACT) {
+      const at = this.detail[seq]!
+      return { readable: this.aux[at + 1]!, writable: this.aux[at + 2]!, waitedUs: this.aux[at]! }
+    }
+    const e = this.event(seq) as { readable?: unknown[]; writable?: unknown[]; waitedUs?: number }
+    return { readable: e.readable?.length ?? 0, writable: e.writable?.length ?? 0, waitedUs: e.waitedUs ?? 0 }
+  }
+
   /** What a wait is on (block, unblock, lock-wait, lock-acquire), from the columns; undefined for other kinds. */
   waitOn(seq: number): BlockReason | undefined {
     return WAIT_ON[this.flags[seq]! & FLAG_ON_MASK]
@@ -336,16 +389,114 @@ export class EventStore {
   clear(): void {
     this.size = 0
     this.texts.clear()
+    this.auxSize = 0
     this.minT = Number.POSITIVE_INFINITY
     this.maxT = Number.NEGATIVE_INFINITY
   }
 
-  /** The fields the columns do not hold, as JSON in the text buffer. */
+  /**
+   * A block, unblock or wake-up of the usual shape (the bulk of an event loop's events),
+   * kept without text: what it waits on and whose wait it is in `flags`, a block's sockets in
+   * `bytes`, an unblock's blockedUs and a wake-up's numbers and ready names in `aux`.
+   * Returns the flags to add, or -1 where the event has other fields (then it is kept as text).
+   */
+  private encodeCompact(i: number, kind: number, event: SockscopeEvent): number {
+    const e = event as unknown as Record<string, unknown>
+    const keys = kind === BLOCK ? BLOCK_KEYS : kind === UNBLOCK ? UNBLOCK_KEYS : WAKEUP_KEYS
+    for (const key in e) if (!keys.has(key)) return -1
+    if (e.conn !== undefined && typeof e.conn !== 'string') return -1
+    if (kind === WAKEUP) {
+      const { readable, writable, waitedUs } = e as { readable: unknown; writable: unknown; waitedUs: unknown }
+      if (!Array.isArray(readable) || !Array.isArray(writable) || typeof waitedUs !== 'number') return -1
+      for (const name of readable) if (typeof name !== 'string') return -1
+      for (const name of writable) if (typeof name !== 'string') return -1
+      const at = this.reserveAux(3 + readable.length + writable.length)
+      this.aux[at] = waitedUs
+      this.aux[at + 1] = readable.length
+      this.aux[at + 2] = writable.length
+      let p = at + 3
+      for (const name of readable) this.aux[p++] = this.readyNames.id(name as string)
+      for (const name of writable) this.aux[p++] = this.readyNames.id(name as string)
+      this.detail[i] = at
+      return FLAG_COMPACT
+    }
+    const on = e.on
+    if (typeof on !== 'string' || !WAIT_ON_CODE.has(on)) return -1
+    const waiter = e.waiter
+    if (waiter !== undefined && waiter !== 'task' && waiter !== 'thread') return -1
+    let flags = FLAG_COMPACT | (waiter === 'thread' ? FLAG_THREAD : 0)
+    if (kind === BLOCK) {
+      const sockets = e.sockets
+      if (sockets !== undefined) {
+        if (typeof sockets !== 'number' || (sockets | 0) !== sockets) return -1
+        flags |= FLAG_COUNT
+      }
+      this.detail[i] = NO_DETAIL
+      return flags
+    }
+    if (typeof e.blockedUs !== 'number') return -1
+    const at = this.reserveAux(1)
+    this.aux[at] = e.blockedUs
+    this.detail[i] = at
+    return flags
+  }
+
+  private decodeCompact(seq: number, flags: number, base: Record<string, unknown>): SockscopeEvent {
+    const kind = this.kind[seq]!
+    const at = this.detail[seq]!
+    if (kind === WAKEUP) {
+      const readable = this.aux[at + 1]!
+      const writable = this.aux[at + 2]!
+      const names = this.readyNames.names
+      base.readable = Array.from({ length: readable }, (_, k) => names[this.aux[at + 3 + k]!])
+      base.writable = Array.from({ length: writable }, (_, k) => names[this.aux[at + 3 + readable + k]!])
+      base.waitedUs = this.aux[at]
+      return base as unknown as SockscopeEvent
+    }
+    base.on = WAIT_ON[flags & FLAG_ON_MASK]
+    if (kind === UNBLOCK) base.blockedUs = this.aux[at]
+    if (flags & FLAG_TASK) base.waiter = 'task'
+    else if (flags & FLAG_THREAD) base.waiter = 'thread'
+    if (flags & FLAG_COUNT) base.sockets = this.bytes[seq]
+    return base as unknown as SockscopeEvent
+  }
+
+  private reserveAux(n: number): number {
+    if (this.auxSize + n > this.aux.length) {
+      let capacity = this.aux.length * 2
+      while (capacity < this.auxSize + n) capacity *= 2
+      const next = new Float64Array(capacity)
+      next.set(this.aux.subarray(0, this.auxSize))
+      this.aux = next
+    }
+    const at = this.auxSize
+    this.auxSize += n
+    return at
+  }
+
+  /**
+   * The fields the columns do not hold, as JSON in the text buffer: the event's JSON after
+   * its `src` (and its conn), as `,"f":…}`, where it begins with kind, t and src as every
+   * emitter writes them; else the whole of it.
+   */
   private encodeRest(event: SockscopeEvent): number {
-    const { kind: _kind, t: _t, src: _src, ...rest } = event as unknown as Record<string, unknown>
-    if (typeof rest.conn === 'string') delete rest.conn
-    for (const _ in rest) return this.texts.add(JSON.stringify(rest))
-    return NO_DETAIL
+    const json = JSON.stringify(event)
+    const src = event.src
+    const head = `{"kind":${JSON.stringify(event.kind)},"t":`
+    let cut = -1
+    if (json.startsWith(head) && typeof src.run === 'string' && !src.run.includes('}')) {
+      const srcAt = json.indexOf(',"src":{', head.length)
+      if (srcAt > 0) cut = json.indexOf('}', srcAt + 8) + 1
+    }
+    if (cut <= 0) return this.texts.add(json)
+    const conn = (event as { conn?: unknown }).conn
+    if (typeof conn === 'string') {
+      const field = `,"conn":${JSON.stringify(conn)}`
+      if (json.startsWith(field, cut)) cut += field.length
+    }
+    // What is left is `}` (nothing more) or `,"field":…}`.
+    if (json.length - cut <= 1) return NO_DETAIL
+    return this.texts.add(json.slice(cut))
   }
 
   /** Put seqs [first, first+count) into time order; returns where the order first changed. */
@@ -405,7 +556,7 @@ export class EventStore {
     this.tid = copy(this.tid, (n) => new Int32Array(n))
     this.conn = copy(this.conn, (n) => new Int32Array(n))
     this.bytes = copy(this.bytes, (n) => new Int32Array(n))
-    this.flags = copy(this.flags, (n) => new Uint8Array(n))
+    this.flags = copy(this.flags, (n) => new Uint16Array(n))
     this.detail = copy(this.detail, (n) => new Uint32Array(n))
     this.order = copy(this.order, (n) => new Uint32Array(n))
   }

@@ -59,6 +59,11 @@ describe('EventStore', () => {
       ev('lock-wait', 5, server(100, 2), { conn: '1>2', lock: 'bank', waiter: 'task' }),
       ev('exit', 6, server(), { childPid: 501, code: null, signal: 'SIGKILL' }),
       ev('thread-end', 7, server(100, 3), { conn: '9>2', threadId: 3 }),
+      ev('unblock', 8, server(), { conn: '1>2', on: 'recv', blockedUs: 12.25, waiter: 'thread' }),
+      ev('block', 9, server(), { on: 'select', sockets: 0 }),
+      ev('wakeup', 10, server(), { readable: [], writable: ['1>2'], waitedUs: 0 }),
+      ev('block', 11, server(), { conn: '1>2', on: 'recv', waiter: 'task' }),
+      ev('block', 12, server(), { on: 'accept', cause: 'at-cap', limit: 40 }),
     ]
     const copies = structuredClone(events)
     store.append(events)
