@@ -2,13 +2,14 @@ import fs from 'node:fs'
 import http from 'node:http'
 import os from 'node:os'
 import path from 'node:path'
+import { Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
 import type { SockscopeEvent } from '../../../src/servers/events.ts'
 import { readTrace } from '../../../src/servers/trace.ts'
 import { API_PATH, type HostMessage, HostMessageSchema, type RunInfo, TRACE_PATH } from '../../../src/servers/web/protocol.ts'
-import { sessionTraceName, writeSessionTrace } from '../../../src/servers/web/session-trace.ts'
+import { type SessionRecord, sessionTraceName, streamSessionTrace, writeSessionTrace } from '../../../src/servers/web/session-trace.ts'
 import { startWebHost, type WebHost } from '../../../src/servers/web/web-host.ts'
 
 /**
@@ -205,5 +206,40 @@ describe('Save trace in Electron (writeSessionTrace, what main calls after its s
     await expect(writeSessionTrace(host.service.recorded(), '/dev/full')).rejects.toMatchObject({ code: 'TRACE_WRITE_FAILED', message: expect.stringContaining('no space left on device (ENOSPC)') })
     await expect(writeSessionTrace(host.service.recorded(), dir)).rejects.toMatchObject({ code: 'TRACE_WRITE_FAILED', message: expect.stringContaining('save it to another file') })
     expect(host.service.recorded().count).toBeGreaterThanOrEqual(before)
+  })
+})
+
+describe('streamSessionTrace', () => {
+  it('holds at most a piece or so of the file however large the session, at the pace of a slow reader, and stops when it goes away', async () => {
+    const events = Array.from({ length: 60_000 }, (_, i) => ({ kind: 'recv', t: i * 10, src: { role: 'server', run: 's1', pid: 10, tid: 0 }, conn: `${50000 + (i % 100)}>4000`, bytes: 64, preview: 'x'.repeat(64) }))
+    const record: SessionRecord = { events: events as unknown as SockscopeEvent[], count: events.length, originNs: 123n, host: 'web', trimmed: 0, historyLimit: 1_000_000, clearedAt: null }
+    let total = 0
+    let most = 0
+    const slow = new Writable({
+      highWaterMark: 64 * 1024,
+      write(chunk: Buffer, _encoding, done) {
+        total += chunk.length
+        // What waits to be taken, the chunk in hand included.
+        most = Math.max(most, slow.writableLength)
+        setImmediate(done)
+      },
+    })
+    const written = await streamSessionTrace(record, slow)
+    expect(written).toBe(events.length)
+    expect(total).toBeGreaterThan(10 * 1024 * 1024)
+    // One piece (1000 events, ~190 KB) past the reader's mark at most: never the file.
+    expect(most).toBeLessThan(512 * 1024)
+
+    // A download cancelled part way: the rest is not written, and nothing throws.
+    let taken = 0
+    const gone = new Writable({
+      highWaterMark: 16 * 1024,
+      write(chunk: Buffer, _encoding, done) {
+        taken += chunk.length
+        if (taken > 1024 * 1024) gone.destroy()
+        setImmediate(done)
+      },
+    })
+    expect(await streamSessionTrace(record, gone)).toBeLessThan(events.length)
   })
 })
