@@ -51,7 +51,11 @@ describe.skipIf(!haveChromium)('the replay: every panel at the playhead', () => 
       40_000,
     )
     expect(snap.lanes.filter((l) => l.kind === 'conn')).toHaveLength(8)
-    const lanes = await until('8 child lanes with their exits', childLanes, (ls) => ls.length === 8 && ls.every((l) => l.phases.some((p) => p.kind === 'zombie')))
+    await until('8 child lanes with their exits', childLanes, (ls) => ls.length === 8 && ls.every((l) => l.phases.some((p) => p.kind === 'zombie')))
+    // The run over (the server stopped): the recording is whole, and the view shows all of it.
+    await page.getByTestId('stop-all').click()
+    await until('nothing running', () => page.getByTestId('stop-all').isDisabled(), (off) => off)
+    const lanes = await childLanes()
 
     // While they serve: each child sleeps in time.sleep(5).
     const sleeps = lanes.map((l) => l.phases.find((p) => p.kind === 'sleeping' && p.on === 'sleep')!)
