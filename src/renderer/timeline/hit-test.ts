@@ -1,4 +1,4 @@
-import type { Mark, Phase, Wakeup } from '../model/derive.ts'
+import { type Mark, MarkArray, type Marks, type Phase, type Wakeup } from '../model/derive.ts'
 import { type Lane, type Layout, laneAt } from './layout.ts'
 import { CONN_BAR } from './render/connection-track.ts'
 import { type Geometry, lowerBound } from './render/context.ts'
@@ -17,6 +17,8 @@ export interface Hit {
 
 /** Pixels within which the pointer picks an instant mark. */
 const TOLERANCE_PX = 5
+/** Marks looked at around the pointer, at most. */
+const MAX_CANDIDATES = 512
 
 /**
  * What is under the pointer at (x, y) in canvas CSS px: the lane, and on it the nearest
@@ -48,21 +50,23 @@ export function hitTest(layout: Layout, scale: TimeScale, g: Geometry, x: number
     return hit
   }
 
-  const marks = lane.conn?.marks ?? lane.proc?.marks ?? lane.thread?.marks ?? []
+  const marks: Marks = lane.conn?.ticks ?? new MarkArray(lane.proc?.marks ?? lane.thread?.marks ?? [])
   const phases = lane.conn?.phases ?? lane.proc?.phases ?? lane.thread?.phases ?? []
   // In a connection lane, above the bar's middle is the server's side, below the client's.
   const side = lane.kind === 'conn' ? (contentY - lane.y < CONN_BAR.top + CONN_BAR.height / 2 ? 'server' : 'client') : null
-  let best: Mark | undefined
+  let best = -1
   let bestScore = Number.POSITIVE_INFINITY
-  for (let i = lowerBound(marks, t - tol); i < marks.length && marks[i]!.t <= t + tol; i++) {
-    const mark = marks[i]!
-    const score = Math.abs(mark.t - t) + (side && mark.side !== side ? tol * 0.75 : 0)
+  // (Zoomed far out, thousands of marks may be within the tolerance: the nearest few hundred on each side are enough.)
+  const start = Math.max(marks.lowerBound(t - tol), marks.lowerBound(t) - MAX_CANDIDATES / 2)
+  const last = Math.min(marks.length, start + MAX_CANDIDATES)
+  for (let i = start; i < last && marks.t(i) <= t + tol; i++) {
+    const score = Math.abs(marks.t(i) - t) + (side && marks.side(i) !== side ? tol * 0.75 : 0)
     if (score < bestScore) {
-      best = mark
+      best = i
       bestScore = score
     }
   }
-  if (best) hit.mark = best
+  if (best >= 0) hit.mark = marks.mark(best) satisfies Mark
   const phase = phaseAt(phases, t, liveEnd(lane.run))
   if (phase) hit.phase = phase
   return hit

@@ -228,7 +228,20 @@ export function laneAt(lanes: readonly Lane[], y: number): Lane | undefined {
   return undefined
 }
 
-/** Lanes that overlap [top, bottom) in content coordinates. */
+/**
+ * Lanes that overlap [top, bottom) in content coordinates: a binary search for the first
+ * and the lanes from there down, so a frame costs what is on screen, not all 10,000 lanes.
+ */
 export function visibleLanes(lanes: readonly Lane[], top: number, bottom: number): Lane[] {
-  return lanes.filter((lane) => lane.y + lane.height > top && lane.y < bottom)
+  let lo = 0
+  let hi = lanes.length
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    const lane = lanes[mid]!
+    if (lane.y + lane.height <= top) lo = mid + 1
+    else hi = mid
+  }
+  const out: Lane[] = []
+  for (let i = lo; i < lanes.length && lanes[i]!.y < bottom; i++) out.push(lanes[i]!)
+  return out
 }

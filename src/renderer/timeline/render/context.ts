@@ -86,6 +86,74 @@ export function drawPhase(rc: RenderContext, phase: Phase, run: string | null, t
   return [x0, x0 + w]
 }
 
+/** Whether phases are in start order (cached per array: tracks are rebuilt, not changed, when events arrive). */
+const sortedPhases = new WeakMap<readonly Phase[], boolean>()
+function inStartOrder(phases: readonly Phase[]): boolean {
+  let sorted = sortedPhases.get(phases)
+  if (sorted === undefined) {
+    sorted = true
+    for (let i = 1; i < phases.length && sorted; i++) if (phases[i]!.start < phases[i - 1]!.start) sorted = false
+    sortedPhases.set(phases, sorted)
+  }
+  return sorted
+}
+
+/** First index whose start is at or after t (phases in start order). */
+function firstStartingAt(phases: readonly Phase[], t: number, lo = 0): number {
+  let hi = phases.length
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if (phases[mid]!.start < t) lo = mid + 1
+    else hi = mid
+  }
+  return lo
+}
+
+/**
+ * A lane's phases in view, as bars (drawPhase), each wide one handed to `each` with its
+ * span (for its label). Where phases are narrower than a pixel (a loop's 100k waits,
+ * zoomed out), each pixel column is drawn once, in the colour of the phase at its middle,
+ * and the column's other phases are skipped by a binary search: the cost follows the
+ * canvas's width, not the number of phases (the level of detail Perfetto draws with).
+ * Phases out of start order (none that derive.ts makes) are drawn one by one.
+ */
+export function drawPhases(rc: RenderContext, phases: readonly Phase[], run: string | null, top: number, height: number, each?: (phase: Phase, span: [number, number]) => void): void {
+  const { scale, ctx } = rc
+  const sorted = inStartOrder(phases)
+  let i = 0
+  if (sorted) {
+    // From the first phase that may reach into view: the one before the first starting in it.
+    i = firstStartingAt(phases, scale.start)
+    for (let back = 0; i > 0 && back < 64 && (phases[i - 1]!.end ?? Number.POSITIVE_INFINITY) >= scale.start; back++) i--
+  }
+  const left = rc.geometry.labelWidth
+  while (i < phases.length) {
+    const phase = phases[i]!
+    if (sorted && phase.start > scale.end) break
+    const end = phase.end ?? Math.max(phase.start, rc.liveEnd(run))
+    const x0 = scale.toX(phase.start)
+    const x1 = scale.toX(end)
+    if (!sorted || x1 - x0 >= 1 || end < scale.start) {
+      const span = drawPhase(rc, phase, run, top, height)
+      if (span && each) each(phase, span)
+      i++
+      continue
+    }
+    // Narrower than a pixel: this column shows the phase at its middle, once.
+    const px = Math.floor(x0)
+    const middle = scale.toT(px + 0.5)
+    let at = firstStartingAt(phases, middle, i) - 1
+    if (at < i || (phases[at]!.end ?? Number.POSITIVE_INFINITY) < middle) at = i
+    if (px + 1 > left) {
+      const shown = phases[at]!
+      const color = phaseColor(rc.palette, shown)
+      ctx.fillStyle = isHatched(shown.kind) ? hatch(rc, color) : color
+      ctx.fillRect(Math.max(left, px), top, 1, height)
+    }
+    i = Math.max(i + 1, firstStartingAt(phases, scale.toT(px + 1), i))
+  }
+}
+
 /** Text inside a bar when it fits. */
 export function barText(rc: RenderContext, text: string, x0: number, x1: number, midY: number, color: string, inset = 4): void {
   const { ctx } = rc

@@ -2,7 +2,7 @@ import type { Lane } from '../layout.ts'
 import { formatDuration } from '../time-scale.ts'
 import { phaseName } from '../../model/describe.ts'
 import { phaseLabel } from './connection-track.ts'
-import { barText, drawPhase, glyph, lowerBound, type RenderContext } from './context.ts'
+import { barText, drawPhases, glyph, lowerBound, type RenderContext } from './context.ts'
 
 /**
  * A process or thread: its life as a thin bar (starting, running, sleeping, zombie), with
@@ -18,22 +18,27 @@ export function renderProcessLane(rc: RenderContext, lane: Lane, top: number): v
   const run = lane.run
 
   ctx.font = rc.font
-  for (const phase of phases) {
-    const span = drawPhase(rc, phase, run, barTop, barHeight)
-    if (span && phase.kind === 'zombie') {
+  drawPhases(rc, phases, run, barTop, barHeight, (phase, span) => {
+    if (phase.kind === 'zombie') {
       const end = phase.end ?? Math.max(phase.start, rc.liveEnd(run))
       barText(rc, `zombie ${formatDuration(end - phase.start)}`, span[0], span[1], mid, palette.text, 8)
-    } else if (span && lane.kind !== 'server' && lane.kind !== 'clients' && phase.kind === 'starting' && span[1] - span[0] > 90) {
+    } else if (lane.kind !== 'server' && lane.kind !== 'clients' && phase.kind === 'starting' && span[1] - span[0] > 90) {
       barText(rc, phaseLabel(phase), span[0], span[1], mid, '#0b0e14')
     }
-  }
+  })
 
   const from = lowerBound(marks, scale.start - 1)
+  // Zoomed out, a server's thousands of accepts share pixels: one glyph per pixel and kind.
+  let lastX = Number.NaN
+  let lastKind = ''
   for (let i = from; i < marks.length; i++) {
     const mark = marks[i]!
     if (mark.t > scale.end) break
     const x = Math.round(scale.toX(mark.t)) + 0.5
     if (x < rc.geometry.labelWidth) continue
+    if (x === lastX && mark.kind === lastKind) continue
+    lastX = x
+    lastKind = mark.kind
     switch (mark.kind) {
       case 'fork':
         glyph(ctx, 'triangle-down', x, barTop - 1, 3.4, palette.fork)
@@ -78,29 +83,47 @@ export function renderLoopLane(rc: RenderContext, lane: Lane, top: number): void
   const barTop = top + LOOP_BAR.top
   const mid = barTop + LOOP_BAR.height / 2
   ctx.font = rc.font
-  for (const phase of loop.phases) {
-    const span = drawPhase(rc, phase, lane.run, barTop, LOOP_BAR.height)
-    if (!span) continue
+  drawPhases(rc, loop.phases, lane.run, barTop, LOOP_BAR.height, (phase, span) => {
+    // Only a bar with room for a word gets its label (building it costs more than the bar).
+    if (span[1] - span[0] < 30) return
     const end = phase.end ?? Math.max(phase.start, rc.liveEnd(lane.run))
     // `select · 3 sockets` is cut as `select` or kept whole, never as `select · 3`.
     const name = phaseName(phase, { kind: 'loop' }, rc.connLabel).replace(/ · (\d+) (sockets?)$/, ' ·\u00a0$1\u00a0$2')
     // The idle wait's indigo is dark in both themes: white reads on it.
     const ink = phase.on === 'select' ? '#ffffff' : '#0b0e14'
     barText(rc, `${name} ${formatDuration(end - phase.start)}`, span[0], span[1], mid, ink, 6)
-  }
+  })
   const base = barTop - 2
   const room = base - (top + LOOP_BAR.ticks)
-  const from = lowerBound(loop.wakeups, scale.start - 1)
+  const wakeups = loop.wakeups
   const max = Math.max(1, loop.maxReady)
   ctx.fillStyle = palette.wakeup
-  for (let i = from; i < loop.wakeups.length; i++) {
-    const w = loop.wakeups[i]!
+  // One tick per pixel column, as tall as its largest ready set: zoomed out, a loop's 100k
+  // wake-ups are at most one rect a pixel.
+  let columnPx = Number.NaN
+  let columnH = 0
+  const flush = () => {
+    if (!Number.isNaN(columnPx)) ctx.fillRect(columnPx - 1, base - columnH, 2, columnH)
+  }
+  let i = lowerBound(wakeups, scale.start - 1)
+  while (i < wakeups.length) {
+    const w = wakeups[i]!
     if (w.t > scale.end) break
     const x = Math.round(scale.toX(w.t))
-    if (x < rc.geometry.labelWidth) continue
+    if (x < rc.geometry.labelWidth) {
+      i++
+      continue
+    }
     const h = 3 + (room - 3) * ((w.readable + w.writable) / max)
-    ctx.fillRect(x - 1, base - h, 2, h)
+    if (x !== columnPx) {
+      flush()
+      columnPx = x
+      columnH = h
+    } else columnH = Math.max(columnH, h)
+    // A column at full height cannot grow: go on from the next column.
+    i = columnH >= room ? Math.max(i + 1, lowerBound(wakeups, scale.toT(x + 0.5))) : i + 1
   }
+  flush()
 }
 
 /** A group's header: its title, its state, a caret for collapsing. */

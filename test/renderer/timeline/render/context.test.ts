@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest'
-import { labelWords } from '../../../../src/renderer/timeline/render/context.ts'
+import type { Phase } from '../../../../src/renderer/model/derive.ts'
+import { PALETTES } from '../../../../src/renderer/timeline/palette.ts'
+import { drawPhases, labelWords, type RenderContext } from '../../../../src/renderer/timeline/render/context.ts'
+import { TimeScale } from '../../../../src/renderer/timeline/time-scale.ts'
 
 describe('labelWords (where a bar label may be cut)', () => {
   it('keeps a number with its unit, so a cut label never reads "zombie 490"', () => {
@@ -11,5 +14,41 @@ describe('labelWords (where a bar label may be cut)', () => {
   it('leaves words that only look like units alone', () => {
     expect(labelWords('blocked on s')).toEqual(['blocked', 'on', 's'])
     expect(labelWords('starting')).toEqual(['starting'])
+  })
+})
+
+describe('drawPhases (a lane’s bars at any zoom)', () => {
+  /** Just enough of a canvas to count what is drawn. */
+  const fakeContext = () => {
+    const rects: number[][] = []
+    const ctx = { fillStyle: '', fillRect: (...r: number[]) => rects.push(r) }
+    const rc = {
+      ctx,
+      palette: PALETTES.dark,
+      geometry: { width: 1100, height: 400, labelWidth: 100, axisHeight: 30, scrollY: 0 },
+      liveEnd: () => 0,
+      patterns: new Map([...new Set(Object.values(PALETTES.dark).flat())].map((c) => [`hatch:${String(c)}`, String(c)])),
+    }
+    return { rects, rc: (scale: TimeScale) => ({ ...rc, scale }) as unknown as RenderContext }
+  }
+  /** A loop's life: 100k waits of 8 µs with 2 µs of running between them. */
+  const phases: Phase[] = Array.from({ length: 200_000 }, (_, i) => ({ kind: i % 2 ? 'sleeping' : 'running', start: i * 5, end: i * 5 + 5, seq: i, ...(i % 2 ? { on: 'select' as const } : {}) }))
+
+  it('zoomed out, draws each pixel column once, however many phases fall in it', () => {
+    const { rects, rc } = fakeContext()
+    const labelled: Phase[] = []
+    drawPhases(rc(new TimeScale(0, 1e6, 100, 1100)), phases, null, 0, 10, (p) => labelled.push(p))
+    expect(rects.length).toBeLessThanOrEqual(1001)
+    expect(rects.length).toBeGreaterThan(990)
+    expect(labelled).toEqual([])
+  })
+
+  it('zoomed in, draws each phase in view as its own bar, and only those', () => {
+    const { rects, rc } = fakeContext()
+    const labelled: Phase[] = []
+    drawPhases(rc(new TimeScale(500_000, 500_100, 100, 1100)), phases, null, 0, 10, (p) => labelled.push(p))
+    // [499995, 500000] touches the view's start and [500100, 500105] its end: both drawn, as drawPhase draws them.
+    expect(labelled.map((p) => p.seq)).toEqual(Array.from({ length: 22 }, (_, i) => 99_999 + i))
+    expect(rects.length).toBe(22)
   })
 })
