@@ -2,7 +2,6 @@ import { defineStore } from 'pinia'
 import { computed, ref, watch } from 'vue'
 import type { RunInfo } from '../../servers/web/protocol.ts'
 import { filterLog, HIDDEN_BY_DEFAULT, KIND_GROUPS, noteRows } from '../model/log-filter.ts'
-import { useLabStore } from './lab.ts'
 import { usePlayheadStore } from './playhead.ts'
 import { useTimelineStore } from './timeline.ts'
 import { useTraceStore } from './trace.ts'
@@ -14,7 +13,6 @@ import { useTraceStore } from './trace.ts'
 export const useLogStore = defineStore('log', () => {
   const trace = useTraceStore()
   const timeline = useTimelineStore()
-  const lab = useLabStore()
   const playhead = usePlayheadStore()
   /** Kind groups switched off. */
   const hiddenGroups = ref<string[]>([...HIDDEN_BY_DEFAULT])
@@ -43,7 +41,7 @@ export const useLogStore = defineStore('log', () => {
   /** Finished workloads with what they computed, in the order they ended: shown unless a connection is picked. */
   const results = computed<RunInfo[]>(() => {
     if (conns.value || hiddenGroups.value.includes('result')) return []
-    return lab.clientRuns.filter((r) => r.outcome && r.endedAt !== null).sort((a, b) => a.endedAt! - b.endedAt!)
+    return timeline.runs.filter((r) => r.kind === 'clients' && r.outcome && r.endedAt !== null).sort((a, b) => a.endedAt! - b.endedAt!)
   })
   /** The row of each result among the events (see noteRows). */
   const resultRows = computed<number[]>(() => {

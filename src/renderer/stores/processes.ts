@@ -4,6 +4,7 @@ import { acceptQueueAt, OsHistory, processAt, runAt, StateHistory, threadAt } fr
 import { modelledZombieNote, observedGroups, processRows, shownObserved } from '../model/process-table.ts'
 import { useLabStore } from './lab.ts'
 import { usePlayheadStore } from './playhead.ts'
+import { useRecordingStore } from './recording.ts'
 import { useTimelineStore } from './timeline.ts'
 import { useTraceStore } from './trace.ts'
 
@@ -17,6 +18,7 @@ export const useProcessesStore = defineStore('processes', () => {
   const trace = useTraceStore()
   const timeline = useTimelineStore()
   const playhead = usePlayheadStore()
+  const recording = useRecordingStore()
   const osHistory = shallowRef(markRaw(new OsHistory(trace.store)))
   const stateHistory = shallowRef(markRaw(new StateHistory(trace.store)))
   watch(
@@ -34,9 +36,10 @@ export const useProcessesStore = defineStore('processes', () => {
     const at = playhead.shownAt
     const processes = trace.model.processes()
     const threads = trace.model.threads()
-    if (at === null) return { runs: lab.runs, os: trace.model.os, processes, threads }
+    const runs = timeline.runs
+    if (at === null) return { runs, os: trace.model.os, processes, threads }
     return {
-      runs: lab.runs.flatMap((r) => runAt(r, at) ?? []),
+      runs: runs.flatMap((r) => runAt(r, at) ?? []),
       os: osHistory.value.at(at),
       processes: processes.flatMap((p) => processAt(p, at, threads) ?? []),
       threads: threads.flatMap((th) => threadAt(th, at) ?? []),
@@ -45,7 +48,9 @@ export const useProcessesStore = defineStore('processes', () => {
 
   const rows = computed(() => {
     const { runs, os, processes, threads } = scene.value
-    return processRows({ labPid: lab.labPid, host: lab.host, runs, processes, threads, connIndex: timeline.layout.connIndex, os })
+    // A recording has no lab: its processes' parent is not this page's host.
+    const labPid = recording.mode === 'live' ? lab.labPid : null
+    return processRows({ labPid, host: lab.host, runs, processes, threads, connIndex: timeline.layout.connIndex, os })
   })
 
   // Observed runs while they run, and ended ones until the timeline is cleared.

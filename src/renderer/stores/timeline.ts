@@ -6,8 +6,10 @@ import { listeningPorts, osProcessTrack } from '../model/os-view.ts'
 import { osTree, shownObserved } from '../model/process-table.ts'
 import { type ClientGroupInfo, type Layout, layoutLanes, type ObservedGroupInfo, type ServerGroupInfo } from '../timeline/layout.ts'
 import { fit, follow as followEnd, panBy, type Viewport, zoomAt } from '../timeline/viewport.ts'
+import { recordedRuns } from '../model/recorded-runs.ts'
 import { useLabStore } from './lab.ts'
 import { usePlayheadStore } from './playhead.ts'
+import { useRecordingStore } from './recording.ts'
 import { useTraceStore } from './trace.ts'
 
 const isLiveRun = (r: RunInfo) => r.state === 'starting' || r.state === 'running' || r.state === 'stopping'
@@ -19,6 +21,7 @@ const isLiveRun = (r: RunInfo) => r.state === 'starting' || r.state === 'running
 export const useTimelineStore = defineStore('timeline', () => {
   const lab = useLabStore()
   const trace = useTraceStore()
+  const recording = useRecordingStore()
   const view = ref<Viewport>({ start: 0, end: 10e6 })
   const following = ref(true)
   /** While following: show everything since the first event (else a window of fixed span). */
@@ -28,14 +31,26 @@ export const useTimelineStore = defineStore('timeline', () => {
   /** A lane the canvas should scroll into view (set by the process table). */
   const reveal = ref<string | null>(null)
 
+  /**
+   * The runs the screen draws: the lab's, or a recording's (its servers and workloads as
+   * its events tell them), so one layout and one process table serve both.
+   */
+  const runs = computed<RunInfo[]>(() => {
+    if (recording.mode === 'live') return lab.runs
+    void trace.version
+    return recordedRuns(trace.model, trace.store.maxT)
+  })
+
   const layout = computed<Layout>(() => {
     void trace.version
     const model = trace.model
+    const serverRuns = runs.value.filter((r) => r.kind === 'server')
+    const clientRuns = runs.value.filter((r) => r.kind === 'clients')
     const listens = new Map(model.servers().map((s) => [s.run, s]))
     const connections = model.connections()
     const claimedRuns = new Set(connections.map((c) => c.serverRun))
     const servers: ServerGroupInfo[] = []
-    for (const run of lab.servers) {
+    for (const run of serverRuns) {
       const listen = listens.get(run.id)
       if (!listen && !isLiveRun(run) && !claimedRuns.has(run.id)) continue
       servers.push({
@@ -54,7 +69,7 @@ export const useTimelineStore = defineStore('timeline', () => {
     for (const listen of listens.values())
       servers.push({ ...listen, state: 'seen', startedAt: listen.listenT })
     const clientPids = new Set(model.processes().filter((p) => p.role === 'client').map((p) => p.pid))
-    const clients: ClientGroupInfo[] = lab.clientRuns
+    const clients: ClientGroupInfo[] = clientRuns
       .filter((run) => isLiveRun(run) || clientPids.has(run.pid))
       .map((run) => ({
         run: run.id,
@@ -65,7 +80,7 @@ export const useTimelineStore = defineStore('timeline', () => {
         state: run.state,
         startedAt: run.startedAt,
       }))
-    const observed: ObservedGroupInfo[] = shownObserved(lab.runs, trace.origin()).map((run) => {
+    const observed: ObservedGroupInfo[] = shownObserved(runs.value, trace.origin()).map((run) => {
       const procs = model.os.ofRun(run.id)
       const ports = listeningPorts(procs, model.os.sockets)
       return {
@@ -95,14 +110,14 @@ export const useTimelineStore = defineStore('timeline', () => {
 
   /** Where open phases of a run end: now while it runs, else when it ended. */
   function liveEnd(run: string | null): number {
-    const info = run ? lab.runs.find((r) => r.id === run) : undefined
+    const info = run ? runs.value.find((r) => r.id === run) : undefined
     if (info) return isLiveRun(info) ? trace.nowUs() : (info.endedAt ?? trace.store.maxT)
-    return lab.anyLive ? trace.nowUs() : trace.store.maxT
+    return isLive() ? trace.nowUs() : trace.store.maxT
   }
 
-  /** Whether the picture still grows: something runs in the lab. */
+  /** Whether the picture still grows: something runs in the lab, and the screen shows the lab (not a recording). */
   function isLive(): boolean {
-    return lab.anyLive
+    return recording.mode === 'live' && lab.anyLive
   }
 
   /** The live edge: now while anything runs, else the last event. */
@@ -200,7 +215,7 @@ export const useTimelineStore = defineStore('timeline', () => {
   )
 
   return {
-    view, following, fitAll, selectedConn, collapsed, reveal, layout,
+    runs, view, following, fitAll, selectedConn, collapsed, reveal, layout,
     liveEnd, isLive, edge, currentView, zoom, pan, setView, setFollowing, fitToAll, select, toggleGroup, revealLane,
   }
 })
