@@ -68,10 +68,8 @@ const FLAG_IO = 0b0001_0000
 export const FLAG_MORE = 0b0010_0000
 /** `flags`: a block, unblock or wake-up of the usual shape, whole in the columns and the number buffer (no detail text). */
 const FLAG_COMPACT = 0b0100_0000
-/** `flags` (compact waits): the waiter is given as 'thread' (else absent, or 'task': FLAG_TASK). */
+/** `flags` (compact waits): the waiter is given as 'thread' (else absent, or 'task': FLAG_TASK). The flags are 8 bits: keep them so. */
 const FLAG_THREAD = 0b1000_0000
-/** `flags` (a compact block): it says how many sockets it waits on (in `bytes`). */
-const FLAG_COUNT = 0b1_0000_0000
 
 const BLOCK_KEYS = new Set(['kind', 't', 'src', 'conn', 'on', 'waiter', 'sockets'])
 const UNBLOCK_KEYS = new Set(['kind', 't', 'src', 'conn', 'on', 'blockedUs', 'waiter'])
@@ -223,7 +221,7 @@ export class EventStore {
   /** Payload bytes of recv/send; for a block on select, how many sockets it waits on; else 0. */
   bytes = new Int32Array(0)
   /** A wait's WAIT_ON code and FLAG_TASK (block, unblock, lock-wait, lock-acquire), for derivations that must not decode; how the event is kept. */
-  flags = new Uint16Array(0)
+  flags = new Uint8Array(0)
   /** Offset of the event's text in the buffer: a recv's or send's preview, else its other fields as JSON (none: 0xffffffff). */
   detail = new Uint32Array(0)
   /** seqs in time order (stable for equal times). */
@@ -426,11 +424,9 @@ export class EventStore {
     if (waiter !== undefined && waiter !== 'task' && waiter !== 'thread') return -1
     let flags = FLAG_COMPACT | (waiter === 'thread' ? FLAG_THREAD : 0)
     if (kind === BLOCK) {
+      // Its sockets are in `bytes` (0: none named, so a count of 0 is kept as text).
       const sockets = e.sockets
-      if (sockets !== undefined) {
-        if (typeof sockets !== 'number' || (sockets | 0) !== sockets) return -1
-        flags |= FLAG_COUNT
-      }
+      if (sockets !== undefined && (typeof sockets !== 'number' || sockets === 0 || (sockets | 0) !== sockets)) return -1
       this.detail[i] = NO_DETAIL
       return flags
     }
@@ -457,7 +453,7 @@ export class EventStore {
     if (kind === UNBLOCK) base.blockedUs = this.aux[at]
     if (flags & FLAG_TASK) base.waiter = 'task'
     else if (flags & FLAG_THREAD) base.waiter = 'thread'
-    if (flags & FLAG_COUNT) base.sockets = this.bytes[seq]
+    if (kind === BLOCK && this.bytes[seq] !== 0) base.sockets = this.bytes[seq]
     return base as unknown as SockscopeEvent
   }
 
@@ -556,7 +552,7 @@ export class EventStore {
     this.tid = copy(this.tid, (n) => new Int32Array(n))
     this.conn = copy(this.conn, (n) => new Int32Array(n))
     this.bytes = copy(this.bytes, (n) => new Int32Array(n))
-    this.flags = copy(this.flags, (n) => new Uint16Array(n))
+    this.flags = copy(this.flags, (n) => new Uint8Array(n))
     this.detail = copy(this.detail, (n) => new Uint32Array(n))
     this.order = copy(this.order, (n) => new Uint32Array(n))
   }
