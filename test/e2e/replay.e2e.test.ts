@@ -1,6 +1,10 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
 import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { DrawnLane, DrawnSnapshot } from '../../src/renderer/timeline/drawn.ts'
+import { cli, runCli } from '../helpers/cli.ts'
 import { type BrowserPage, drawnTimeline, failOnPageErrors, haveChromium, openPage, painted, screenshot, startWeb, until, type WebHost } from './browser.ts'
 
 /**
@@ -8,7 +12,9 @@ import { type BrowserPage, drawnTimeline, failOnPageErrors, haveChromium, openPa
  * seed 003's forking server, 5 s of work, 8 clients) is recorded live in web mode; then the
  * playhead is moved back into it: while the children serve, the process table lists them
  * sleeping; after they exited, zombies until reaped; back again, the same table as before.
- * Keys step, change speed, jump to markers and play. Screenshots: test-results/e2e/replay-*.png.
+ * Keys step, change speed, jump to markers and play. The same on a run recorded by the CLI
+ * and opened from its files, whose zombies a later accept reaps; saved and opened again, it
+ * draws the same lanes. Screenshots: test-results/e2e/replay-*.png.
  */
 
 let web: WebHost
@@ -27,6 +33,8 @@ const playhead = () => page.evaluate(() => (globalThis as unknown as { __socksco
 /** The process table's rows of children: pid → state. */
 const children = (): Promise<Record<string, string>> =>
   page.$$eval('[data-testid=proc-row][data-kind=child]', (rows) => Object.fromEntries(rows.map((r) => [(r as HTMLElement).dataset.pid!, (r as HTMLElement).dataset.state!])))
+/** A lane without its place on screen (which the scroll changes): what it shows. */
+const picture = (lanes: DrawnLane[]) => lanes.map(({ key, kind, label, sublabel, phases, marks, acceptT, serverCloseT, clientCloseT, closes }) => ({ key, kind, label, sublabel, phases, marks, acceptT, serverCloseT, clientCloseT, closes }))
 const childLanes = async (): Promise<DrawnLane[]> => (await timeline()).lanes.filter((l) => l.kind === 'process' && l.pid !== null && l.phases.some((p) => p.kind === 'zombie' || p.kind === 'sleeping'))
 
 describe.skipIf(!haveChromium)('the replay: every panel at the playhead', () => {
@@ -119,4 +127,78 @@ describe.skipIf(!haveChromium)('the replay: every panel at the playhead', () => 
     await painted(page)
     expect(await playhead()).toBe(held)
   }, 60_000)
+})
+
+describe.skipIf(!haveChromium)('the replay of a recorded run, opened from its files', () => {
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'sockscope-replay-e2e-'))
+  const serverTrace = path.join(tmp, 'fork-server.ndjson')
+  const clientTrace = path.join(tmp, 'clients.ndjson')
+
+  beforeAll(async () => {
+    // Seed 003's forking server, recorded by the CLI: 3 clients whose children sleep 0.5 s
+    // and stay zombies until the 4th client's accept reaps them (reap=on-accept).
+    const serve = runCli(['serve', '--model', 'fork', '--app', 'echo-time', '--port', '0', '--delay', '0.5', '--reap', 'on-accept', '--trace', serverTrace])
+    const [, port] = await serve.line(/^listening on 127\.0\.0\.1:(\d+)$/)
+    expect((await cli(['clients', '--port', port!, '--count', '3', '--trace', clientTrace])).code).toBe(0)
+    const exits = () => serve.stdout.filter((l) => / exit .*child pid \d+ code 0/.test(l)).length
+    while (exits() < 3) await new Promise((resolve) => serve.child.stdout!.once('data', resolve))
+    expect((await cli(['clients', '--port', port!, '--count', '1'])).code).toBe(0)
+    await serve.line(/ reap .*child pid/)
+    serve.child.kill('SIGINT')
+    expect((await serve.exited).code).toBe(0)
+    web = await startWeb()
+    browser = await openPage(web.url)
+    page = browser.page
+  }, 90_000)
+  afterAll(async () => {
+    await browser?.close()
+    await web?.stop()
+    rmSync(tmp, { recursive: true, force: true })
+  })
+  failOnPageErrors(() => browser)
+
+  it('opens both files; children sleeping, then zombies until the next accept reaps them, and back; saved and reopened, the same lanes', async () => {
+    await page.getByTestId('open-trace').setInputFiles([serverTrace, clientTrace])
+    await page.getByTestId('recording-banner').waitFor()
+    const snap = await until('a lane per connection', timeline, (s) => s.lanes.filter((l) => l.kind === 'conn').length === 4)
+    const conns = snap.lanes.filter((l) => l.kind === 'conn')
+    expect(conns.every((l) => l.serverCloseT !== null)).toBe(true)
+    // The first burst's 3 children (the 4th client's child exits last, reaped when the server stops).
+    const lanes = await until('the children with their zombie phases', childLanes, (ls) => ls.filter((l) => l.phases.some((p) => p.kind === 'zombie')).length >= 3)
+    const kids = lanes.filter((l) => l.phases.some((p) => p.kind === 'zombie')).sort((a, b) => a.phases[0]!.start - b.phases[0]!.start).slice(0, 3)
+
+    const sleeps = kids.map((l) => l.phases.find((p) => p.kind === 'sleeping' && p.on === 'sleep')!)
+    const serving = (Math.max(...sleeps.map((p) => p.start)) + Math.min(...sleeps.map((p) => p.end!))) / 2
+    await seek(serving)
+    const whileServing = await until('3 children sleeping, the 4th not forked yet', children, (c) => Object.keys(c).length === 3 && Object.values(c).every((st) => st === 'sleeping'))
+    await screenshot(page, 'replay-03-recording-serving.png')
+
+    const zombies = kids.map((l) => l.phases.find((p) => p.kind === 'zombie')!)
+    const reapT = Math.min(...zombies.map((p) => p.end!))
+    const exitedT = Math.max(...zombies.map((p) => p.start))
+    expect(exitedT).toBeLessThan(reapT)
+    await seek((exitedT + reapT) / 2)
+    await until('3 zombies, not yet reaped', children, (c) => Object.keys(c).length === 3 && Object.values(c).every((st) => st === 'zombie'))
+    await seek(reapT + 1)
+    await until('reaped on the next accept', children, (c) => kids.every((l) => c[String(l.pid)] === 'reaped'))
+    await seek(serving)
+    expect(await until('the table as it was', children, (c) => JSON.stringify(c) === JSON.stringify(whileServing))).toEqual(whileServing)
+
+    // The keys on a recording: a marker jump lands on the reap; a step back from it is the event before.
+    await seek(reapT - 1)
+    await page.keyboard.press('Shift+ArrowRight')
+    expect(await until('the reap marker', playhead, (t) => t > reapT - 1)).toBeCloseTo(reapT, 3)
+    await page.keyboard.press('ArrowLeft')
+    expect(await until('one event back', playhead, (t) => t < reapT)).toBeLessThan(reapT)
+
+    // Save trace, then open the saved file: the same lanes.
+    const before = picture((await timeline()).lanes)
+    const [saved] = await Promise.all([page.waitForEvent('download'), page.getByTestId('save-trace').click()])
+    const savedPath = path.join(tmp, saved.suggestedFilename())
+    await saved.saveAs(savedPath)
+    await page.getByTestId('open-trace').setInputFiles([savedPath])
+    await until('the saved file open', () => page.getByTestId('recording-summary').innerText(), (t) => t.startsWith(path.basename(savedPath)))
+    const after = await until('the same lanes again', timeline, (s) => s.lanes.filter((l) => l.kind === 'conn').length === 4)
+    expect(picture(after.lanes)).toEqual(before)
+  }, 90_000)
 })
