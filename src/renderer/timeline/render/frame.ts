@@ -16,8 +16,8 @@ export interface FrameExtras {
   /** The lab's now, drawn as a line while something runs. */
   now: number | null
   /** The replay's playhead when it is not pinned to now: a line with a handle on the axis, what comes after it veiled. */
-  playhead: number | null
-  markers: readonly AxisMarker[]
+  playhead?: number | null
+  markers?: readonly AxisMarker[]
   /** The pointer's time, drawn as a hairline. */
   hoverT: number | null
   hoverLane: string | null
@@ -105,7 +105,7 @@ export function renderFrame(rc: RenderContext, layout: Layout, extras: FrameExtr
       ctx.fillStyle = palette.selectionEdge
       ctx.fillRect(0, top, 3, lane.height)
     }
-    drawLabel(rc, lane, top, related !== null && !selected, extras.playhead)
+    drawLabel(rc, lane, top, related !== null && !selected, extras.playhead ?? null)
   }
   ctx.restore()
   ctx.fillStyle = palette.gridStrong
@@ -132,8 +132,8 @@ export function renderFrame(rc: RenderContext, layout: Layout, extras: FrameExtr
   ctx.font = `600 ${rc.font}`
   ctx.fillText('time since first event', 12, g.axisHeight / 2)
 
-  drawMarkers(rc, extras.markers)
-  if (extras.playhead !== null) drawPlayhead(rc, extras.playhead)
+  drawMarkers(rc, extras.markers ?? [])
+  if (extras.playhead != null) drawPlayhead(rc, extras.playhead)
 
   if (extras.now !== null && scale.contains(extras.now)) {
     const x = Math.round(scale.toX(extras.now)) + 0.5
