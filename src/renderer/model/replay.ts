@@ -89,17 +89,50 @@ const LOCK_WAIT = kindCode('lock-wait')
  * the same instant (it stays a zombie until then). In time order.
  */
 export function findMarkers(store: EventStore): Marker[] {
-  const out: Marker[] = []
-  const acceptedRuns = new Set<number>()
-  const exits = new Map<number, number>()
-  for (let i = 0; i < store.size; i++) {
-    const seq = store.order[i]!
+  return new MarkerIndex().update(store)
+}
+
+/**
+ * findMarkers kept up to date as a live store grows: only the events past the last scan
+ * are read, as long as nothing arrived before them (a late batch that lands earlier in
+ * time shifts the order, and the scan starts again).
+ */
+export class MarkerIndex {
+  private markers: Marker[] = []
+  private scanned = 0
+  /** The seq at the last scanned position: if the order before it changed, it moved. */
+  private lastSeq = -1
+  private acceptedRuns = new Set<number>()
+  /** A child's exit marker, by its pid, until its reap. */
+  private exits = new Map<number, Marker>()
+
+  update(store: EventStore): Marker[] {
+    if (store.size < this.scanned || (this.scanned > 0 && store.order[this.scanned - 1] !== this.lastSeq)) this.restart()
+    if (store.size === this.scanned) return this.markers
+    const found: Marker[] = []
+    for (let i = this.scanned; i < store.size; i++) this.scan(store, store.order[i]!, found)
+    this.scanned = store.size
+    this.lastSeq = store.order[store.size - 1]!
+    // A zombie marker is placed back at its exit: the new ones may fall among the old.
+    this.markers = [...this.markers, ...found].sort((a, b) => a.t - b.t)
+    return this.markers
+  }
+
+  private restart(): void {
+    this.markers = []
+    this.scanned = 0
+    this.lastSeq = -1
+    this.acceptedRuns = new Set()
+    this.exits = new Map()
+  }
+
+  private scan(store: EventStore, seq: number, out: Marker[]): void {
     const kind = store.kind[seq]!
     const t = store.t[seq]!
     switch (kind) {
       case ACCEPT:
-        if (!acceptedRuns.has(store.run[seq]!)) {
-          acceptedRuns.add(store.run[seq]!)
+        if (!this.acceptedRuns.has(store.run[seq]!)) {
+          this.acceptedRuns.add(store.run[seq]!)
           out.push({ t, kind: 'first-accept', label: `first accept · ${store.runs.name(store.run[seq]!) ?? ''}`, seq })
         }
         break
@@ -108,16 +141,17 @@ export function findMarkers(store: EventStore): Marker[] {
         break
       case EXIT: {
         const child = (store.event(seq) as { childPid?: number } | undefined)?.childPid ?? store.pid[seq]!
-        exits.set(child, out.length)
-        out.push({ t, kind: 'exit', label: `exit · pid ${child}`, seq })
+        const exit: Marker = { t, kind: 'exit', label: `exit · pid ${child}`, seq }
+        this.exits.set(child, exit)
+        out.push(exit)
         break
       }
       case REAP: {
         const child = (store.event(seq) as { childPid?: number } | undefined)?.childPid
-        const exitAt = child === undefined ? undefined : exits.get(child)
-        const exit = exitAt === undefined ? undefined : out[exitAt]
+        const exit = child === undefined ? undefined : this.exits.get(child)
         // An exit reaped later left a zombie for the time between: mark where it began.
         if (exit && t > exit.t) out.push({ t: exit.t, kind: 'zombie', label: `zombie · pid ${child}`, seq: exit.seq })
+        if (child !== undefined) this.exits.delete(child)
         out.push({ t, kind: 'reap', label: `reap · pid ${child ?? '?'}`, seq })
         break
       }
@@ -129,7 +163,6 @@ export function findMarkers(store: EventStore): Marker[] {
         break
     }
   }
-  return out.sort((a, b) => a.t - b.t)
 }
 
 /** The first marker after `t` (dir 1) or the last before it (dir -1). */

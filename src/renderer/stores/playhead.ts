@@ -1,6 +1,6 @@
 import { defineStore } from 'pinia'
 import { computed, ref, shallowRef, watch } from 'vue'
-import { clampSpeed, findMarkers, type Marker, markerFrom, nextSpeed, skipIdle, stepTime } from '../model/replay.ts'
+import { clampSpeed, type Marker, MarkerIndex, markerFrom, nextSpeed, skipIdle, stepTime } from '../model/replay.ts'
 import { useTimelineStore } from './timeline.ts'
 import { useTraceStore } from './trace.ts'
 
@@ -51,9 +51,11 @@ export const usePlayheadStore = defineStore('playhead', () => {
    */
   const shownAt = computed<number | null>(() => (following.value ? null : position.value))
 
+  let markerIndex = new MarkerIndex()
   const markers = computed<Marker[]>(() => {
     void trace.version
-    const found = findMarkers(trace.store)
+    void trace.epoch
+    const found = markerIndex.update(trace.store)
     return userMarkers.value.length ? [...found, ...userMarkers.value].sort((a, b) => a.t - b.t) : found
   })
 
@@ -165,6 +167,7 @@ export const usePlayheadStore = defineStore('playhead', () => {
       following.value = true
       loop.value = null
       userMarkers.value = []
+      markerIndex = new MarkerIndex()
       moved.value++
     },
     { flush: 'sync' },

@@ -87,3 +87,22 @@ describe('a track at an instant', () => {
     expect(blockedAt(phases, 25)).toBeNull()
   })
 })
+
+describe('markers of a growing store', () => {
+  it('are the same read as the store grows as read at once, and start again when a late batch lands earlier', async () => {
+    const { MarkerIndex } = await import('../../../src/renderer/model/replay.ts')
+    const first = forkConnection('1>2', 1e6, 501)
+    const reap = ev('reap', 9e6, server(100), { conn: '1>2', childPid: 501, policy: 'on-accept', trigger: 'accept', modelled: true })
+    const second = forkConnection('3>2', 9e6, 502)
+    const store = new EventStore()
+    const index = new MarkerIndex()
+    store.append(first)
+    expect(index.update(store).map((m) => m.kind)).toEqual(['first-accept', 'fork', 'exit'])
+    store.append([reap, ...second])
+    expect(index.update(store)).toEqual(findMarkers(store))
+    // A batch from before the last one scanned (a process that was blocked): read again, the same as at once.
+    store.append([ev('error', 2e6, server(100), { conn: '1>2', code: 'CONNECTION_RESET', message: 'reset' })])
+    expect(index.update(store)).toEqual(findMarkers(store))
+    expect(index.update(store).some((m) => m.kind === 'error')).toBe(true)
+  })
+})
