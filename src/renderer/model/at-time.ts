@@ -51,12 +51,14 @@ export function threadAt(th: ThreadTrack, t: number): ThreadTrack | undefined {
 }
 
 /**
- * Where events of some kinds are in time order, indexed once per store size: a view at t
+ * Where events of some kinds are in time order, indexed as the store grows: a view at t
  * reads only those before t, so going back costs what going forward does.
  */
 class KindPositions {
-  private positions = new Uint32Array(0)
-  private indexedSize = -1
+  private positions: number[] = []
+  private scanned = 0
+  /** The seq at the last scanned position: if the order before it changed, it moved. */
+  private lastSeq = -1
   private readonly store: EventStore
   private readonly kinds: ReadonlySet<number>
 
@@ -67,7 +69,7 @@ class KindPositions {
 
   /** The seqs of those events at or before t, in time order. */
   *upTo(t: number): Generator<number> {
-    if (this.indexedSize !== this.store.size) this.index()
+    this.index()
     const end = this.store.upperBound(t)
     for (const pos of this.positions) {
       if (pos >= end) return
@@ -75,11 +77,16 @@ class KindPositions {
     }
   }
 
+  /** Index what arrived since the last call; from the start when a late batch landed earlier in time (the order before moved). */
   private index(): void {
-    const found: number[] = []
-    for (let pos = 0; pos < this.store.size; pos++) if (this.kinds.has(this.store.kind[this.store.order[pos]!]!)) found.push(pos)
-    this.positions = Uint32Array.from(found)
-    this.indexedSize = this.store.size
+    const { store } = this
+    if (store.size < this.scanned || (this.scanned > 0 && store.order[this.scanned - 1] !== this.lastSeq)) {
+      this.positions = []
+      this.scanned = 0
+    }
+    for (let pos = this.scanned; pos < store.size; pos++) if (this.kinds.has(store.kind[store.order[pos]!]!)) this.positions.push(pos)
+    this.scanned = store.size
+    this.lastSeq = store.size > 0 ? store.order[store.size - 1]! : -1
   }
 }
 
