@@ -92,3 +92,18 @@ describe('the accept queue and shared values at an instant', () => {
     expect(history.at(3e6).map((v) => v.value)).toEqual([90])
   })
 })
+
+describe('the OS view of a growing store', () => {
+  it('takes readings as they arrive, and a late batch from before the last one too', () => {
+    const store = new EventStore()
+    const history = new OsHistory(store)
+    store.append([procEvent(1e6, 'appeared', 501, 100, 'S')])
+    expect(history.at(5e6).get(501)?.latest.state).toBe('S')
+    store.append([procEvent(3e6, 'changed', 501, 100, 'Z')])
+    expect(history.at(5e6).get(501)?.latest.state).toBe('Z')
+    // Arrives last, happened before the Z reading: the view at 2.5 s has it, the one at 5 s still ends in Z.
+    store.append([procEvent(2e6, 'changed', 501, 100, 'R')])
+    expect(history.at(2.5e6).get(501)?.latest.state).toBe('R')
+    expect(history.at(5e6).get(501)?.latest.state).toBe('Z')
+  })
+})
