@@ -29,9 +29,10 @@ export interface WebHost {
   stop(): Promise<void>
 }
 
-export async function startWeb(): Promise<WebHost> {
+/** `files`: trace files to open at start (`sockscope web FILE...`). */
+export async function startWeb(files: readonly string[] = []): Promise<WebHost> {
   await ensureBuilt()
-  const web: ChildProcess = spawn(process.execPath, ['src/servers/cli/sockscope.ts', 'web', '--port', '0'], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+  const web: ChildProcess = spawn(process.execPath, ['src/servers/cli/sockscope.ts', 'web', '--port', '0', ...files], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
   const stop = async () => {
     if (web.exitCode !== null || web.signalCode !== null) return
     const exited = new Promise((resolve) => web.once('exit', resolve))

@@ -13,8 +13,8 @@ import { type BrowserPage, drawnTimeline, failOnPageErrors, haveChromium, openPa
  * playhead is moved back into it: while the children serve, the process table lists them
  * sleeping; after they exited, zombies until reaped; back again, the same table as before.
  * Keys step, change speed, jump to markers and play. The same on a run recorded by the CLI
- * and opened from its files, whose zombies a later accept reaps; saved and opened again, it
- * draws the same lanes. Screenshots: test-results/e2e/replay-*.png.
+ * and opened from its files (`sockscope web FILE...`), whose zombies a later accept reaps;
+ * saved and opened again through the file input, it draws the same lanes. Screenshots: test-results/e2e/replay-*.png.
  */
 
 let web: WebHost
@@ -146,7 +146,8 @@ describe.skipIf(!haveChromium)('the replay of a recorded run, opened from its fi
     await serve.line(/ reap .*child pid/)
     serve.child.kill('SIGINT')
     expect((await serve.exited).code).toBe(0)
-    web = await startWeb()
+    // Opened as a person would from the command line: sockscope web FILE...
+    web = await startWeb([serverTrace, clientTrace])
     browser = await openPage(web.url)
     page = browser.page
   }, 90_000)
@@ -157,9 +158,9 @@ describe.skipIf(!haveChromium)('the replay of a recorded run, opened from its fi
   })
   failOnPageErrors(() => browser)
 
-  it('opens both files; children sleeping, then zombies until the next accept reaps them, and back; saved and reopened, the same lanes', async () => {
-    await page.getByTestId('open-trace').setInputFiles([serverTrace, clientTrace])
+  it('opens with both files loaded (sockscope web FILE...); children sleeping, then zombies until the next accept reaps them, and back; saved and reopened, the same lanes', async () => {
     await page.getByTestId('recording-banner').waitFor()
+    expect(await page.getByTestId('recording-summary').innerText()).toMatch(/^fork-server\.ndjson \+ clients\.ndjson · /)
     const snap = await until('a lane per connection', timeline, (s) => s.lanes.filter((l) => l.kind === 'conn').length === 4)
     const conns = snap.lanes.filter((l) => l.kind === 'conn')
     expect(conns.every((l) => l.serverCloseT !== null)).toBe(true)
