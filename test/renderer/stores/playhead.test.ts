@@ -100,6 +100,26 @@ describe('the playhead', () => {
     expect(playhead.playing).toBe(false)
   })
 
+  it('paused live, the picture stays while events go on arriving; follow catches up', () => {
+    const trace = useTraceStore()
+    const lab = useLabStore()
+    const timeline = useTimelineStore()
+    const playhead = usePlayheadStore()
+    lab.setRuns([{ id: 's1', kind: 'server', pid: 100, state: 'running', spec: { model: 'fork' }, startedAt: 0, endedAt: null } as never])
+    trace.ingest(forkConnection('1>2', 1e6, 501), 7e6)
+    playhead.pause()
+    const frozen = timeline.currentView()
+    const at = playhead.at()
+    trace.ingest(forkConnection('3>2', 8e6, 502), 15e6)
+    expect(playhead.at()).toBe(at)
+    expect(timeline.currentView()).toEqual(frozen)
+    expect(playhead.shownAt).toBe(at)
+    timeline.setFollowing(true)
+    expect(playhead.following).toBe(true)
+    expect(playhead.at()).toBeGreaterThanOrEqual(trace.store.maxT)
+    expect(timeline.currentView().end).toBeGreaterThan(frozen.end)
+  })
+
   it('starts at the edge again after a clear', () => {
     const { trace, playhead } = recorded()
     playhead.seek(2e6)
