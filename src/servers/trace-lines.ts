@@ -356,6 +356,12 @@ function concat(parts: Uint8Array[], bytes: number): Uint8Array {
 export interface TraceFileOptions extends LineOptions {
   /** Default TRACE_MAX_BAD_LINES: empty lines, which are skipped, count towards it. */
   maxBadLines?: number
+  /**
+   * Each good event with its line's text, instead of keeping it in `events`: a reader that
+   * passes the text on (the app's worker) keeps a string per event, not an object, and a
+   * million objects are what costs a reader its time (the collector's) and its memory.
+   */
+  take?: (e: SockscopeEvent, text: string) => void
 }
 
 /**
@@ -385,6 +391,7 @@ export class TraceFileReader {
   private prevT = Number.NEGATIVE_INFINITY
   private readonly splitter: LineSplitter
   private readonly maxBadLines: number
+  private readonly keep: ((e: SockscopeEvent, text: string) => void) | undefined
   private empties = 0
   /** A line that is not an event: fatal once another line follows it or the file ends with a newline. */
   private pending: TraceProblem | null = null
@@ -392,6 +399,7 @@ export class TraceFileReader {
   constructor(name: string, options: TraceFileOptions = {}) {
     this.name = name
     this.maxBadLines = options.maxBadLines ?? TRACE_MAX_BAD_LINES
+    this.keep = options.take
     this.splitter = new LineSplitter(name, (text, line) => this.take(text, line), options)
   }
 
@@ -455,7 +463,8 @@ export class TraceFileReader {
     if (t < this.firstT) this.firstT = t
     if (t > this.lastT) this.lastT = t
     this.count++
-    this.events.push(e)
+    if (this.keep) this.keep(e, text)
+    else this.events.push(e)
   }
 }
 

@@ -1,4 +1,3 @@
-import type { SockscopeEvent } from '../../servers/events.ts'
 import type { TraceHeader } from '../../servers/trace-lines.ts'
 
 /**
@@ -37,6 +36,14 @@ export interface OpenedFile {
 export type WorkerMessage =
   | { type: 'progress'; read: number; total: number }
   /** Every file read; `problems`: the files that could not be (one message each, naming the file and the line). */
-  | { type: 'files'; files: OpenedFile[]; problems: string[] }
-  | { type: 'events'; events: SockscopeEvent[] }
+  /** `readMs`: how long reading and checking took in the worker. */
+  | { type: 'files'; files: OpenedFile[]; problems: string[]; readMs: number }
+  /**
+   * A batch of events in time order, as the JSON array of their lines' text (the lines as
+   * the files have them: parsing it on the page costs less than a structured clone of as
+   * many objects, and the worker keeps strings, not objects). `segments`: which file each
+   * run of events comes from, as pairs [file index, count]: the page moves them onto the
+   * recording's axis (placeBatch in batch.ts).
+   */
+  | { type: 'events'; json: string; segments: number[] }
   | { type: 'done'; events: number }

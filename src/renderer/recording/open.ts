@@ -1,11 +1,12 @@
 import type { SockscopeEvent } from '../../servers/events.ts'
+import { placeBatch } from './batch.ts'
 import type { OpenedFile, OpenRequest, WorkerMessage } from './messages.ts'
 
 export interface OpenHandlers {
   /** Bytes read of all the files (0..1). */
   progress(fraction: number): void
   /** Every file read: what was read of each, and one message per file that could not be. Events follow unless `files` is empty. */
-  files(files: OpenedFile[], problems: string[]): void
+  files(files: OpenedFile[], problems: string[], readMs: number): void
   /** A batch of events, in time order across batches, on the recording's axis. */
   events(events: SockscopeEvent[]): void
 }
@@ -27,6 +28,7 @@ export function openInWorker(files: readonly { name: string; blob: Blob }[], on:
       reject(new DOMException('a newer open replaced this one', 'AbortError'))
     }
     signal?.addEventListener('abort', abort)
+    let opened: OpenedFile[] = []
     worker.onmessage = (event: MessageEvent<WorkerMessage>) => {
       const message = event.data
       switch (message.type) {
@@ -34,14 +36,15 @@ export function openInWorker(files: readonly { name: string; blob: Blob }[], on:
           on.progress(message.total ? message.read / message.total : 1)
           break
         case 'files':
-          on.files(message.files, message.problems)
+          opened = message.files
+          on.files(message.files, message.problems, message.readMs)
           if (message.files.length === 0) {
             end()
             resolve(0)
           }
           break
         case 'events':
-          on.events(message.events)
+          on.events(placeBatch(message, opened))
           break
         case 'done':
           end()

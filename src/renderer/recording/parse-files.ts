@@ -1,12 +1,13 @@
 import type { SockscopeEvent } from '../../servers/events.ts'
-import { sortByTime, TraceFileReader, type TraceFileOptions } from '../../servers/trace-lines.ts'
-import { mergeByTime, placeEvent, placeFiles } from './group.ts'
+import { TraceFileReader, type TraceFileOptions } from '../../servers/trace-lines.ts'
+import { placeFiles } from './group.ts'
 import type { OpenedFile, WorkerMessage } from './messages.ts'
 
 /**
  * The parse worker's work, without the worker (so Node's tests run it as it is): read
  * each file as a stream, check it (trace-lines.ts's TraceFileReader, the export's reader
- * too), place the files on one axis (group.ts), and post the events in time order.
+ * too), place the files on one axis (group.ts), and post the events in time order, as
+ * their lines' text (the page parses the batches and moves them with batch.ts).
  */
 
 /** Events per message: large enough that messages are few, small enough that each lands within a frame or two. */
@@ -15,42 +16,53 @@ export const BATCH_EVENTS = 16_384
 /** How often progress is posted at most (ms). */
 const PROGRESS_EVERY_MS = 50
 
+/** A file read: each good event's line and time, in file order; `order`, when the file was not in time order, the lines by time. */
 interface ReadFile {
   name: string
   bytes: number
   reader: TraceFileReader
-  events: SockscopeEvent[]
+  lines: string[]
+  times: number[]
+  order: Uint32Array | null
 }
 
 /** One file as a stream of bytes into the reader; rejects with TRACE_CORRUPT (file and line). */
 export async function readTraceBlob(name: string, blob: Blob, onBytes: (bytes: number) => void, options: TraceFileOptions = {}): Promise<ReadFile> {
-  const reader = new TraceFileReader(name, options)
-  const events: SockscopeEvent[] = []
+  const lines: string[] = []
+  const times: number[] = []
+  const reader = new TraceFileReader(name, {
+    ...options,
+    take: (e: SockscopeEvent, text: string) => {
+      lines.push(text)
+      times.push(e.t)
+    },
+  })
   const stream = blob.stream().getReader()
   try {
     for (;;) {
       const { done, value } = await stream.read()
       if (done) break
       reader.push(value)
-      for (const e of reader.events) events.push(e)
-      reader.events = []
       onBytes(value.byteLength)
     }
     reader.end()
-    for (const e of reader.events) events.push(e)
-    reader.events = []
   } catch (err) {
     if ((err as { code?: string }).code === 'TRACE_CORRUPT') throw err
     throw Object.assign(new Error(`cannot read ${name}: ${(err as Error).message}`), { code: 'TRACE_CORRUPT' })
   } finally {
     stream.releaseLock()
   }
-  if (!reader.ordered) sortByTime(events)
-  return { name, bytes: blob.size, reader, events }
+  let order: Uint32Array | null = null
+  if (!reader.ordered) {
+    // Stable: equal times keep the file's order.
+    order = Uint32Array.from({ length: lines.length }, (_, i) => i).sort((a, b) => times[a]! - times[b]! || a - b)
+  }
+  return { name, bytes: blob.size, reader, lines, times, order }
 }
 
 /** Read every file, then post what was read and the events, on one axis, in time order. */
 export async function parseFiles(files: readonly { name: string; blob: Blob }[], post: (message: WorkerMessage) => void, options: TraceFileOptions = {}): Promise<void> {
+  const started = performance.now()
   const total = files.reduce((n, f) => n + f.blob.size, 0)
   let read = 0
   let postedAt = 0
@@ -81,18 +93,92 @@ export async function parseFiles(files: readonly { name: string; blob: Blob }[],
       events: f.reader.count,
       skipped: Object.fromEntries(f.reader.skipped),
       truncatedLine: f.reader.truncatedLine,
-      sorted: !f.reader.ordered,
+      sorted: f.order !== null,
       ...places[i]!,
     }
   })
-  post({ type: 'files', files: opened, problems })
-  good.forEach((f, i) => {
-    for (const e of f.events) placeEvent(e, places[i]!)
-  })
+  post({ type: 'files', files: opened, problems, readMs: performance.now() - started })
   let count = 0
-  for (const events of mergeByTime(good.map((f) => f.events), BATCH_EVENTS)) {
-    count += events.length
-    post({ type: 'events', events })
+  for (const batch of mergeByTime(good.map((f, i) => ({ times: f.times, order: f.order, offsetUs: places[i]!.offsetUs })), BATCH_EVENTS)) {
+    let json = '['
+    let first = true
+    for (let k = 0; k < batch.length; k += 3) {
+      const lines = good[batch[k]!]!.lines
+      const order = good[batch[k]!]!.order
+      for (let i = batch[k + 1]!, end = i + batch[k + 2]!; i < end; i++) {
+        json += (first ? '' : ',') + lines[order ? order[i]! : i]!
+        first = false
+      }
+    }
+    const segments: number[] = []
+    for (let k = 0; k < batch.length; k += 3) segments.push(batch[k]!, batch[k + 2]!)
+    count += segments.reduce((n, v, k) => (k % 2 ? n + v : n), 0)
+    post({ type: 'events', json: json + ']', segments })
   }
   post({ type: 'done', events: count })
+}
+
+interface TimedList {
+  times: readonly number[]
+  /** Positions by time, or null when the list is in time order already. */
+  order: Uint32Array | null
+  /** Added to every time: where the list sits on the recording's axis. */
+  offsetUs: number
+}
+
+/**
+ * Several lists, each in time order, merged into one time order, `size` events at a time
+ * (a k-way merge: the lists are long and few; ties go to the earlier list). Each batch is
+ * runs of one list, as triples [list, first position, count].
+ */
+export function* mergeByTime(lists: readonly TimedList[], size: number): Generator<number[]> {
+  const at = lists.map(() => 0)
+  const time = (k: number, i: number) => {
+    const list = lists[k]!
+    return list.times[list.order ? list.order[i]! : i]! + list.offsetUs
+  }
+  let batch: number[] = []
+  let inBatch = 0
+  for (;;) {
+    // The list whose head comes first (the earliest list on a tie)…
+    let best = -1
+    let bestT = 0
+    for (let k = 0; k < lists.length; k++) {
+      if (at[k]! >= lists[k]!.times.length) continue
+      const t = time(k, at[k]!)
+      if (best === -1 || t < bestT) {
+        best = k
+        bestT = t
+      }
+    }
+    if (best === -1) break
+    // …gives every event up to the next head of another list (a tie with an earlier list goes to it).
+    let limit = Number.POSITIVE_INFINITY
+    let inclusive = true
+    for (let k = 0; k < lists.length; k++) {
+      if (k === best || at[k]! >= lists[k]!.times.length) continue
+      const t = time(k, at[k]!)
+      if (t < limit || (t === limit && k < best)) {
+        limit = t
+        inclusive = k > best
+      }
+    }
+    const n = lists[best]!.times.length
+    let i = at[best]!
+    const from = i
+    while (i < n && inBatch < size) {
+      const t = time(best, i)
+      if (!(t < limit || (inclusive && t === limit))) break
+      i++
+      inBatch++
+    }
+    batch.push(best, from, i - from)
+    at[best] = i
+    if (inBatch >= size) {
+      yield batch
+      batch = []
+      inBatch = 0
+    }
+  }
+  if (inBatch) yield batch
 }

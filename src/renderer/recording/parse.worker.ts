@@ -12,6 +12,6 @@ scope.onmessage = (event) => {
   if (event.data?.type !== 'open') return
   parseFiles(event.data.files, (message) => scope.postMessage(message)).catch((err: unknown) =>
     // What parseFiles does not catch is a fault of this build, not of a file: say so as a problem all the same.
-    scope.postMessage({ type: 'files', files: [], problems: [`cannot open the files: ${(err as Error).message}`] }),
+    scope.postMessage({ type: 'files', files: [], problems: [`cannot open the files: ${(err as Error).message}`], readMs: 0 }),
   )
 }

@@ -10,13 +10,8 @@ import { useTraceStore } from './trace.ts'
 
 export type Mode = 'live' | 'recording'
 
-/** What the lab store offers for files the host was given (`sockscope web FILE...`, File › Open), where it has it. */
-interface HostRecordings {
-  openRequest?: { indices: number[]; serial: number } | null
-  recordings?: { index: number; name: string; bytes: number }[]
-  fetchRecording?: (index: number) => Promise<Blob>
-  saveTrace?: () => Promise<unknown>
-}
+/** The share of an open's progress bar that reading the files takes (the rest: loading the events). */
+const READ_SHARE = 0.8
 
 /**
  * The recording's area: whether the screen shows the live lab or recorded trace files,
@@ -28,7 +23,6 @@ interface HostRecordings {
 export const useRecordingStore = defineStore('recording', () => {
   const trace = useTraceStore()
   const lab = useLabStore()
-  const host = lab as unknown as HostRecordings
   const mode = ref<Mode>('live')
   const files = ref<OpenedFile[]>([])
   /** Bytes read of the files being opened (0..1), null when nothing is being opened. */
@@ -38,6 +32,8 @@ export const useRecordingStore = defineStore('recording', () => {
   /** Why files could not be opened: one message per file, naming it and the line. */
   const problems = ref<string[]>([])
   const recents = ref<RecentFile[]>([])
+  /** What the last open cost: the worker's reading and checking, and the whole open up to the last event in the trace store (ms). */
+  const lastOpen = ref<{ events: number; bytes: number; readMs: number; totalMs: number } | null>(null)
   let current: AbortController | null = null
   const recentStore = shallowRef(recentFiles(lab.host))
 
@@ -46,8 +42,8 @@ export const useRecordingStore = defineStore('recording', () => {
   const notes = computed(() => files.value.flatMap(fileNotes))
   /** The recording's zero: the earliest originNs of its first group (what a saved trace's header says). */
   const zeroNs = computed(() => files.value.find((f) => f.group === 0)?.zeroNs ?? null)
-  /** Whether Save trace can save the live session (the lab store's saveTrace, where the host has it). */
-  const canSaveLive = computed(() => typeof host.saveTrace === 'function')
+  /** Whether Save trace can save the live session: once the lab is there to write it. */
+  const canSaveLive = computed(() => lab.status === 'open' && lab.host !== null)
 
   /** Open trace files: on success the screen shows them (mode 'recording'); files that cannot be read are named in `problems`. */
   async function open(list: readonly File[]): Promise<void> {
@@ -59,31 +55,51 @@ export const useRecordingStore = defineStore('recording', () => {
     progress.value = 0
     opening.value = list.map((f) => f.name)
     let opened: OpenedFile[] = []
+    let readMs = 0
+    let total = 0
+    let loaded = 0
+    const started = performance.now()
+    // Marks for the browser's performance panel (and the bench): where an open spends its time.
+    performance.mark('sockscope:open')
     try {
-      await openInWorker(
+      const events = await openInWorker(
         list.map((f) => ({ name: f.name, blob: f })),
         {
+          // Reading is most of the work; loading into the store the rest.
           progress: (p) => {
-            if (current === ctrl) progress.value = p
+            if (current === ctrl) progress.value = p * READ_SHARE
           },
-          files: (read, bad) => {
+          files: (read, bad, ms) => {
             problems.value = bad
             opened = read
+            readMs = ms
+            performance.mark('sockscope:open:read')
             if (read.length === 0) return
             // From here the trace store holds the recording: the live batches stay out.
             mode.value = 'recording'
             files.value = read
             trace.reset(0)
+            trace.setLoading(true)
+            total = read.reduce((n, f) => n + f.events, 0)
           },
-          events: (batch) => trace.ingest(batch, batch.at(-1)?.t ?? 0),
+          events: (batch) => {
+            trace.ingest(batch, batch.at(-1)?.t ?? 0)
+            loaded += batch.length
+            if (current === ctrl) progress.value = READ_SHARE + (1 - READ_SHARE) * (loaded / Math.max(1, total))
+          },
         },
         ctrl.signal,
       )
-      if (opened.length) void remember(list.filter((f) => opened.some((o) => o.name === f.name)))
+      performance.mark('sockscope:open:loaded')
+      if (opened.length) {
+        lastOpen.value = { events, bytes: opened.reduce((n, f) => n + f.bytes, 0), readMs, totalMs: performance.now() - started }
+        void remember(list.filter((f) => opened.some((o) => o.name === f.name)))
+      }
     } catch (err) {
       if ((err as Error).name === 'AbortError') return
       problems.value = [...problems.value, (err as Error).message]
     } finally {
+      trace.setLoading(false)
       if (current === ctrl) {
         current = null
         progress.value = null
@@ -115,7 +131,7 @@ export const useRecordingStore = defineStore('recording', () => {
       download(recordingToTrace(trace.store, zeroNs.value ?? '0'), savedName(files.value.map((f) => f.name)))
       return
     }
-    await host.saveTrace?.()
+    await lab.saveTrace()
   }
 
   async function refreshRecents(): Promise<void> {
@@ -146,32 +162,31 @@ export const useRecordingStore = defineStore('recording', () => {
     { immediate: true },
   )
 
-  // Files the host was given: opened when it asks (at start, or File › Open in Electron).
+  // Files the host was given (`sockscope web FILE...`, File › Open in Electron): opened when it asks.
   let handledSerial: number | null = null
-  if (typeof host.fetchRecording === 'function')
-    watch(
-      () => host.openRequest,
-      async (request) => {
-        if (!request || request.serial === handledSerial) return
-        handledSerial = request.serial
-        try {
-          const fetched = await Promise.all(
-            request.indices.map(async (index) => {
-              const info = host.recordings?.find((r) => r.index === index)
-              const blob = await host.fetchRecording!(index)
-              return new File([blob], info?.name ?? `recording-${index}.ndjson`)
-            }),
-          )
-          await open(fetched)
-        } catch (err) {
-          problems.value = [`cannot fetch the files the host was given: ${(err as Error).message}`]
-        }
-      },
-      { immediate: true },
-    )
+  watch(
+    () => lab.openRequest,
+    async (request) => {
+      if (!request || request.serial === handledSerial) return
+      handledSerial = request.serial
+      try {
+        const fetched = await Promise.all(
+          request.indices.map(async (index) => {
+            const info = lab.recordings.find((r) => r.index === index)
+            return new File([await lab.fetchRecording(index)], info?.name ?? `recording-${index}.ndjson`)
+          }),
+        )
+        await open(fetched)
+      } catch (err) {
+        // (The lab store has reported the failed fetch as a problem too.)
+        problems.value = [`cannot fetch the files the host was given: ${(err as Error).message}`]
+      }
+    },
+    { immediate: true },
+  )
 
   return {
-    mode, files, progress, opening, problems, recents, summary, notes, zeroNs, canSaveLive,
+    mode, files, progress, opening, problems, recents, lastOpen, summary, notes, zeroNs, canSaveLive,
     open, closeRecording, dismissProblems, save, openRecent, refreshRecents,
   }
 })

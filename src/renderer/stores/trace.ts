@@ -31,8 +31,21 @@ export const useTraceStore = defineStore('trace', () => {
   let labNow = 0
   let labNowAt = performance.now()
   const batcher = new FrameBatcher(() => {
-    version.value++
+    if (!loading.value) version.value++
   })
+  /**
+   * A recording is being loaded (stores/recording.ts): batches land in the store, but
+   * `version` stays until the last, so what is derived from the store (lanes, tables, the
+   * log) is computed once for the whole recording, not once per frame of a load that
+   * takes a few seconds.
+   */
+  const loading = shallowRef(false)
+
+  function setLoading(on: boolean): void {
+    if (loading.value === on) return
+    loading.value = on
+    if (!on) version.value++
+  }
 
   function syncClock(now: number): void {
     labNow = now
@@ -83,5 +96,5 @@ export const useTraceStore = defineStore('trace', () => {
     return Number.isFinite(store.minT) ? store.minT : labNow
   }
 
-  return { store, model, version, epoch, nowUs, syncClock, ingest, reset, origin }
+  return { store, model, version, epoch, loading, nowUs, syncClock, ingest, reset, origin, setLoading }
 })

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { GROUP_GAP_US, groupConn, groupLabel, groupRun, mergeByTime, placeEvent, placeFiles } from '../../../src/renderer/recording/group.ts'
-import type { SockscopeEvent } from '../../../src/servers/events.ts'
+import { GROUP_GAP_US, groupConn, groupLabel, groupRun, placeEvent, placeFiles } from '../../../src/renderer/recording/group.ts'
 import { client, ev, server } from '../events.ts'
 
 const S = 1_000_000_000n // ns in a second
@@ -55,18 +54,5 @@ describe('placing files on one axis', () => {
     const first = ev('connect', 10, client(), { conn: '1>2' })
     placeEvent(first, { group: 0, label: '', offsetUs: 0, zeroNs: '0' })
     expect(first).toMatchObject({ t: 10, src: { run: 'c2' }, conn: '1>2' })
-  })
-})
-
-describe('mergeByTime', () => {
-  const at = (list: string, ...ts: number[]) => ts.map((t) => ev('state', t, server(1, 0, list)))
-  const flat = (lists: SockscopeEvent[][], size: number) => [...mergeByTime(lists, size)]
-
-  it('interleaves sorted lists in time order, ties to the earlier list, in batches of at most `size`', () => {
-    const batches = flat([at('a', 1, 3, 3, 9), at('b', 2, 3, 10), at('c', 0, 3)], 3)
-    expect(batches.map((b) => b.length)).toEqual([3, 3, 3])
-    expect(batches.flat().map((e) => `${e.src.run}${e.t}`)).toEqual(['c0', 'a1', 'b2', 'a3', 'a3', 'b3', 'c3', 'a9', 'b10'])
-    expect(flat([[], at('a', 1)], 10).flat()).toHaveLength(1)
-    expect(flat([], 10)).toEqual([])
   })
 })

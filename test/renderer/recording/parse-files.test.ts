@@ -6,7 +6,8 @@ import { parseConnId } from '../../../src/renderer/model/derive.ts'
 import { EventStore } from '../../../src/renderer/model/event-store.ts'
 import { TraceModel } from '../../../src/renderer/model/trace-model.ts'
 import type { OpenedFile, WorkerMessage } from '../../../src/renderer/recording/messages.ts'
-import { BATCH_EVENTS, parseFiles } from '../../../src/renderer/recording/parse-files.ts'
+import { placeBatch } from '../../../src/renderer/recording/batch.ts'
+import { BATCH_EVENTS, mergeByTime, parseFiles } from '../../../src/renderer/recording/parse-files.ts'
 import { recordingSummary } from '../../../src/renderer/recording/summary.ts'
 import type { SockscopeEvent } from '../../../src/servers/events.ts'
 import { loadRecording } from '../../../src/servers/export/load.ts'
@@ -51,8 +52,10 @@ async function open(paths: string[]): Promise<Opened> {
     if (m.type === 'progress') out.progress.push(m.read / m.total)
     else if (m.type === 'files') Object.assign(out, { files: m.files, problems: m.problems })
     else if (m.type === 'events') {
-      out.events.push(...m.events)
-      out.batches.push(m.events.length)
+      // As the page does: the batch's lines parsed and moved onto the recording's axis.
+      const events = placeBatch(m, out.files)
+      out.events.push(...events)
+      out.batches.push(events.length)
     } else done = m.events
   })
   expect(done).toBe(out.events.length)
@@ -162,5 +165,30 @@ describe('opening trace files (the parse worker’s work)', () => {
     const none = await open([file('garbage.ndjson')])
     expect(none.files).toEqual([])
     expect(none.events).toEqual([])
+  })
+})
+
+describe('mergeByTime', () => {
+  const list = (times: number[], offsetUs = 0) => ({ times, order: null, offsetUs })
+  /** The merge as (list, position) pairs, batch by batch. */
+  const merged = (lists: Parameters<typeof mergeByTime>[0], size: number) =>
+    [...mergeByTime(lists, size)].map((b) => {
+      const out: string[] = []
+      for (let k = 0; k < b.length; k += 3) for (let i = b[k + 1]!; i < b[k + 1]! + b[k + 2]!; i++) out.push(`${'abc'[b[k]!]}${i}`)
+      return out
+    })
+
+  it('interleaves lists in time order, ties to the earlier list, in batches of at most `size`, each list moved by its offset', () => {
+    expect(merged([list([1, 3, 3, 9]), list([2, 3, 10]), list([0, 3])], 3)).toEqual([
+      ['c0', 'a0', 'b0'],
+      ['a1', 'a2', 'b1'],
+      ['c1', 'a3', 'b2'],
+    ])
+    // The second list sits 10 µs later on the axis.
+    expect(merged([list([5, 15]), list([0, 1], 10)], 10)).toEqual([['a0', 'b0', 'b1', 'a1']])
+    // A list out of time order is read through its order.
+    expect(merged([{ times: [9, 1, 5], order: Uint32Array.from([1, 2, 0]), offsetUs: 0 }], 10)).toEqual([['a0', 'a1', 'a2']])
+    expect(merged([list([]), list([1])], 10)).toEqual([['b0']])
+    expect(merged([], 10)).toEqual([])
   })
 })

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { EventStore } from '../../../src/renderer/model/event-store.ts'
-import type { WorkerMessage } from '../../../src/renderer/recording/messages.ts'
+import { placeBatch } from '../../../src/renderer/recording/batch.ts'
+import type { OpenedFile, WorkerMessage } from '../../../src/renderer/recording/messages.ts'
 import { parseFiles } from '../../../src/renderer/recording/parse-files.ts'
 import { recordingToTrace, SAVED_COMMAND, savedName } from '../../../src/renderer/recording/save.ts'
 import type { SockscopeEvent } from '../../../src/servers/events.ts'
@@ -16,9 +17,9 @@ describe('saving a recording', () => {
     expect(JSON.parse(header!)).toEqual({ format: 'sockscope-trace', version: 2, createdAt: '2026-12-01T00:00:00.000Z', originNs: '123456789', command: SAVED_COMMAND, ended: 'clean' })
     expect(lines).toHaveLength(events.length)
     const reopened: SockscopeEvent[] = []
-    let files: unknown[] = []
+    let files: OpenedFile[] = []
     await parseFiles([{ name: 'saved.ndjson', blob }], (m: WorkerMessage) => {
-      if (m.type === 'events') reopened.push(...m.events)
+      if (m.type === 'events') reopened.push(...placeBatch(m, files))
       if (m.type === 'files') files = m.files
     })
     expect(files).toMatchObject([{ name: 'saved.ndjson', events: events.length, sorted: false, truncatedLine: null, group: 0, offsetUs: 0 }])
