@@ -1,9 +1,11 @@
+import { spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { DrawnLane } from '../../src/renderer/timeline/drawn.ts'
+import { REPO_ROOT } from '../../src/servers/web/artifacts.ts'
 import { cli, runCli } from '../helpers/cli.ts'
 import { type BrowserPage, drawnTimeline, failOnPageErrors, haveChromium, openPage, screenshot, startWeb, until, type WebHost } from './browser.ts'
 
@@ -99,6 +101,20 @@ describe.skipIf(!haveChromium)('opening recorded traces (Chromium)', { timeout: 
     await page.getByTestId('open-problems').waitFor({ state: 'detached' })
   })
 
+  it('Save trace downloads the recording as one trace file; reopened, it draws the same lanes', async () => {
+    const before = (await lanes('conn')).map((l) => ({ conn: l.conn, acceptT: l.acceptT, phases: l.phases.map((p) => p.kind) }))
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('save-trace').click()])
+    expect(download.suggestedFilename()).toBe('fork-server-merged.ndjson')
+    const saved = path.join(tmp, 'saved.ndjson')
+    await download.saveAs(saved)
+    const header = JSON.parse(readFileSync(saved, 'utf8').split('\n')[0]!)
+    expect(header).toMatchObject({ format: 'sockscope-trace', version: 2, command: 'sockscope (saved from the app)', ended: 'clean', originNs: JSON.parse(readFileSync(serverTrace, 'utf8').split('\n')[0]!).originNs })
+    await page.getByTestId('open-trace').setInputFiles([saved])
+    await until('the saved file', () => text('recording-summary'), (s) => s.startsWith('saved.ndjson · '))
+    const after = await until('the same lanes', () => lanes('conn'), (l) => l.length === CLIENTS)
+    expect(after.map((l) => ({ conn: l.conn, acceptT: l.acceptT, phases: l.phases.map((p) => p.kind) }))).toEqual(before)
+  })
+
   it('a file dropped on the window: the overlay says what will happen, and the drop opens it', async () => {
     const transfer = await page.evaluateHandle((content) => {
       const dt = new DataTransfer()
@@ -145,5 +161,34 @@ describe.skipIf(!haveChromium)('opening recorded traces (Chromium)', { timeout: 
     await until('the recent file', () => text('recording-summary'), (s) => s.startsWith('clients.ndjson · '))
     // The clients' side alone: a lane per connection all the same.
     await until('its connections', () => lanes('conn'), (l) => l.length === CLIENTS)
+  })
+
+  it('sockscope web FILE...: the page opens the host’s files at start, with no live run', async () => {
+    const host = spawn(process.execPath, ['src/servers/cli/sockscope.ts', 'web', '--port', '0', serverTrace, clientTrace], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+    const exited = new Promise((resolve) => host.once('exit', resolve))
+    let other: BrowserPage | undefined
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let out = ''
+        host.stdout!.on('data', (chunk) => {
+          out += chunk
+          const m = /(http:\/\/127\.0\.0\.1:\d+\/)/.exec(out)
+          if (m) resolve(m[1]!)
+        })
+        host.stderr!.on('data', (chunk) => (out += chunk))
+        host.once('exit', (code) => reject(new Error(`sockscope web exited (${code}): ${out}`)))
+      })
+      other = await openPage(url)
+      const p = other.page
+      await p.getByTestId('recording-banner').waitFor()
+      expect(await p.getByTestId('recording-summary').innerText()).toMatch(/^fork-server\.ndjson \+ clients\.ndjson · /)
+      await until('a lane per connection', async () => ((await drawnTimeline(p))?.lanes ?? []).filter((l) => l.kind === 'conn').length, (n) => n === CLIENTS)
+      expect(await p.$$eval('[data-testid=run-row]', (rs) => rs.length)).toBe(0)
+      expect(other.pageErrors).toEqual([])
+    } finally {
+      await other?.close()
+      host.kill('SIGTERM')
+      await exited
+    }
   })
 })
