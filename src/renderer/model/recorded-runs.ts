@@ -23,6 +23,11 @@ export function recordedRuns(model: TraceModel, endT: number): RunInfo[] {
       start = Math.min(start, firstT(p))
       end = Math.max(end, p.lastT)
     }
+    // The OS sampler's readings of the run's tree: processes the run's own events may not name (a wrapper, a grandchild).
+    for (const p of model.os.ofRun(run)) {
+      start = Math.min(start, p.firstT)
+      end = Math.max(end, p.latest.t)
+    }
     return { startedAt: Number.isFinite(start) ? start : endT, endedAt: Number.isFinite(end) ? end : endT }
   }
 
