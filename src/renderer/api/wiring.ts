@@ -52,8 +52,8 @@ export function connectLab(transport: Transport = pickTransport(), makeTransport
           if (showingLive()) trace.reset(message.now, { keepLiveOs: true, since: message.now })
           break
         default:
-          // Messages this wiring does not route (a newer host's) go to the lab store, which may know them.
-          ;(lab as unknown as { applyMessage?: (m: unknown) => void }).applyMessage?.(message)
+          // The rest (the host's recordings) are the lab store's alone.
+          lab.applyMessage(message)
       }
     })
   }
