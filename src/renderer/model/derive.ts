@@ -776,8 +776,11 @@ export function deriveProcess(pid: number, input: readonly Item[] | TrackEvents)
   // The process's main thread: what a single-threaded process does, and what its lane shows.
   const { sleeps, open } = threadSleeps(ev, (k) => ev.pid(k) === pid && ev.tid(k) === 0 && ev.kind(k) !== 'proc')
   let forkSeq = n ? ev.seq(0) : 0
+  let seenOwn = false
   for (let k = 0; k < n; k++) {
     const kind = ev.kind(k)
+    // Once its first own event is read, a process's recvs, sends and waits change nothing here (threadSleeps read the waits).
+    if (seenOwn && !PROCESS_KINDS.has(kind)) continue
     const own = ev.pid(k) === pid
     const t = ev.t(k)
     const seq = ev.seq(k)
@@ -812,6 +815,7 @@ export function deriveProcess(pid: number, input: readonly Item[] | TrackEvents)
       }
     }
     if (!own) continue
+    seenOwn = true
     if (track.role === 'other') {
       const role = ev.role(k)
       track.role = role === 'client' ? 'client' : role === 'server' ? 'server' : role === 'lab' ? 'lab' : 'other'
@@ -851,6 +855,9 @@ export function deriveProcess(pid: number, input: readonly Item[] | TrackEvents)
     track.phases.push({ kind: 'zombie', start: track.exitT, end: track.reapT, seq: forkSeq })
   return track
 }
+
+/** The kinds deriveProcess reads past a process's first own event. */
+const PROCESS_KINDS = new Set(['proc', 'fork', 'exit', 'reap', 'thread-start', 'thread-end', 'listen', 'accept', 'error'])
 
 /** running from start to end, with the sleeps cut out of it. */
 function pushAlive(phases: Phase[], start: number, end: number | null, sleeps: Phase[]): void {

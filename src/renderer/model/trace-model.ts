@@ -30,6 +30,11 @@ const LOOP_KINDS = new Set<number>(['wakeup', 'block', 'unblock', 'lock-wait', '
 const CHILD_KINDS = new Set<number>([K.fork, K.exit, K.reap])
 const SERVER_ROLE = 0
 
+/** One thread (of one run), as a number where it fits: pid < 2^22, tid < 2^16, run < 2^15. */
+function threadKey(pid: number, tid: number, run = 0): number | string {
+  return pid >= 0 && pid < 2 ** 22 && tid >= 0 && tid < 2 ** 16 && run < 2 ** 15 ? (run * 2 ** 22 + pid) * 2 ** 16 + tid : `${run}:${pid}:${tid}`
+}
+
 /** A track's events: seqs in time order (4 bytes each, no object), and the track derived from them. */
 class Bucket<T> {
   seqs = new Uint32Array(8)
@@ -70,8 +75,9 @@ export class TraceModel {
   readonly store: EventStore
   private conns = new Map<number, Bucket<ConnectionTrack>>()
   private procs = new Map<number, Bucket<ProcessTrack>>()
-  private threadBuckets = new Map<string, Bucket<ThreadTrack> & { pid: number; tid: number }>()
-  private loopBuckets = new Map<string, Bucket<LoopTrack> & { run: string; pid: number; tid: number }>()
+  /** By threadKey / loopKey: numbers, so that routing a million events builds no string per event. */
+  private threadBuckets = new Map<number | string, Bucket<ThreadTrack> & { pid: number; tid: number }>()
+  private loopBuckets = new Map<number | string, Bucket<LoopTrack> & { run: string; pid: number; tid: number }>()
   private serverInfo = new Map<string, ServerInfo>()
   /** What the kernel lists, by pid: the sampler reports changes only, so this is a state, not a history. */
   readonly os = new OsTable()
@@ -194,19 +200,18 @@ export class TraceModel {
       if (typeof child === 'number' && child !== pid) this.bucket(this.procs, child, () => new Bucket()).add(seq, s.t)
     }
     if (tid !== 0) {
-      const key = `${pid}:${tid}`
+      const key = threadKey(pid, tid)
       let bucket = this.threadBuckets.get(key)
       if (!bucket) this.threadBuckets.set(key, (bucket = Object.assign(new Bucket<ThreadTrack>(), { pid, tid })))
       bucket.add(seq, s.t)
     }
     // (A task's waits are its connection's, never its loop's: they stay out.)
     if (LOOP_KINDS.has(kind) && s.role[seq] === SERVER_ROLE && !(s.flags[seq]! & FLAG_TASK)) {
-      const run = s.runs.names[s.run[seq]!]!
-      const key = `${run}:${pid}:${tid}`
+      const key = threadKey(pid, tid, s.run[seq]!)
       const loop = this.loopBuckets.get(key)
       if (loop) loop.add(seq, s.t)
       else if (kind === K.wakeup || (kind === K.block && s.waitOn(seq) === 'select'))
-        this.loopBuckets.set(key, Object.assign(new Bucket<LoopTrack>(), { run, pid, tid })).get(key)!.add(seq, s.t)
+        this.loopBuckets.set(key, Object.assign(new Bucket<LoopTrack>(), { run: s.runs.names[s.run[seq]!]!, pid, tid })).get(key)!.add(seq, s.t)
     }
     if (kind === K.listen) {
       const e = s.event(seq) as Extract<SockscopeEvent, { kind: 'listen' }>
