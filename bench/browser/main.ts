@@ -11,7 +11,9 @@ import { TraceModel } from '../../src/renderer/model/trace-model.ts'
 import { type ClientGroupInfo, type Layout, layoutLanes } from '../../src/renderer/timeline/layout.ts'
 import { PALETTES } from '../../src/renderer/timeline/palette.ts'
 import { GEOMETRY_DEFAULTS, type RenderContext } from '../../src/renderer/timeline/render/context.ts'
+import { renderConnectionLane } from '../../src/renderer/timeline/render/connection-track.ts'
 import { renderFrame } from '../../src/renderer/timeline/render/frame.ts'
+import { renderGroupLane, renderLoopLane, renderProcessLane } from '../../src/renderer/timeline/render/process-track.ts'
 import { TimeScale } from '../../src/renderer/timeline/time-scale.ts'
 import type { SockscopeEvent } from '../../src/servers/events.ts'
 import { generateTrace } from '../trace-generator.ts'
@@ -40,8 +42,10 @@ let store: EventStore | null = null
 let model: TraceModel | null = null
 let layout: Layout | null = null
 
-function open(options: { events: number; connections: number }): OpenFigures {
+function open(options: { events: number; connections: number; reserve?: boolean }): OpenFigures {
   store = new EventStore()
+  // As the app's open will: the file's size says about how many events come.
+  if (options.reserve) store.reserve(options.events)
   model = new TraceModel(store)
   let generateMs = 0
   let appendMs = 0
@@ -151,9 +155,47 @@ async function frames(options: { width: number; height: number }): Promise<Frame
   return { draw, intervals }
 }
 
+/**
+ * Where a frame's time goes: each visible lane's track renderer timed alone, by lane kind,
+ * for a window of `fraction` of the trace's span around its middle (ms, summed over `repeat` draws).
+ */
+function laneCosts(options: { fraction: number; width: number; height: number; repeat: number }): Record<string, number> {
+  if (!store || !layout) throw new Error('open() first')
+  const canvas = document.getElementById('timeline') as HTMLCanvasElement
+  canvas.width = options.width
+  canvas.height = options.height
+  const ctx = canvas.getContext('2d')!
+  const middle = (store.minT + store.maxT) / 2
+  const half = ((store.maxT - store.minT) * options.fraction) / 2
+  const g = { width: options.width, height: options.height, scrollY: 0, ...GEOMETRY_DEFAULTS }
+  const rc: RenderContext = {
+    ctx,
+    scale: new TimeScale(middle - half, middle + half, g.labelWidth, g.width - 14),
+    palette: PALETTES.dark,
+    geometry: g,
+    origin: store.minT,
+    liveEnd: () => store!.maxT,
+    selectedConn: null,
+    font: '12.5px Inter, "DejaVu Sans", system-ui, sans-serif',
+    patterns: new Map(),
+  }
+  const costs: Record<string, number> = {}
+  const shown = layout.lanes.filter((lane) => lane.y < options.height)
+  for (let r = 0; r < options.repeat; r++)
+    for (const lane of shown) {
+      const t0 = performance.now()
+      TRACKS[lane.kind](rc, lane, lane.y)
+      ctx.getImageData(0, 0, 1, 1)
+      costs[lane.kind] = (costs[lane.kind] ?? 0) + performance.now() - t0
+    }
+  return costs
+}
+
+const TRACKS = { group: renderGroupLane, server: renderProcessLane, process: renderProcessLane, thread: renderProcessLane, clients: renderProcessLane, conn: renderConnectionLane, loop: renderLoopLane }
+
 declare global {
   interface Window {
-    sockscopeBench: { open: typeof open; frames: typeof frames }
+    sockscopeBench: { open: typeof open; frames: typeof frames; laneCosts: typeof laneCosts }
   }
 }
-window.sockscopeBench = { open, frames }
+window.sockscopeBench = { open, frames, laneCosts }

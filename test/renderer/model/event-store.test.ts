@@ -76,6 +76,16 @@ describe('EventStore', () => {
     expect(store.preview(copies.findIndex((e) => e.kind === 'send'))).toBe('Hello')
   })
 
+  it('makes room ahead for a known number of events, keeping those it has', () => {
+    const store = new EventStore(4)
+    store.append(forkConnection('1>2', 0, 501))
+    store.reserve(10_000)
+    expect(store.capacity).toBe(10_000)
+    expect(store.event(1)).toMatchObject({ kind: 'send', preview: 'Hello' })
+    store.reserve(10)
+    expect(store.capacity).toBe(10_000)
+  })
+
   it('forgets its texts on clear', () => {
     const store = new EventStore()
     store.append([ev('send', 1, client(), { conn: '1>2', bytes: 5, preview: 'Hello' })])

@@ -98,12 +98,35 @@ function inStartOrder(phases: readonly Phase[]): boolean {
   return sorted
 }
 
-/** First index whose start is at or after t (phases in start order). */
-function firstStartingAt(phases: readonly Phase[], t: number, lo = 0): number {
-  let hi = phases.length
+/**
+ * Phases' starts as one Float64Array (cached per array): the searches below probe it a few
+ * thousand times a frame, and 500k phase objects scattered over the heap would make each
+ * probe a cache miss.
+ */
+const phaseStarts = new WeakMap<readonly Phase[], Float64Array>()
+function startsOf(phases: readonly Phase[]): Float64Array {
+  let starts = phaseStarts.get(phases)
+  if (!starts) {
+    starts = new Float64Array(phases.length)
+    for (let i = 0; i < phases.length; i++) starts[i] = phases[i]!.start
+    phaseStarts.set(phases, starts)
+  }
+  return starts
+}
+
+/** First index at or after `lo` whose start is at or after t (starts in order): galloping from lo, since a frame's searches move left to right. */
+function firstStartingAt(starts: Float64Array, t: number, lo = 0): number {
+  let step = 1
+  let hi = lo
+  while (hi < starts.length && starts[hi]! < t) {
+    lo = hi + 1
+    hi = lo + step
+    step *= 2
+  }
+  hi = Math.min(hi, starts.length)
   while (lo < hi) {
     const mid = (lo + hi) >>> 1
-    if (phases[mid]!.start < t) lo = mid + 1
+    if (starts[mid]! < t) lo = mid + 1
     else hi = mid
   }
   return lo
@@ -120,10 +143,11 @@ function firstStartingAt(phases: readonly Phase[], t: number, lo = 0): number {
 export function drawPhases(rc: RenderContext, phases: readonly Phase[], run: string | null, top: number, height: number, each?: (phase: Phase, span: [number, number]) => void): void {
   const { scale, ctx } = rc
   const sorted = inStartOrder(phases)
+  const starts = sorted ? startsOf(phases) : new Float64Array(0)
   let i = 0
   if (sorted) {
     // From the first phase that may reach into view: the one before the first starting in it.
-    i = firstStartingAt(phases, scale.start)
+    i = firstStartingAt(starts, scale.start)
     for (let back = 0; i > 0 && back < 64 && (phases[i - 1]!.end ?? Number.POSITIVE_INFINITY) >= scale.start; back++) i--
   }
   const left = rc.geometry.labelWidth
@@ -142,7 +166,7 @@ export function drawPhases(rc: RenderContext, phases: readonly Phase[], run: str
     // Narrower than a pixel: this column shows the phase at its middle, once.
     const px = Math.floor(x0)
     const middle = scale.toT(px + 0.5)
-    let at = firstStartingAt(phases, middle, i) - 1
+    let at = firstStartingAt(starts, middle, i) - 1
     if (at < i || (phases[at]!.end ?? Number.POSITIVE_INFINITY) < middle) at = i
     if (px + 1 > left) {
       const shown = phases[at]!
@@ -150,7 +174,7 @@ export function drawPhases(rc: RenderContext, phases: readonly Phase[], run: str
       ctx.fillStyle = isHatched(shown.kind) ? hatch(rc, color) : color
       ctx.fillRect(Math.max(left, px), top, 1, height)
     }
-    i = Math.max(i + 1, firstStartingAt(phases, scale.toT(px + 1), i))
+    i = Math.max(i + 1, firstStartingAt(starts, scale.toT(px + 1), i))
   }
 }
 
@@ -188,6 +212,24 @@ export function labelWords(text: string): string[] {
     else words.push(word)
   }
   return words
+}
+
+const itemTimes = new WeakMap<readonly { t: number }[], Float64Array>()
+
+/** The times of a t-sorted array (a loop's wake-ups) as one Float64Array, cached per array, for searches that must not chase objects. */
+export function timesOf(items: readonly { t: number }[]): Float64Array {
+  let times = itemTimes.get(items)
+  if (!times) {
+    times = new Float64Array(items.length)
+    for (let i = 0; i < items.length; i++) times[i] = items[i]!.t
+    itemTimes.set(items, times)
+  }
+  return times
+}
+
+/** First index at or after `lo` whose time is at or after t (times in order), galloping from lo. */
+export function firstAtOrAfter(times: Float64Array, t: number, lo = 0): number {
+  return firstStartingAt(times, t, lo)
 }
 
 /** First index in a t-sorted array whose t ≥ t0. */

@@ -2,7 +2,7 @@ import type { Lane } from '../layout.ts'
 import { formatDuration } from '../time-scale.ts'
 import { phaseName } from '../../model/describe.ts'
 import { phaseLabel } from './connection-track.ts'
-import { barText, drawPhases, glyph, lowerBound, type RenderContext } from './context.ts'
+import { barText, drawPhases, firstAtOrAfter, glyph, lowerBound, type RenderContext, timesOf } from './context.ts'
 
 /**
  * A process or thread: its life as a thin bar (starting, running, sleeping, zombie), with
@@ -105,7 +105,8 @@ export function renderLoopLane(rc: RenderContext, lane: Lane, top: number): void
   const flush = () => {
     if (!Number.isNaN(columnPx)) ctx.fillRect(columnPx - 1, base - columnH, 2, columnH)
   }
-  let i = lowerBound(wakeups, scale.start - 1)
+  const times = timesOf(wakeups)
+  let i = firstAtOrAfter(times, scale.start - 1)
   while (i < wakeups.length) {
     const w = wakeups[i]!
     if (w.t > scale.end) break
@@ -121,7 +122,7 @@ export function renderLoopLane(rc: RenderContext, lane: Lane, top: number): void
       columnH = h
     } else columnH = Math.max(columnH, h)
     // A column at full height cannot grow: go on from the next column.
-    i = columnH >= room ? Math.max(i + 1, lowerBound(wakeups, scale.toT(x + 0.5))) : i + 1
+    i = columnH >= room ? Math.max(i + 1, firstAtOrAfter(times, scale.toT(x + 0.5), i)) : i + 1
   }
   flush()
 }
