@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { deriveConnection, deriveLoop } from '../../../src/renderer/model/derive.ts'
+import { EventStore } from '../../../src/renderer/model/event-store.ts'
+import { TraceModel } from '../../../src/renderer/model/trace-model.ts'
 import { hitTest } from '../../../src/renderer/timeline/hit-test.ts'
 import { layoutLanes } from '../../../src/renderer/timeline/layout.ts'
 import { GEOMETRY_DEFAULTS, type Geometry } from '../../../src/renderer/timeline/render/context.ts'
@@ -8,14 +10,15 @@ import { LOOP_BAR } from '../../../src/renderer/timeline/render/process-track.ts
 import { ev, forkConnection, items, server } from '../events.ts'
 
 const conn = deriveConnection('1>2', '1>2', items(forkConnection('1>2', 0, 501, 1e6)))
-const layout = layoutLanes({
+const input = {
   servers: [{ run: 's1', pid: 100, model: 'fork', app: 'echo', host: '127.0.0.1', ports: [2], state: 'running', startedAt: 0 }],
   clients: [],
   connections: [conn],
   processes: [],
   threads: [],
   loops: [],
-})
+}
+const layout = layoutLanes(input)
 const g: Geometry = { width: 1200, height: 400, scrollY: 0, ...GEOMETRY_DEFAULTS }
 const scale = new TimeScale(0, 2e6, g.labelWidth, g.width)
 const lane = layout.lanes.find((l) => l.kind === 'conn')!
@@ -35,6 +38,18 @@ describe('hitTest', () => {
     const clientRecv = conn.marks.find((m) => m.kind === 'recv' && m.side === 'client')!
     const below = hitTest(layout, scale, g, scale.toX(clientRecv.t), yOf(26), () => 2e6)
     expect(below?.mark).toMatchObject({ side: 'client', kind: 'recv' })
+  })
+
+  it('picks a mark of a track read from the store, with the seq its tooltip reads', () => {
+    const store = new EventStore()
+    const model = new TraceModel(store)
+    const events = forkConnection('1>2', 0, 501, 1e6)
+    model.ingest(store.append(events))
+    const fromStore = layoutLanes({ ...input, connections: model.connections() })
+    const recv = events.findIndex((e) => e.kind === 'recv' && e.src.role === 'server')
+    const hit = hitTest(fromStore, scale, g, scale.toX(events[recv]!.t), yOf(4), () => 2e6)
+    expect(hit?.mark).toEqual({ kind: 'recv', t: events[recv]!.t, side: 'server', bytes: 5, seq: recv })
+    expect(store.event(hit!.mark!.seq)).toEqual(events[recv])
   })
 
   it('reports the label column and the axis', () => {
