@@ -1,7 +1,7 @@
 import { type Mark, MarkArray, type Marks, type Phase, type Wakeup } from '../model/derive.ts'
 import { type Lane, type Layout, laneAt } from './layout.ts'
 import { CONN_BAR } from './render/connection-track.ts'
-import { type Geometry, lowerBound } from './render/context.ts'
+import { firstStartingAt, type Geometry, inStartOrder, lowerBound, startsOf } from './render/context.ts'
 import { LOOP_BAR } from './render/process-track.ts'
 import type { TimeScale } from './time-scale.ts'
 
@@ -72,10 +72,26 @@ export function hitTest(layout: Layout, scale: TimeScale, g: Geometry, x: number
   return hit
 }
 
-/** The phase at time t; where phases touch or nest (a sleep inside running time), the innermost. */
+/** Phases that start before t and may still reach it, looked at (a lane's phases follow one another). */
+const PHASE_WINDOW = 64
+
+/**
+ * The phase at time t; where phases touch or nest (a sleep inside running time), the
+ * innermost. Phases in start order (all that derive.ts makes) are found by a binary search
+ * and a look at the few before, so a loop's 500k phases cost a hover nothing.
+ */
 function phaseAt(phases: readonly Phase[], t: number, liveEnd: number): Phase | undefined {
+  let from = 0
+  let to = phases.length
+  if (inStartOrder(phases)) {
+    // Phases starting after t cannot hold it.
+    to = firstStartingAt(startsOf(phases), t)
+    while (to < phases.length && phases[to]!.start <= t) to++
+    from = Math.max(0, to - PHASE_WINDOW)
+  }
   let found: Phase | undefined
-  for (const phase of phases) {
+  for (let i = from; i < to; i++) {
+    const phase = phases[i]!
     const end = phase.end ?? liveEnd
     if (t >= phase.start && t <= end) {
       found = phase

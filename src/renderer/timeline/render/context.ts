@@ -88,7 +88,7 @@ export function drawPhase(rc: RenderContext, phase: Phase, run: string | null, t
 
 /** Whether phases are in start order (cached per array: tracks are rebuilt, not changed, when events arrive). */
 const sortedPhases = new WeakMap<readonly Phase[], boolean>()
-function inStartOrder(phases: readonly Phase[]): boolean {
+export function inStartOrder(phases: readonly Phase[]): boolean {
   let sorted = sortedPhases.get(phases)
   if (sorted === undefined) {
     sorted = true
@@ -104,7 +104,7 @@ function inStartOrder(phases: readonly Phase[]): boolean {
  * probe a cache miss.
  */
 const phaseStarts = new WeakMap<readonly Phase[], Float64Array>()
-function startsOf(phases: readonly Phase[]): Float64Array {
+export function startsOf(phases: readonly Phase[]): Float64Array {
   let starts = phaseStarts.get(phases)
   if (!starts) {
     starts = new Float64Array(phases.length)
@@ -115,7 +115,7 @@ function startsOf(phases: readonly Phase[]): Float64Array {
 }
 
 /** First index at or after `lo` whose start is at or after t (starts in order): galloping from lo, since a frame's searches move left to right. */
-function firstStartingAt(starts: Float64Array, t: number, lo = 0): number {
+export function firstStartingAt(starts: Float64Array, t: number, lo = 0): number {
   let step = 1
   let hi = lo
   while (hi < starts.length && starts[hi]! < t) {
