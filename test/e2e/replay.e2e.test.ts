@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import type { Page } from 'playwright-core'
@@ -201,5 +201,23 @@ describe.skipIf(!haveChromium)('the replay of a recorded run, opened from its fi
     await until('the saved file open', () => page.getByTestId('recording-summary').innerText(), (t) => t.startsWith(path.basename(savedPath)))
     const after = await until('the same lanes again', timeline, (s) => s.lanes.filter((l) => l.kind === 'conn').length === 4)
     expect(picture(after.lanes)).toEqual(before)
+
+    // Export from the app: the CSV is the CLI's, row for row; the Perfetto JSON names the same processes.
+    const exported = async (item: string) => {
+      await page.getByTestId('export').click()
+      const [file] = await Promise.all([page.waitForEvent('download'), page.getByTestId(item).click()])
+      const to = path.join(tmp, `app-${file.suggestedFilename()}`)
+      await file.saveAs(to)
+      return readFileSync(to, 'utf8')
+    }
+    const cliCsv = path.join(tmp, 'cli.csv')
+    const cliJson = path.join(tmp, 'cli.json')
+    expect((await cli(['export', serverTrace, clientTrace, '--format', 'csv', '-o', cliCsv])).code).toBe(0)
+    expect((await cli(['export', serverTrace, clientTrace, '--format', 'perfetto', '-o', cliJson])).code).toBe(0)
+    expect(await exported('export-csv')).toBe(readFileSync(cliCsv, 'utf8'))
+    type Json = { traceEvents: { ph: string; name: string; pid: number; args?: { name?: string } }[] }
+    const names = (json: Json) => json.traceEvents.filter((e) => e.ph === 'M').map((e) => `${e.name} ${e.pid} ${e.args?.name}`).sort()
+    const app = JSON.parse(await exported('export-perfetto')) as Json
+    expect(names(app)).toEqual(names(JSON.parse(readFileSync(cliJson, 'utf8')) as Json))
   }, 90_000)
 })

@@ -6,6 +6,7 @@ import { toCsv } from '../export/csv.ts'
 import { loadRecording } from '../export/load.ts'
 import { buildModel } from '../export/model.ts'
 import { toPerfetto } from '../export/perfetto.ts'
+import { perfettoJsonPieces } from '../export/perfetto-json.ts'
 import { fail, ignoreClosedOutput } from './common.ts'
 
 export const EXPORT_FORMATS = ['perfetto', 'csv'] as const
@@ -46,17 +47,6 @@ async function writeOut(out: string, pieces: Iterable<string>): Promise<void> {
     if (!direct) await rm(partial, { force: true })
     throw new SockscopeError('BAD_OPTION', `cannot write -o ${out}: ${osErrorWords(err)}`)
   }
-}
-
-/** The trace's JSON a line per event, so that a large one is written in pieces, never one huge string. */
-function* perfettoPieces(trace: ReturnType<typeof toPerfetto>): Generator<string> {
-  yield '{"traceEvents":[\n'
-  let first = true
-  for (const e of trace.traceEvents) {
-    yield (first ? '' : ',\n') + JSON.stringify(e)
-    first = false
-  }
-  yield `\n],"displayTimeUnit":${JSON.stringify(trace.displayTimeUnit)}}\n`
 }
 
 export function exportCommand(): Command {
@@ -114,7 +104,7 @@ Examples:
         let summary: string
         if (opts.format === 'perfetto') {
           const trace = toPerfetto(model)
-          await writeOut(opts.output, perfettoPieces(trace))
+          await writeOut(opts.output, perfettoJsonPieces(trace))
           summary = `${trace.traceEvents.length} trace events`
         } else {
           await writeOut(opts.output, [toCsv(model)])

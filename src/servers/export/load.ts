@@ -1,5 +1,6 @@
 import { createReadStream } from 'node:fs'
 import type { SockscopeEvent } from '../events.ts'
+import type { LoadedFile, Recording } from './recording.ts'
 import { TraceFileReader, type TraceHeader } from '../trace-lines.ts'
 import { readFailure } from '../trace.ts'
 
@@ -12,26 +13,7 @@ import { readFailure } from '../trace.ts'
  * newer writer, skipped.
  */
 
-export interface LoadedFile {
-  path: string
-  header: TraceHeader
-  /** µs from the recording's zero (the earliest file's originNs) to this file's zero. */
-  offsetUs: number
-  /** Events read from it (skipped kinds not counted). */
-  events: number
-  /** Events of kinds this Sockscope does not know, by kind: skipped. */
-  skipped: Map<string, number>
-  /** The line cut off at the end of the file, if there was one. */
-  truncatedLine: number | null
-}
-
-export interface Recording {
-  files: LoadedFile[]
-  /** Every event of every file, µs since the recording's zero, in time order (stable). */
-  events: SockscopeEvent[]
-  /** The OS sampler's events (proc, sockets) are read and checked but left out: nothing exported draws them. */
-  osEvents: number
-}
+export type { LoadedFile, Recording } from './recording.ts'
 
 /** What is drawn from the OS sampler: nothing in an export (the screen's OS columns have no place in it). */
 const OS_KINDS = new Set(['proc', 'sockets'])

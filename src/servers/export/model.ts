@@ -3,7 +3,7 @@ import { EventStore } from '../../renderer/model/event-store.ts'
 import { TraceModel } from '../../renderer/model/trace-model.ts'
 import { layoutLanes } from '../../renderer/timeline/layout.ts'
 import type { SockscopeEvent } from '../events.ts'
-import type { Recording } from './load.ts'
+import type { Recording } from './recording.ts'
 
 /**
  * A recording seen as the screen sees it: the same TraceModel routes its events into
