@@ -94,11 +94,12 @@ export const useLabStore = defineStore('lab', () => {
     problems.value = problems.value.filter((p) => p.id !== id)
   }
 
-  async function call<T>(method: Method, params: unknown): Promise<T> {
+  /** Run an action on the lab's client: counted while in flight, a failure reported (as every action's is) and rethrown. */
+  async function withClient<T>(action: (c: LabClient) => Promise<T>): Promise<T> {
     if (!client.value) throw new ApiError('NOT_CONNECTED', 'not connected to the lab yet')
     inFlight.value++
     try {
-      return (await client.value.request(method, params as never)) as T
+      return await action(client.value)
     } catch (err) {
       const e = err as ApiError
       report({ code: e.code ?? 'INTERNAL', message: e.message })
@@ -107,6 +108,8 @@ export const useLabStore = defineStore('lab', () => {
       inFlight.value--
     }
   }
+
+  const call = <T>(method: Method, params: unknown): Promise<T> => withClient((c) => c.request(method, params as never) as Promise<T>)
 
   const startServer = (spec: Record<string, unknown>) => call<RunInfo>('startServer', spec)
   const stopServer = (id: string) => call<null>('stopServer', { id })
@@ -122,18 +125,8 @@ export const useLabStore = defineStore('lab', () => {
    * A listed recording's file, byte for byte (LabClient.fetchRecording: an HTTP GET in web
    * mode, chunked requests in Electron). A failure is reported, as every action's is, and rejects.
    */
-  async function fetchRecording(index: number): Promise<Blob> {
-    if (!client.value) throw new ApiError('NOT_CONNECTED', 'not connected to the lab yet')
-    inFlight.value++
-    try {
-      return await client.value.fetchRecording(index)
-    } catch (err) {
-      const e = err as ApiError
-      report({ code: e.code ?? 'INTERNAL', message: e.message })
-      throw err
-    } finally {
-      inFlight.value--
-    }
+  function fetchRecording(index: number): Promise<Blob> {
+    return withClient((c) => c.fetchRecording(index))
   }
 
   /**
