@@ -499,7 +499,8 @@ export function deriveConnection(key: string, conn: string, input: readonly Item
       case 'lock-wait':
         if (side === 'server') {
           const on = ev.on(k)!
-          const phase: Phase = { kind: 'blocked', start: t, end: null, on, seq: ev.seq(k), ...(ev.task(k) ? { task: true } : {}) }
+          const phase: Phase = { kind: 'blocked', start: t, end: null, on, seq: ev.seq(k) }
+          if (ev.task(k)) phase.task = true
           open.set(waitKey(ev.pid(k), ev.tid(k), on), phase)
           blocks.push(phase)
         }
