@@ -38,9 +38,14 @@ export function renderConnectionLane(rc: RenderContext, lane: Lane, top: number)
   const ticks = track.ticks
   const labelWidth = rc.geometry.labelWidth
   // recv / send ticks, one rect per pixel column, side and kind however many fall in it.
+  // (The fill is set when the kind changes: a canvas parses each colour it is given.)
+  let fillKind = ''
   forEachIoColumn(ticks, scale, labelWidth, (x, side, kind, bytes) => {
     const h = tickHeight(bytes, 7)
-    ctx.fillStyle = kind === 'send' ? palette.send : palette.recv
+    if (kind !== fillKind) {
+      ctx.fillStyle = kind === 'send' ? palette.send : palette.recv
+      fillKind = kind
+    }
     if (side === 'server') ctx.fillRect(x - 1, barTop - h - 0.5, 2, h)
     else ctx.fillRect(x - 1, barBottom + 0.5, 2, h)
   })

@@ -151,6 +151,17 @@ export function drawPhases(rc: RenderContext, phases: readonly Phase[], run: str
     for (let back = 0; i > 0 && back < 64 && (phases[i - 1]!.end ?? Number.POSITIVE_INFINITY) >= scale.start; back++) i--
   }
   const left = rc.geometry.labelWidth
+  // Narrow columns of one fill side by side are drawn as one rect, and the fill is set only
+  // when it changes (a canvas parses every colour it is given).
+  let runFrom = 0
+  let runTo = 0
+  let runFill: CanvasPattern | string | null = null
+  const flush = () => {
+    if (runFill === null) return
+    ctx.fillStyle = runFill
+    ctx.fillRect(runFrom, top, runTo - runFrom, height)
+    runFill = null
+  }
   while (i < phases.length) {
     const phase = phases[i]!
     if (sorted && phase.start > scale.end) break
@@ -158,6 +169,7 @@ export function drawPhases(rc: RenderContext, phases: readonly Phase[], run: str
     const x0 = scale.toX(phase.start)
     const x1 = scale.toX(end)
     if (!sorted || x1 - x0 >= 1 || end < scale.start) {
+      flush()
       const span = drawPhase(rc, phase, run, top, height)
       if (span && each) each(phase, span)
       i++
@@ -171,11 +183,19 @@ export function drawPhases(rc: RenderContext, phases: readonly Phase[], run: str
     if (px + 1 > left) {
       const shown = phases[at]!
       const color = phaseColor(rc.palette, shown)
-      ctx.fillStyle = isHatched(shown.kind) ? hatch(rc, color) : color
-      ctx.fillRect(Math.max(left, px), top, 1, height)
+      const fill = isHatched(shown.kind) ? hatch(rc, color) : color
+      const from = Math.max(left, px)
+      if (fill === runFill && from <= runTo) runTo = px + 1
+      else {
+        flush()
+        runFill = fill
+        runFrom = from
+        runTo = px + 1
+      }
     }
     i = Math.max(i + 1, firstStartingAt(starts, scale.toT(px + 1), i))
   }
+  flush()
 }
 
 /** Text inside a bar when it fits. */

@@ -38,9 +38,28 @@ describe('drawPhases (a lane’s bars at any zoom)', () => {
     const { rects, rc } = fakeContext()
     const labelled: Phase[] = []
     drawPhases(rc(new TimeScale(0, 1e6, 100, 1100)), phases, null, 0, 10, (p) => labelled.push(p))
+    // At most a rect a column (neighbours of one fill merge), covering the plot from its left edge on.
     expect(rects.length).toBeLessThanOrEqual(1001)
-    expect(rects.length).toBeGreaterThan(990)
+    expect(rects.reduce((sum, r) => sum + r[2]!, 0)).toBeGreaterThanOrEqual(999)
+    expect(Math.min(...rects.map((r) => r[0]!))).toBe(100)
     expect(labelled).toEqual([])
+  })
+
+  it('zoomed out, shows in each column the phase at its middle', () => {
+    const { rects, rc } = fakeContext()
+    // Waits of 600 µs with 400 µs of running between: at 1000 µs a pixel, the middle of every column is in a wait.
+    const waits: Phase[] = Array.from({ length: 2000 }, (_, i): Phase => ({ kind: i % 2 ? 'sleeping' : 'running', start: Math.floor(i / 2) * 1000 + (i % 2 ? 200 : -200), end: Math.floor(i / 2) * 1000 + (i % 2 ? 800 : 200), seq: i, ...(i % 2 ? { on: 'select' as const } : {}) })).slice(1)
+    const fills: string[] = []
+    const r = rc(new TimeScale(0, 1e6, 100, 1100))
+    const ctx = r.ctx as unknown as { fillRect: (...a: number[]) => void; fillStyle: string }
+    const fillRect = ctx.fillRect
+    ctx.fillRect = (...a: number[]) => {
+      fills.push(ctx.fillStyle)
+      fillRect(...a)
+    }
+    drawPhases(r, waits, null, 0, 10)
+    expect(new Set(fills)).toEqual(new Set([PALETTES.dark.blocked.select]))
+    expect(rects.length).toBeLessThan(5)
   })
 
   it('zoomed in, draws each phase in view as its own bar, and only those', () => {
