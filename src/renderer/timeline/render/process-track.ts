@@ -102,8 +102,18 @@ export function renderLoopLane(rc: RenderContext, lane: Lane, top: number): void
   // wake-ups are at most one rect a pixel.
   let columnPx = Number.NaN
   let columnH = 0
+  // Neighbouring columns of one height are one rect (each tick is 2 px wide, from x - 1).
+  let runFrom = Number.NaN
+  let runTo = Number.NaN
+  let runH = 0
   const flush = () => {
-    if (!Number.isNaN(columnPx)) ctx.fillRect(columnPx - 1, base - columnH, 2, columnH)
+    if (Number.isNaN(columnPx)) return
+    if (columnH === runH && columnPx === runTo + 1) runTo = columnPx
+    else {
+      if (!Number.isNaN(runFrom)) ctx.fillRect(runFrom - 1, base - runH, runTo - runFrom + 2, runH)
+      runFrom = runTo = columnPx
+      runH = columnH
+    }
   }
   const times = timesOf(wakeups)
   let i = firstAtOrAfter(times, scale.start - 1)
@@ -125,6 +135,7 @@ export function renderLoopLane(rc: RenderContext, lane: Lane, top: number): void
     i = columnH >= room ? Math.max(i + 1, firstAtOrAfter(times, scale.toT(x + 0.5), i)) : i + 1
   }
   flush()
+  if (!Number.isNaN(runFrom)) ctx.fillRect(runFrom - 1, base - runH, runTo - runFrom + 2, runH)
 }
 
 /** A group's header: its title, its state, a caret for collapsing. */
