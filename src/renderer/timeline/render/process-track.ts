@@ -31,6 +31,15 @@ export function renderProcessLane(rc: RenderContext, lane: Lane, top: number): v
   // Zoomed out, a server's thousands of accepts share pixels: one glyph per pixel and kind.
   let lastX = Number.NaN
   let lastKind = ''
+  // Accepts in neighbouring pixels are one rect (a burst of them, zoomed out, is a band).
+  let acceptFrom = Number.NaN
+  let acceptTo = Number.NaN
+  const flushAccepts = () => {
+    if (Number.isNaN(acceptFrom)) return
+    ctx.fillStyle = palette.mark
+    ctx.fillRect(acceptFrom - 0.5, barTop - 2, acceptTo - acceptFrom + 1, barHeight + 4)
+    acceptFrom = Number.NaN
+  }
   for (let i = from; i < marks.length; i++) {
     const mark = marks[i]!
     if (mark.t > scale.end) break
@@ -50,8 +59,11 @@ export function renderProcessLane(rc: RenderContext, lane: Lane, top: number): v
         glyph(ctx, 'diamond', x, mid, 4, palette.reap)
         break
       case 'accept':
-        ctx.fillStyle = palette.mark
-        ctx.fillRect(x - 0.5, barTop - 2, 1, barHeight + 4)
+        if (x === acceptTo + 1) acceptTo = x
+        else {
+          flushAccepts()
+          acceptFrom = acceptTo = x
+        }
         break
       case 'listen':
         glyph(ctx, 'circle', x, mid, 3, palette.mark)
@@ -66,6 +78,7 @@ export function renderProcessLane(rc: RenderContext, lane: Lane, top: number): v
         break
     }
   }
+  flushAccepts()
 }
 
 /** Geometry inside a loop lane: wake-up ticks above, the thread's state as a bar below. */
