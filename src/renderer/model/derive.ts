@@ -285,6 +285,8 @@ export class StoreEvents implements TrackEvents {
   }
 }
 
+const NO_MARKS: Marks = new MarkArray([])
+
 /** Items (tests) or a store's track, as TrackEvents. */
 function trackEvents(input: readonly Item[] | TrackEvents): TrackEvents {
   return Array.isArray(input) ? new ItemEvents(input as readonly Item[]) : (input as TrackEvents)
@@ -394,9 +396,7 @@ export function deriveConnection(key: string, conn: string, input: readonly Item
   const ev = trackEvents(input)
   const n = ev.length
   const { clientPort, serverPort } = parseConnId(conn)
-  let ticks: Marks = new MarkArray([])
-  let marks: Mark[] | undefined
-  const track: ConnectionTrack = {
+  const fields: Omit<ConnectionTrack, 'marks'> = {
     key,
     conn,
     clientPort,
@@ -417,26 +417,26 @@ export function deriveConnection(key: string, conn: string, input: readonly Item
     serverClose: null,
     clientClose: null,
     phases: [],
-    get ticks() {
-      return ticks
-    },
-    set ticks(value: Marks) {
-      ticks = value
-      marks = undefined
-    },
-    get marks() {
-      if (!marks) {
-        marks = []
-        for (let i = 0; i < ticks.length; i++) marks.push(ticks.mark(i))
-      }
-      return marks
-    },
-    get markCount() {
-      return ticks.length
-    },
+    ticks: NO_MARKS,
+    markCount: 0,
     blockedOn: null,
     errors: 0,
   }
+  // `marks` is built on first read. (Defined afterwards: an object literal with accessors
+  // would be a slow, dictionary-mode object, and tracks are read in every frame.)
+  let marks: Mark[] | undefined
+  Object.defineProperty(fields, 'marks', {
+    get() {
+      if (!marks) {
+        marks = []
+        for (let i = 0; i < track.ticks.length; i++) marks.push(track.ticks.mark(i))
+      }
+      return marks
+    },
+    enumerable: true,
+    configurable: true,
+  })
+  const track = fields as ConnectionTrack
   const errorCode: Record<Side, string | null> = { server: null, client: null }
   let forkT: number | null = null
   let threadStartT: number | null = null
@@ -524,6 +524,7 @@ export function deriveConnection(key: string, conn: string, input: readonly Item
     if (!PHASE_ONLY.has(kind)) markAt.push(k)
   }
   track.ticks = ev.marks(markAt)
+  track.markCount = track.ticks.length
 
   const firstSeq = n ? ev.seq(0) : 0
   const lastSeq = n ? ev.seq(n - 1) : 0
