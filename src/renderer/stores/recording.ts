@@ -81,6 +81,8 @@ export const useRecordingStore = defineStore('recording', () => {
             trace.reset(0)
             trace.setLoading(true)
             total = read.reduce((n, f) => n + f.events, 0)
+            // The count is known before the first batch: size the columns once, not by doubling.
+            trace.store.reserve(total)
           },
           events: (batch) => {
             trace.ingest(batch, batch.at(-1)?.t ?? 0)

@@ -81,7 +81,8 @@ export function drawnSnapshot(): DrawnSnapshot | null {
         const close = side === 'server' ? lane.conn?.serverClose : lane.conn?.clientClose
         return close ? [{ side, by: close.by, reset: close.reset }] : []
       })
-      const marks = lane.conn?.marks ?? lane.proc?.marks ?? lane.thread?.marks ?? []
+      // A connection counts its marks without building them (one object each).
+      const marks = lane.conn ? lane.conn.markCount : (lane.proc?.marks ?? lane.thread?.marks ?? []).length
       return {
         key: lane.key,
         kind: lane.kind,
@@ -95,7 +96,7 @@ export function drawnSnapshot(): DrawnSnapshot | null {
         height: lane.height,
         onScreen: lane.y + lane.height > top && lane.y < bottom,
         phases: phases.map((p) => ({ kind: p.kind, on: p.on ?? null, start: p.start, end: p.end, conn: p.conn ?? null, task: p.task ?? false, sockets: p.sockets ?? null })),
-        marks: marks.length + (lane.loop?.wakeups.length ?? 0),
+        marks: marks + (lane.loop?.wakeups.length ?? 0),
         acceptT: lane.conn?.acceptT ?? null,
         serverCloseT: lane.conn?.serverCloseT ?? null,
         clientCloseT: lane.conn?.clientCloseT ?? null,

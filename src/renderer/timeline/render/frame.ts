@@ -49,19 +49,16 @@ export function renderFrame(rc: RenderContext, layout: Layout, extras: FrameExtr
   const related = rc.selectedConn ? new Set(layout.related.get(rc.selectedConn) ?? []) : null
 
   // Lane backgrounds: alternate rows, the selection, the hovered lane.
-  const onScreen = new Set(shown)
-  let row = 0
-  for (const lane of layout.lanes) {
-    if (lane.kind === 'group') row = 0
-    else row++
-    if (!onScreen.has(lane) || lane.kind === 'group') continue
+  const stripes = altRows(layout)
+  for (const lane of shown) {
+    if (lane.kind === 'group') continue
     const top = screenY(g, lane.y)
     if (related?.has(lane.key)) {
       ctx.fillStyle = palette.selection
       ctx.fillRect(0, top, g.width, lane.height)
       ctx.fillStyle = palette.selectionEdge
       ctx.fillRect(0, top, 3, lane.height)
-    } else if (row % 2 === 0) {
+    } else if (stripes.has(lane)) {
       ctx.fillStyle = palette.laneAlt
       ctx.fillRect(0, top, g.width, lane.height)
     }
@@ -150,6 +147,24 @@ export function renderFrame(rc: RenderContext, layout: Layout, extras: FrameExtr
     }
   }
   return shown
+}
+
+const altRowsOf = new WeakMap<Layout, ReadonlySet<Lane>>()
+
+/** The lanes drawn with the alternate background: every second row of each group, found once per layout, not per frame. */
+function altRows(layout: Layout): ReadonlySet<Lane> {
+  let set = altRowsOf.get(layout)
+  if (!set) {
+    const alt = new Set<Lane>()
+    let row = 0
+    for (const lane of layout.lanes) {
+      if (lane.kind === 'group') row = 0
+      else if (++row % 2 === 0) alt.add(lane)
+    }
+    set = alt
+    altRowsOf.set(layout, set)
+  }
+  return set
 }
 
 /** Marker ticks along the axis's foot; where many fall into one pixel, one tick stands for them. */
