@@ -1,0 +1,115 @@
+/**
+ * A million events opened the way a person opens them: `sockscope web FILE` (the built
+ * app in web mode) in Debian's Chromium, the file read and checked in the app's worker,
+ * loaded into its stores, and drawn. Figures: the app's own open time (its recording
+ * banner's data-read-ms / data-open-ms: reading in the worker, and until every event is in
+ * the store), then the interval between frames while the timeline zooms in and out and
+ * pans by keyboard (the whole app: stores, panels and canvas). Screenshots, zoomed out and
+ * zoomed in: test-results/bench/app-1m-*.png.
+ */
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { fit } from '../src/renderer/timeline/viewport.ts'
+import { haveChromium, openPage, startWeb } from '../test/e2e/browser.ts'
+import { writeTrace } from './generate-trace.ts'
+import type { BenchResult } from './run.ts'
+
+const EVENTS = Number(process.env.SOCKSCOPE_BENCH_EVENTS) || 1_000_000
+const CONNECTIONS = Math.max(1, Math.round(EVENTS / 100))
+const SHOTS = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'test-results', 'bench')
+
+/** The canvas's label column and right margin (GEOMETRY_DEFAULTS, TimelineCanvas). */
+const PLOT_LEFT = 196
+const RIGHT_MARGIN = 14
+
+const quantile = (xs: readonly number[], q: number) => {
+  const sorted = [...xs].sort((a, b) => a - b)
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN
+}
+
+/** The first event's time, the first accept's and the last event's, from the file's head and tail. */
+function timeSpan(file: string): { first: number; firstAccept: number; last: number } {
+  const fd = fs.openSync(file, 'r')
+  try {
+    const head = Buffer.alloc(1 << 20)
+    fs.readSync(fd, head, 0, head.length, 0)
+    const lines = head.toString('utf8').split('\n').slice(1, -1).map((l) => JSON.parse(l) as { kind: string; t: number })
+    const tail = Buffer.alloc(1 << 16)
+    const size = fs.fstatSync(fd).size
+    fs.readSync(fd, tail, 0, tail.length, Math.max(0, size - tail.length))
+    const last = JSON.parse(tail.toString('utf8').trimEnd().split('\n').at(-1)!) as { t: number }
+    return { first: lines[0]!.t, firstAccept: lines.find((e) => e.kind === 'accept')!.t, last: last.t }
+  } finally {
+    fs.closeSync(fd)
+  }
+}
+
+export default async function appOpenBench(): Promise<BenchResult[]> {
+  if (!haveChromium) return [{ name: 'skipped', figures: { reason: 'Chromium is missing (apt-get install -y chromium)' } }]
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sockscope-bench-app-'))
+  const file = path.join(dir, `trace-${EVENTS / 1000}k.ndjson`)
+  const events = await writeTrace(file, { events: EVENTS, connections: CONNECTIONS })
+  const bytes = fs.statSync(file).size
+  const span = timeSpan(file)
+  const web = await startWeb([file])
+  const browser = await openPage(web.url)
+  const { page } = browser
+  try {
+    const banner = page.getByTestId('recording-banner')
+    await banner.waitFor({ timeout: 120_000 })
+    await page.waitForFunction(() => document.querySelector('[data-testid=recording-banner]')?.getAttribute('data-open-ms'), undefined, { timeout: 120_000 })
+    const readMs = Number(await banner.getAttribute('data-read-ms'))
+    const openMs = Number(await banner.getAttribute('data-open-ms'))
+    fs.mkdirSync(SHOTS, { recursive: true })
+    await page.screenshot({ path: path.join(SHOTS, 'app-1m-zoomed-out.png') })
+
+    // Frame intervals while the keys zoom in (W), pan (D) and zoom out (S): the page's own rAF times.
+    await page.evaluate(() => {
+      const w = window as unknown as { __frames: number[] }
+      w.__frames = []
+      let last = performance.now()
+      const tick = (now: number) => {
+        w.__frames.push(now - last)
+        last = now
+        requestAnimationFrame(tick)
+      }
+      requestAnimationFrame(tick)
+    })
+    await page.getByTestId('timeline').focus()
+    for (const key of [...Array(12).fill('w'), ...Array(10).fill('d'), ...Array(12).fill('s')]) {
+      await page.keyboard.press(key)
+      await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))))
+    }
+    // Zoomed in where the first connections are served: the wheel zooms at the pointer.
+    await page.keyboard.press('0')
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))))
+    const box = (await page.getByTestId('timeline').boundingBox())!
+    // Not the drawn snapshot (a copy of every lane, for tests of small runs): the view "fit all" shows, from the file.
+    const view = fit(span.first, span.last, 0.02)
+    const x = box.x + PLOT_LEFT + ((span.firstAccept - view.start) / (view.end - view.start)) * (box.width - RIGHT_MARGIN - PLOT_LEFT)
+    await page.mouse.move(x, box.y + box.height / 2)
+    for (let i = 0; i < 14; i++) {
+      await page.mouse.wheel(0, -300)
+      await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))))
+    }
+    await page.mouse.move(box.x + box.width - 4, box.y + 4)
+    await page.screenshot({ path: path.join(SHOTS, 'app-1m-zoomed-in.png') })
+    const frames = (await page.evaluate(() => (window as unknown as { __frames: number[] }).__frames)).slice(1)
+    return [
+      {
+        name: `app: open ${events.toLocaleString('en-US')} events (${(bytes / 1e6).toFixed(0)} MB)`,
+        figures: { 'read in worker ms': readMs.toFixed(0), 'until in the store ms': openMs.toFixed(0) },
+      },
+      {
+        name: 'app: frame interval while zooming and panning',
+        figures: { frames: frames.length, 'p50 ms': quantile(frames, 0.5).toFixed(1), 'p95 ms': quantile(frames, 0.95).toFixed(1), 'max ms': Math.max(...frames).toFixed(1) },
+      },
+    ]
+  } finally {
+    await browser.close()
+    await web.stop()
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
+}
