@@ -5,12 +5,12 @@ import path from 'node:path'
 import { Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import WebSocket from 'ws'
 import type { SockscopeEvent } from '../../../src/servers/events.ts'
 import { readTrace } from '../../../src/servers/trace.ts'
-import { API_PATH, type HostMessage, HostMessageSchema, type RunInfo, TRACE_PATH } from '../../../src/servers/web/protocol.ts'
+import { type HostMessage, type RunInfo, TRACE_PATH } from '../../../src/servers/web/protocol.ts'
 import { type SessionRecord, sessionTraceName, streamSessionTrace, writeSessionTrace } from '../../../src/servers/web/session-trace.ts'
 import { startWebHost, type WebHost } from '../../../src/servers/web/web-host.ts'
+import { openPageSession } from './fixtures/page-session.ts'
 
 /**
  * Save trace of a real live session: a real server and real clients started through the
@@ -33,45 +33,7 @@ afterAll(() => {
   fs.rmSync(dir, { recursive: true, force: true })
 })
 
-/** A page's session: every host message checked by the protocol's schema. */
-async function session(host: WebHost) {
-  const ws = new WebSocket(`ws://127.0.0.1:${host.port}${API_PATH}`, { origin: `http://127.0.0.1:${host.port}` })
-  const messages: HostMessage[] = []
-  const waiters = new Set<() => void>()
-  ws.on('message', (data) => {
-    messages.push(HostMessageSchema.parse(JSON.parse(String(data))) as HostMessage)
-    for (const wake of waiters) wake()
-  })
-  await new Promise<void>((resolve, reject) => {
-    ws.once('open', () => resolve())
-    ws.once('error', reject)
-  })
-  const until = (condition: () => boolean, what: string, timeoutMs = 20_000): Promise<void> =>
-    new Promise((resolve, reject) => {
-      const check = () => {
-        if (!condition()) return
-        waiters.delete(check)
-        clearTimeout(timer)
-        resolve()
-      }
-      const timer = setTimeout(() => {
-        waiters.delete(check)
-        reject(new Error(`timed out waiting for ${what}`))
-      }, timeoutMs)
-      waiters.add(check)
-      check()
-    })
-  let nextId = 1
-  const request = async (method: string, params: unknown) => {
-    const id = nextId++
-    ws.send(JSON.stringify({ type: 'request', id, method, params }))
-    await until(() => messages.some((m) => m.type === 'response' && m.id === id), `the response to ${method}`)
-    const response = messages.find((m) => m.type === 'response' && m.id === id) as Extract<HostMessage, { type: 'response' }>
-    return response
-  }
-  const events = () => messages.flatMap((m) => (m.type === 'events' ? m.events : [])) as SockscopeEvent[]
-  return { ws, messages, until, request, events }
-}
+const session = (host: WebHost) => openPageSession(host.port)
 
 /** Start a server and a burst of clients from the page, and wait until the server has closed all of them. */
 async function liveRun(s: Awaited<ReturnType<typeof session>>, count: number): Promise<void> {

@@ -5,8 +5,9 @@ import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
 import type { SockscopeEvent } from '../../../src/servers/events.ts'
-import { API_PATH, type HostMessage, HostMessageSchema, type RunInfo } from '../../../src/servers/web/protocol.ts'
+import { API_PATH, type HostMessage, type RunInfo } from '../../../src/servers/web/protocol.ts'
 import { startWebHost, type WebHost } from '../../../src/servers/web/web-host.ts'
+import { openPageSession } from './fixtures/page-session.ts'
 import { isAlive } from '../../helpers/lab-run.ts'
 import { killAll, startPython } from '../os/processes.ts'
 
@@ -39,45 +40,7 @@ function get(pathname: string, headers: Record<string, string> = {}): Promise<{ 
   })
 }
 
-/** A session as a page would open it, with every host message checked by the protocol's schema. */
-async function session(origin = `http://127.0.0.1:${host.port}`) {
-  const ws = new WebSocket(`ws://127.0.0.1:${host.port}${API_PATH}`, { origin })
-  const messages: HostMessage[] = []
-  const waiters = new Set<() => void>()
-  ws.on('message', (data) => {
-    messages.push(HostMessageSchema.parse(JSON.parse(String(data))) as HostMessage)
-    for (const wake of waiters) wake()
-  })
-  await new Promise<void>((resolve, reject) => {
-    ws.once('open', () => resolve())
-    ws.once('error', reject)
-  })
-  let nextId = 1
-  const waitFor = <T extends HostMessage>(match: (m: HostMessage) => m is T, timeoutMs = 15_000): Promise<T> =>
-    new Promise((resolve, reject) => {
-      const check = () => {
-        const found = messages.find(match)
-        if (found) {
-          waiters.delete(check)
-          clearTimeout(timer)
-          resolve(found)
-        }
-      }
-      const timer = setTimeout(() => {
-        waiters.delete(check)
-        reject(new Error('timed out waiting for a host message'))
-      }, timeoutMs)
-      waiters.add(check)
-      check()
-    })
-  const request = (method: string, params: unknown) => {
-    const id = nextId++
-    ws.send(JSON.stringify({ type: 'request', id, method, params }))
-    return waitFor((m): m is Extract<HostMessage, { type: 'response' }> => m.type === 'response' && m.id === id)
-  }
-  const events = () => messages.flatMap((m) => (m.type === 'events' ? m.events : [])) as SockscopeEvent[]
-  return { ws, messages, waitFor, request, events }
-}
+const session = (origin?: string) => openPageSession(host.port, origin)
 
 describe('web host: static files', () => {
   it('serves the renderer with a strict CSP and no framing', async () => {
