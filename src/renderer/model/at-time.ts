@@ -24,11 +24,16 @@ export function runAt(run: RunInfo, t: number): RunInfo | undefined {
 
 /** A process as it stood at t; undefined if it had not been seen yet. */
 export function processAt(p: ProcessTrack, t: number, threads: readonly ThreadTrack[]): ProcessTrack | undefined {
+  return processWithThreadsAt(p, t, threads.filter((th) => th.pid === p.pid))
+}
+
+/** processAt with the process's own threads given (a table of many processes groups them once). */
+export function processWithThreadsAt(p: ProcessTrack, t: number, own: readonly ThreadTrack[]): ProcessTrack | undefined {
   const born = p.startT ?? p.firstOwnT
   if (born !== null && born > t) return undefined
   const exited = p.exitT !== null && p.exitT <= t
   const reaped = p.reapT !== null && p.reapT <= t
-  const started = threads.filter((th) => th.pid === p.pid && th.startT <= t)
+  const started = own.filter((th) => th.startT <= t)
   return {
     ...p,
     firstOwnT: p.firstOwnT !== null && p.firstOwnT <= t ? p.firstOwnT : null,
@@ -67,14 +72,31 @@ class KindPositions {
     this.kinds = new Set(kinds.map(kindCode))
   }
 
-  /** The seqs of those events at or before t, in time order. */
-  *upTo(t: number): Generator<number> {
+  /** Bumped whenever the index starts again: counts taken before it no longer hold. */
+  generation = 0
+
+  /** How many of those events are at or before t (the first `count(t)` in time order). */
+  count(t: number): number {
     this.index()
     const end = this.store.upperBound(t)
-    for (const pos of this.positions) {
-      if (pos >= end) return
-      yield this.store.order[pos]!
+    let lo = 0
+    let hi = this.positions.length
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1
+      if (this.positions[mid]! < end) lo = mid + 1
+      else hi = mid
     }
+    return lo
+  }
+
+  /** The seq of the k-th of those events in time order. */
+  seq(k: number): number {
+    return this.store.order[this.positions[k]!]!
+  }
+
+  /** The seqs of those events at or before t, in time order. */
+  *upTo(t: number): Generator<number> {
+    for (let k = 0, n = this.count(t); k < n; k++) yield this.seq(k)
   }
 
   /** Index what arrived since the last call; from the start when a late batch landed earlier in time (the order before moved). */
@@ -83,6 +105,7 @@ class KindPositions {
     if (store.size < this.scanned || (this.scanned > 0 && store.order[this.scanned - 1] !== this.lastSeq)) {
       this.positions = []
       this.scanned = 0
+      this.generation++
     }
     for (let pos = this.scanned; pos < store.size; pos++) if (this.kinds.has(store.kind[store.order[pos]!]!)) this.positions.push(pos)
     this.scanned = store.size
@@ -94,7 +117,8 @@ class KindPositions {
 export class OsHistory {
   private readonly readings: KindPositions
   private readonly store: EventStore
-  private cache: { t: number; size: number; table: OsTable } | null = null
+  /** The table at `t`, folded from the first `applied` readings: a later t folds only those after them (a replay playing forward). */
+  private cache: { t: number; generation: number; applied: number; table: OsTable } | null = null
 
   constructor(store: EventStore) {
     this.store = store
@@ -102,10 +126,17 @@ export class OsHistory {
   }
 
   at(t: number): OsTable {
-    if (this.cache?.t === t && this.cache.size === this.store.size) return this.cache.table
+    const n = this.readings.count(t)
+    const cache = this.cache
+    if (cache && cache.generation === this.readings.generation && t >= cache.t && n >= cache.applied) {
+      for (let k = cache.applied; k < n; k++) cache.table.apply(this.store.event(this.readings.seq(k)) as ProcEvent | SocketsEvent)
+      cache.applied = n
+      cache.t = t
+      return cache.table
+    }
     const table = new OsTable()
-    for (const seq of this.readings.upTo(t)) table.apply(this.store.event(seq) as ProcEvent | SocketsEvent)
-    this.cache = { t, size: this.store.size, table }
+    for (let k = 0; k < n; k++) table.apply(this.store.event(this.readings.seq(k)) as ProcEvent | SocketsEvent)
+    this.cache = { t, generation: this.readings.generation, applied: n, table }
     return table
   }
 }

@@ -1,6 +1,6 @@
 import { defineStore } from 'pinia'
 import { computed, markRaw, shallowRef, watch } from 'vue'
-import { acceptQueueAt, OsHistory, processAt, runAt, StateHistory, threadAt } from '../model/at-time.ts'
+import { acceptQueueAt, OsHistory, processWithThreadsAt, runAt, StateHistory, threadAt } from '../model/at-time.ts'
 import { modelledZombieNote, observedGroups, processRows, shownObserved } from '../model/process-table.ts'
 import { useLabStore } from './lab.ts'
 import { usePlayheadStore } from './playhead.ts'
@@ -38,10 +38,11 @@ export const useProcessesStore = defineStore('processes', () => {
     const threads = trace.model.threads()
     const runs = timeline.runs
     if (at === null) return { runs, os: trace.model.os, processes, threads }
+    const threadsByPid = Map.groupBy(threads, (th) => th.pid)
     return {
       runs: runs.flatMap((r) => runAt(r, at) ?? []),
       os: osHistory.value.at(at),
-      processes: processes.flatMap((p) => processAt(p, at, threads) ?? []),
+      processes: processes.flatMap((p) => processWithThreadsAt(p, at, threadsByPid.get(p.pid) ?? []) ?? []),
       threads: threads.flatMap((th) => threadAt(th, at) ?? []),
     }
   })
@@ -62,7 +63,7 @@ export const useProcessesStore = defineStore('processes', () => {
   /** The OS column group appears once the sampler has reported any process. */
   const hasOsView = computed(() => {
     void trace.version
-    return trace.model.os.size > 0 || scene.value.os.size > 0 || observed.value.length > 0
+    return trace.model.os.size > 0 || observed.value.length > 0
   })
   const counts = computed(() => {
     const c = { running: 0, sleeping: 0, zombie: 0, reaped: 0, exited: 0 }
