@@ -44,6 +44,13 @@ export class Interner {
   name(id: number): string | undefined {
     return this.names[id]
   }
+
+  /** Take `names` as the whole table (a store adopted from a snapshot), ids as their positions. */
+  load(names: readonly string[]): void {
+    this.ids.clear()
+    this.names.length = 0
+    for (const name of names) this.id(name)
+  }
 }
 
 export interface AppendResult {
@@ -163,6 +170,13 @@ class TextBuffer {
     this.shared.clear()
   }
 
+  /** Another buffer's bytes, taken as they are (offsets into them stay valid). */
+  adopt(bytes: Uint8Array<ArrayBuffer>, size: number): void {
+    this.bytes = bytes
+    this.size = size
+    this.shared.clear()
+  }
+
   private writeVarint(at: number, n: number): number {
     let p = at
     while (n >= 0x80) {
@@ -183,6 +197,19 @@ class TextBuffer {
   }
 }
 
+type Column = Float64Array | Uint8Array | Uint16Array | Int32Array | Uint32Array
+
+/**
+ * A column made wider, its values kept: a run or thread id past what the narrow type holds.
+ * Columns start narrow because most traces never need more (a few runs, tids 0…a few
+ * dozen), and every byte of a column is a byte of every one of a million events.
+ */
+function widen<A extends Column>(old: Column, Make: new (n: number) => A): A {
+  const next = new Make(old.length)
+  next.set(old as never)
+  return next
+}
+
 /** Whether a recv / send has exactly the usual fields, so the columns and its preview rebuild it whole. */
 function isPlainIo(event: SockscopeEvent): boolean {
   const e = event as unknown as Record<string, unknown>
@@ -194,6 +221,34 @@ function isPlainIo(event: SockscopeEvent): boolean {
   let srcKeys = 0
   for (const _ in src) srcKeys++
   return srcKeys === 4 && typeof src.role === 'string' && typeof src.run === 'string' && typeof src.pid === 'number' && typeof src.tid === 'number'
+}
+
+/**
+ * A store's whole contents as typed arrays and name tables, to hand to another thread:
+ * the parse worker builds the store and the page adopts it, its buffers transferred, not
+ * copied (`transfer` lists them for postMessage). The arrays are the store's own, at its
+ * capacity: the store that made a snapshot is empty once the buffers are transferred.
+ */
+export interface StoreSnapshot {
+  size: number
+  columns: Record<ColumnName, Column>
+  text: Uint8Array
+  textSize: number
+  aux: Float64Array
+  auxSize: number
+  conns: string[]
+  runs: string[]
+  readyNames: string[]
+  minT: number
+  maxT: number
+}
+
+const COLUMNS = ['t', 'kind', 'role', 'run', 'pid', 'tid', 'conn', 'bytes', 'flags', 'detail', 'order'] as const
+type ColumnName = (typeof COLUMNS)[number]
+
+/** The buffers of a snapshot, for postMessage's transfer list. */
+export function snapshotBuffers(snapshot: StoreSnapshot): ArrayBuffer[] {
+  return [...COLUMNS.map((name) => snapshot.columns[name].buffer), snapshot.text.buffer, snapshot.aux.buffer] as ArrayBuffer[]
 }
 
 /**
@@ -213,9 +268,11 @@ export class EventStore {
   t = new Float64Array(0)
   kind = new Uint8Array(0)
   role = new Uint8Array(0)
-  run = new Uint16Array(0)
+  /** Interned run: one byte until a 256th run comes, then two (see widen). */
+  run: Uint8Array | Uint16Array = new Uint8Array(0)
   pid = new Int32Array(0)
-  tid = new Int32Array(0)
+  /** Node's thread id (0 the main thread, workers count up): two bytes until one does not fit, then four. */
+  tid: Uint16Array | Int32Array = new Uint16Array(0)
   /** Interned connection id, -1 for events without one. */
   conn = new Int32Array(0)
   /** Payload bytes of recv/send; for a block on select, how many sockets it waits on; else 0. */
@@ -282,6 +339,8 @@ export class EventStore {
         lastSrc = src
         lastRole = ROLE_CODE.get(src.role) ?? 255
         lastRun = this.runs.id(src.run)
+        if (lastRun > 0xff && this.run instanceof Uint8Array) this.run = widen(this.run, Uint16Array)
+        if ((src.tid < 0 || src.tid > 0xffff) && this.tid instanceof Uint16Array) this.tid = widen(this.tid, Int32Array)
       }
       this.role[i] = lastRole
       this.run[i] = lastRun
@@ -358,6 +417,49 @@ export class EventStore {
       Object.assign(base, whole)
     }
     return base as unknown as SockscopeEvent
+  }
+
+  /** The whole store as a snapshot (see StoreSnapshot): its own arrays, not copies. */
+  snapshot(): StoreSnapshot {
+    const columns = Object.fromEntries(COLUMNS.map((name) => [name, this[name]])) as Record<ColumnName, Column>
+    return {
+      size: this.size,
+      columns,
+      text: this.texts.bytes,
+      textSize: this.texts.size,
+      aux: this.aux,
+      auxSize: this.auxSize,
+      conns: this.conns.names,
+      runs: this.runs.names,
+      readyNames: this.readyNames.names,
+      minT: this.minT,
+      maxT: this.maxT,
+    }
+  }
+
+  /** Become the store a snapshot was taken of (what this store held is forgotten); its arrays are used as they are. */
+  adopt(snapshot: StoreSnapshot): void {
+    const c = snapshot.columns
+    this.size = snapshot.size
+    this.t = c.t as typeof this.t
+    this.kind = c.kind as typeof this.kind
+    this.role = c.role as typeof this.role
+    this.run = c.run as typeof this.run
+    this.pid = c.pid as typeof this.pid
+    this.tid = c.tid as typeof this.tid
+    this.conn = c.conn as typeof this.conn
+    this.bytes = c.bytes as typeof this.bytes
+    this.flags = c.flags as typeof this.flags
+    this.detail = c.detail as typeof this.detail
+    this.order = c.order as typeof this.order
+    this.texts.adopt(snapshot.text as typeof this.texts.bytes, snapshot.textSize)
+    this.aux = snapshot.aux as typeof this.aux
+    this.auxSize = snapshot.auxSize
+    this.conns.load(snapshot.conns)
+    this.runs.load(snapshot.runs)
+    this.readyNames.load(snapshot.readyNames)
+    this.minT = snapshot.minT
+    this.maxT = snapshot.maxT
   }
 
   /** Who saw event `seq`: its role, run, pid and thread. */
@@ -549,7 +651,7 @@ export class EventStore {
   }
 
   private grow(capacity: number): void {
-    const copy = <A extends Float64Array | Uint8Array | Uint16Array | Int32Array | Uint32Array>(old: A, make: (n: number) => A): A => {
+    const copy = <A extends Column>(old: A, make: (n: number) => A): A => {
       const next = make(capacity)
       next.set(old.subarray(0, this.size) as never)
       return next
@@ -557,9 +659,9 @@ export class EventStore {
     this.t = copy(this.t, (n) => new Float64Array(n))
     this.kind = copy(this.kind, (n) => new Uint8Array(n))
     this.role = copy(this.role, (n) => new Uint8Array(n))
-    this.run = copy(this.run, (n) => new Uint16Array(n))
+    this.run = this.run instanceof Uint8Array ? copy(this.run, (n) => new Uint8Array(n)) : copy(this.run, (n) => new Uint16Array(n))
     this.pid = copy(this.pid, (n) => new Int32Array(n))
-    this.tid = copy(this.tid, (n) => new Int32Array(n))
+    this.tid = this.tid instanceof Uint16Array ? copy(this.tid, (n) => new Uint16Array(n)) : copy(this.tid, (n) => new Int32Array(n))
     this.conn = copy(this.conn, (n) => new Int32Array(n))
     this.bytes = copy(this.bytes, (n) => new Int32Array(n))
     this.flags = copy(this.flags, (n) => new Uint8Array(n))

@@ -96,6 +96,17 @@ export class TraceModel {
   }
 
   /**
+   * Sort every event of the store into its tracks, in time order: a store adopted whole
+   * (a recording the parse worker built), whose arrival order may be a file's, not time's.
+   * In time order, each event lands at the end of its tracks.
+   */
+  ingestAll(): void {
+    const order = this.store.order
+    for (let i = 0, n = this.store.size; i < n; i++) this.route(order[i]!)
+    this.version++
+  }
+
+  /**
    * Forget the events. `keepLiveOs`: keep the processes the kernel still lists (a cleared
    * timeline: the sampler would not report them again until they change).
    */

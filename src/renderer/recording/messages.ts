@@ -1,10 +1,11 @@
 import type { TraceHeader } from '../../servers/trace-lines.ts'
+import type { StoreSnapshot } from '../model/event-store.ts'
 
 /**
  * What the parse worker and the page say to each other. The page sends the files; the
  * worker answers with progress while it reads, then (once every file is read, since
- * grouping needs each file's last event) what it read of each file, the events in time
- * order in batches, and `done`.
+ * grouping needs each file's last event) what it read of each file, the store of their
+ * events, and `done`.
  */
 
 export interface OpenRequest {
@@ -39,11 +40,9 @@ export type WorkerMessage =
   /** `readMs`: how long reading and checking took in the worker. */
   | { type: 'files'; files: OpenedFile[]; problems: string[]; readMs: number }
   /**
-   * A batch of events in time order, as the JSON array of their lines' text (the lines as
-   * the files have them: parsing it on the page costs less than a structured clone of as
-   * many objects, and the worker keeps strings, not objects). `segments`: which file each
-   * run of events comes from, as pairs [file index, count]: the page moves them onto the
-   * recording's axis (placeBatch in batch.ts).
+   * Every event of the files, on the recording's axis, as the EventStore the worker built:
+   * its buffers are transferred, and the page adopts it (EventStore.adopt) rather than
+   * parsing and appending every event again.
    */
-  | { type: 'events'; json: string; segments: number[] }
+  | { type: 'store'; snapshot: StoreSnapshot }
   | { type: 'done'; events: number }

@@ -1,5 +1,4 @@
-import type { SockscopeEvent } from '../../servers/events.ts'
-import { placeBatch } from './batch.ts'
+import type { StoreSnapshot } from '../model/event-store.ts'
 import type { OpenedFile, OpenRequest, WorkerMessage } from './messages.ts'
 
 export interface OpenHandlers {
@@ -7,8 +6,8 @@ export interface OpenHandlers {
   progress(fraction: number): void
   /** Every file read: what was read of each, and one message per file that could not be. Events follow unless `files` is empty. */
   files(files: OpenedFile[], problems: string[], readMs: number): void
-  /** A batch of events, in time order across batches, on the recording's axis. */
-  events(events: SockscopeEvent[]): void
+  /** Every event, on the recording's axis, as the store the worker built (to adopt: EventStore.adopt). */
+  store(snapshot: StoreSnapshot): void
 }
 
 /**
@@ -28,7 +27,6 @@ export function openInWorker(files: readonly { name: string; blob: Blob }[], on:
       reject(new DOMException('a newer open replaced this one', 'AbortError'))
     }
     signal?.addEventListener('abort', abort)
-    let opened: OpenedFile[] = []
     worker.onmessage = (event: MessageEvent<WorkerMessage>) => {
       const message = event.data
       switch (message.type) {
@@ -36,15 +34,14 @@ export function openInWorker(files: readonly { name: string; blob: Blob }[], on:
           on.progress(message.total ? message.read / message.total : 1)
           break
         case 'files':
-          opened = message.files
           on.files(message.files, message.problems, message.readMs)
           if (message.files.length === 0) {
             end()
             resolve(0)
           }
           break
-        case 'events':
-          on.events(placeBatch(message, opened))
+        case 'store':
+          on.store(message.snapshot)
           break
         case 'done':
           end()

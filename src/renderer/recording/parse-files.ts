@@ -1,22 +1,28 @@
 import type { SockscopeEvent } from '../../servers/events.ts'
 import { TraceFileReader, type TraceFileOptions } from '../../servers/trace-lines.ts'
-import { placeFiles } from './group.ts'
+import { EventStore, snapshotBuffers } from '../model/event-store.ts'
+import { placeEvent, placeFiles } from './group.ts'
 import type { OpenedFile, WorkerMessage } from './messages.ts'
 
 /**
  * The parse worker's work, without the worker (so Node's tests run it as it is): read
  * each file as a stream, check it (trace-lines.ts's TraceFileReader, the export's reader
- * too), place the files on one axis (group.ts), and post the events in time order, as
- * their lines' text (the page parses the batches and moves them with batch.ts).
+ * too), place the files on one axis (group.ts), and build the page's EventStore here, off
+ * the page's thread: the page adopts its columns (transferred, not copied) and only sorts
+ * them into tracks. One file goes into the store as it is read (the store keeps time order
+ * itself); several are kept as their lines until all are read, then merged by time.
  */
 
-/** Events per message: large enough that messages are few, small enough that each lands within a frame or two. */
-export const BATCH_EVENTS = 16_384
+/** Events appended to the store at a time. */
+const APPEND_EVENTS = 4096
+
+/** About how many bytes a trace's line takes (the generated 1M-event trace: 139): sizes the store once for a file of known size. */
+const BYTES_PER_EVENT = 128
 
 /** How often progress is posted at most (ms). */
 const PROGRESS_EVERY_MS = 50
 
-/** A file read: each good event's line and time, in file order; `order`, when the file was not in time order, the lines by time. */
+/** A file read: its reader's account and, when it is to be merged with others, each good event's line and time, in file order; `order`, when the file was not in time order, the lines by time. */
 interface ReadFile {
   name: string
   bytes: number
@@ -26,16 +32,28 @@ interface ReadFile {
   order: Uint32Array | null
 }
 
-/** One file as a stream of bytes into the reader; rejects with TRACE_CORRUPT (file and line). */
-export async function readTraceBlob(name: string, blob: Blob, onBytes: (bytes: number) => void, options: TraceFileOptions = {}): Promise<ReadFile> {
+/**
+ * One file as a stream of bytes into the reader; rejects with TRACE_CORRUPT (file and line).
+ * With `into`, its events go into that store as they are read, and no line is kept.
+ */
+export async function readTraceBlob(name: string, blob: Blob, onBytes: (bytes: number) => void, options: TraceFileOptions = {}, into?: EventStore): Promise<ReadFile> {
   const lines: string[] = []
   const times: number[] = []
+  let batch: SockscopeEvent[] = []
   const reader = new TraceFileReader(name, {
     ...options,
-    take: (e: SockscopeEvent, text: string) => {
-      lines.push(text)
-      times.push(e.t)
-    },
+    take: into
+      ? (e: SockscopeEvent) => {
+          batch.push(e)
+          if (batch.length === APPEND_EVENTS) {
+            into.append(batch)
+            batch = []
+          }
+        }
+      : (e: SockscopeEvent, text: string) => {
+          lines.push(text)
+          times.push(e.t)
+        },
   })
   const stream = blob.stream().getReader()
   try {
@@ -52,16 +70,17 @@ export async function readTraceBlob(name: string, blob: Blob, onBytes: (bytes: n
   } finally {
     stream.releaseLock()
   }
+  if (into && batch.length) into.append(batch)
   let order: Uint32Array | null = null
-  if (!reader.ordered) {
+  if (!reader.ordered && !into) {
     // Stable: equal times keep the file's order.
     order = Uint32Array.from({ length: lines.length }, (_, i) => i).sort((a, b) => times[a]! - times[b]! || a - b)
   }
   return { name, bytes: blob.size, reader, lines, times, order }
 }
 
-/** Read every file, then post what was read and the events, on one axis, in time order. */
-export async function parseFiles(files: readonly { name: string; blob: Blob }[], post: (message: WorkerMessage) => void, options: TraceFileOptions = {}): Promise<void> {
+/** Read every file, then post what was read and the store of their events, on one axis. */
+export async function parseFiles(files: readonly { name: string; blob: Blob }[], post: (message: WorkerMessage, transfer?: Transferable[]) => void, options: TraceFileOptions = {}): Promise<void> {
   const started = performance.now()
   const total = files.reduce((n, f) => n + f.blob.size, 0)
   let read = 0
@@ -73,11 +92,13 @@ export async function parseFiles(files: readonly { name: string; blob: Blob }[],
     postedAt = now
     post({ type: 'progress', read, total })
   }
+  // One file needs no placing (it is the first group, from its own zero): straight into the store.
+  const direct = files.length === 1 ? new EventStore(Math.max(4096, Math.ceil(files[0]!.blob.size / BYTES_PER_EVENT))) : undefined
   const good: ReadFile[] = []
   const problems: string[] = []
   for (const file of files) {
     try {
-      good.push(await readTraceBlob(file.name, file.blob, progress, options))
+      good.push(await readTraceBlob(file.name, file.blob, progress, options, direct))
     } catch (err) {
       problems.push((err as Error).message)
     }
@@ -93,29 +114,39 @@ export async function parseFiles(files: readonly { name: string; blob: Blob }[],
       events: f.reader.count,
       skipped: Object.fromEntries(f.reader.skipped),
       truncatedLine: f.reader.truncatedLine,
-      sorted: f.order !== null,
+      sorted: !f.reader.ordered,
       ...places[i]!,
     }
   })
   post({ type: 'files', files: opened, problems, readMs: performance.now() - started })
-  let count = 0
-  for (const batch of mergeByTime(good.map((f, i) => ({ times: f.times, order: f.order, offsetUs: places[i]!.offsetUs })), BATCH_EVENTS)) {
-    let json = '['
-    let first = true
+  if (good.length === 0) {
+    post({ type: 'done', events: 0 })
+    return
+  }
+  const store = direct ?? mergeIntoStore(good, places)
+  const snapshot = store.snapshot()
+  post({ type: 'store', snapshot }, snapshotBuffers(snapshot))
+  post({ type: 'done', events: store.size })
+}
+
+/** Several files' lines, merged in time order, each event moved onto the recording's axis, in one store. */
+function mergeIntoStore(good: readonly ReadFile[], places: ReturnType<typeof placeFiles>): EventStore {
+  const store = new EventStore(Math.max(4096, good.reduce((n, f) => n + f.lines.length, 0)))
+  for (const batch of mergeByTime(good.map((f, i) => ({ times: f.times, order: f.order, offsetUs: places[i]!.offsetUs })), APPEND_EVENTS)) {
+    const events: SockscopeEvent[] = []
     for (let k = 0; k < batch.length; k += 3) {
-      const lines = good[batch[k]!]!.lines
-      const order = good[batch[k]!]!.order
+      const { lines, order } = good[batch[k]!]!
+      const place = places[batch[k]!]!
+      const moved = place.offsetUs !== 0 || place.label !== ''
       for (let i = batch[k + 1]!, end = i + batch[k + 2]!; i < end; i++) {
-        json += (first ? '' : ',') + lines[order ? order[i]! : i]!
-        first = false
+        const e = JSON.parse(lines[order ? order[i]! : i]!) as SockscopeEvent
+        if (moved) placeEvent(e, place)
+        events.push(e)
       }
     }
-    const segments: number[] = []
-    for (let k = 0; k < batch.length; k += 3) segments.push(batch[k]!, batch[k + 2]!)
-    count += segments.reduce((n, v, k) => (k % 2 ? n + v : n), 0)
-    post({ type: 'events', json: json + ']', segments })
+    store.append(events)
   }
-  post({ type: 'done', events: count })
+  return store
 }
 
 interface TimedList {

@@ -56,8 +56,6 @@ export const useRecordingStore = defineStore('recording', () => {
     opening.value = list.map((f) => f.name)
     let opened: OpenedFile[] = []
     let readMs = 0
-    let total = 0
-    let loaded = 0
     const started = performance.now()
     // Marks for the browser's performance panel (and the bench): where an open spends its time.
     performance.mark('sockscope:open')
@@ -80,14 +78,10 @@ export const useRecordingStore = defineStore('recording', () => {
             files.value = read
             trace.reset(0)
             trace.setLoading(true)
-            total = read.reduce((n, f) => n + f.events, 0)
-            // The count is known before the first batch: size the columns once, not by doubling.
-            trace.store.reserve(total)
           },
-          events: (batch) => {
-            trace.ingest(batch, batch.at(-1)?.t ?? 0)
-            loaded += batch.length
-            if (current === ctrl) progress.value = READ_SHARE + (1 - READ_SHARE) * (loaded / Math.max(1, total))
+          store: (snapshot) => {
+            performance.mark('sockscope:open:store')
+            trace.adopt(snapshot)
           },
         },
         ctrl.signal,

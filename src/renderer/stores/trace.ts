@@ -1,7 +1,7 @@
 import { defineStore } from 'pinia'
 import { markRaw, shallowRef } from 'vue'
 import type { SockscopeEvent } from '../../servers/events.ts'
-import { EventStore } from '../model/event-store.ts'
+import { EventStore, type StoreSnapshot } from '../model/event-store.ts'
 import { TraceModel } from '../model/trace-model.ts'
 import { FrameBatcher } from './frame-batcher.ts'
 
@@ -64,6 +64,20 @@ export const useTraceStore = defineStore('trace', () => {
     batcher.schedule()
   }
 
+  /**
+   * A whole recording, built off the page (the parse worker), in place of what the store
+   * held: called after a reset (stores/recording.ts resets when the files are read), and
+   * while loading, so that what is derived from the store is derived once, when loading ends.
+   */
+  function adopt(snapshot: StoreSnapshot): void {
+    since = null
+    store.adopt(snapshot)
+    model.reset()
+    model.ingestAll()
+    syncClock(Number.isFinite(store.maxT) ? store.maxT : 0)
+    batcher.schedule()
+  }
+
   /** The events from `cut` on; of those before it, the OS's readings update the OS table only. */
   function afterClear(events: readonly SockscopeEvent[], cut: number): readonly SockscopeEvent[] {
     if (events.every((e) => e.t >= cut)) return events
@@ -96,5 +110,5 @@ export const useTraceStore = defineStore('trace', () => {
     return Number.isFinite(store.minT) ? store.minT : labNow
   }
 
-  return { store, model, version, epoch, loading, nowUs, syncClock, ingest, reset, origin, setLoading }
+  return { store, model, version, epoch, loading, nowUs, syncClock, ingest, adopt, reset, origin, setLoading }
 })

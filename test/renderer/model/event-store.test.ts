@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { EventStore, KINDS, kindCode, kindName, OTHER_KIND } from '../../../src/renderer/model/event-store.ts'
+import { EventStore, KINDS, kindCode, kindName, OTHER_KIND, snapshotBuffers } from '../../../src/renderer/model/event-store.ts'
 import { TraceModel } from '../../../src/renderer/model/trace-model.ts'
 import { deriveConnection, deriveProcess } from '../../../src/renderer/model/derive.ts'
 import { client, ev, forkConnection, items, server } from '../events.ts'
@@ -92,6 +92,43 @@ describe('EventStore', () => {
     store.clear()
     store.append([ev('send', 2, client(), { conn: '1>2', bytes: 5, preview: 'World' })])
     expect(store.event(0)).toMatchObject({ t: 2, preview: 'World' })
+  })
+
+  it('widens its run and thread columns when an id does not fit, keeping the values it has', () => {
+    const store = new EventStore(4)
+    const events = Array.from({ length: 300 }, (_, i) =>
+      ev('send', i, { role: 'server', run: `s${i}`, pid: 100, tid: i === 299 ? 70_000 : i % 7 }, { conn: '1>2', bytes: 1, preview: 'x' }),
+    )
+    store.append(events.slice(0, 10))
+    expect(store.run).toBeInstanceOf(Uint8Array)
+    expect(store.tid).toBeInstanceOf(Uint16Array)
+    store.append(events.slice(10))
+    expect(store.run).toBeInstanceOf(Uint16Array)
+    expect(store.tid).toBeInstanceOf(Int32Array)
+    expect(Array.from({ length: store.size }, (_, seq) => store.source(seq))).toEqual(events.map((e) => e.src))
+  })
+
+  it('is adopted whole by another store from a snapshot, its buffers transferred (the parse worker’s to the page)', () => {
+    const store = new EventStore(4)
+    const events = [
+      ...forkConnection('35252>45627', 0, 501),
+      ev('wakeup', 3, server(), { readable: ['listen:2', '1>2'], writable: [], waitedUs: 10.5 }),
+      ev('unblock', 8, server(), { conn: '1>2', on: 'recv', blockedUs: 12.25, waiter: 'thread' }),
+      ev('send', 2, server(), { conn: '1>2', bytes: 12, preview: 'Καλημέρα ✓' }),
+    ]
+    store.append(events)
+    const snapshot = store.snapshot()
+    const moved = structuredClone(snapshot, { transfer: snapshotBuffers(snapshot) })
+    expect(store.t.byteLength).toBe(0)
+    const adopted = new EventStore()
+    adopted.adopt(moved)
+    expect(Array.from({ length: adopted.size }, (_, seq) => adopted.event(seq))).toEqual(events)
+    expect(times(adopted)).toEqual([...events.map((e) => e.t)].sort((a, b) => a - b))
+    expect([adopted.minT, adopted.maxT]).toEqual([0, Math.max(...events.map((e) => e.t))])
+    // It goes on growing as any store does.
+    adopted.append([ev('recv', 1e9, client(), { conn: '1>2', bytes: 5, preview: 'later' })])
+    expect(adopted.at(adopted.size - 1)).toMatchObject({ conn: '1>2', preview: 'later' })
+    expect(adopted.conns.find('35252>45627')).toBe(0)
   })
 
   // Its speed and memory per event are measured by bench/event-store.bench.ts.

@@ -6,8 +6,7 @@ import { parseConnId } from '../../../src/renderer/model/derive.ts'
 import { EventStore } from '../../../src/renderer/model/event-store.ts'
 import { TraceModel } from '../../../src/renderer/model/trace-model.ts'
 import type { OpenedFile, WorkerMessage } from '../../../src/renderer/recording/messages.ts'
-import { placeBatch } from '../../../src/renderer/recording/batch.ts'
-import { BATCH_EVENTS, mergeByTime, parseFiles } from '../../../src/renderer/recording/parse-files.ts'
+import { mergeByTime, parseFiles } from '../../../src/renderer/recording/parse-files.ts'
 import { recordingSummary } from '../../../src/renderer/recording/summary.ts'
 import type { SockscopeEvent } from '../../../src/servers/events.ts'
 import { loadRecording } from '../../../src/servers/export/load.ts'
@@ -40,22 +39,23 @@ interface Opened {
   files: OpenedFile[]
   problems: string[]
   events: SockscopeEvent[]
-  batches: number[]
+  /** The store the worker built, as the page adopts it. */
+  store: EventStore | null
   progress: number[]
 }
 
 async function open(paths: string[]): Promise<Opened> {
-  const out: Opened = { files: [], problems: [], events: [], batches: [], progress: [] }
+  const out: Opened = { files: [], problems: [], events: [], store: null, progress: [] }
   const files = await Promise.all(paths.map(async (p) => ({ name: path.basename(p), blob: await openAsBlob(p) })))
   let done = -1
   await parseFiles(files, (m: WorkerMessage) => {
     if (m.type === 'progress') out.progress.push(m.read / m.total)
     else if (m.type === 'files') Object.assign(out, { files: m.files, problems: m.problems })
-    else if (m.type === 'events') {
-      // As the page does: the batch's lines parsed and moved onto the recording's axis.
-      const events = placeBatch(m, out.files)
-      out.events.push(...events)
-      out.batches.push(events.length)
+    else if (m.type === 'store') {
+      // As the page does: the worker's store adopted; its events read back in time order.
+      out.store = new EventStore()
+      out.store.adopt(m.snapshot)
+      for (let i = 0; i < out.store.size; i++) out.events.push(out.store.at(i))
     } else done = m.events
   })
   expect(done).toBe(out.events.length)
@@ -94,7 +94,6 @@ describe('opening trace files (the parse worker’s work)', () => {
     expect(opened.events.length).toBe(clients!.events + server!.events)
     const times = opened.events.map((e) => e.t)
     expect(times).toEqual([...times].sort((a, b) => a - b))
-    expect(Math.max(...opened.batches)).toBeLessThanOrEqual(BATCH_EVENTS)
     expect(opened.progress.at(-1)).toBe(1)
     // Each connect (client side) before its accept (server side): one time axis.
     const connects = opened.events.filter((e) => e.kind === 'connect')

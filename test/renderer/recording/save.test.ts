@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest'
 import { EventStore } from '../../../src/renderer/model/event-store.ts'
-import { placeBatch } from '../../../src/renderer/recording/batch.ts'
 import type { OpenedFile, WorkerMessage } from '../../../src/renderer/recording/messages.ts'
 import { parseFiles } from '../../../src/renderer/recording/parse-files.ts'
 import { recordingToTrace, SAVED_COMMAND, savedName } from '../../../src/renderer/recording/save.ts'
@@ -19,7 +18,11 @@ describe('saving a recording', () => {
     const reopened: SockscopeEvent[] = []
     let files: OpenedFile[] = []
     await parseFiles([{ name: 'saved.ndjson', blob }], (m: WorkerMessage) => {
-      if (m.type === 'events') reopened.push(...placeBatch(m, files))
+      if (m.type === 'store') {
+        const adopted = new EventStore()
+        adopted.adopt(m.snapshot)
+        for (let i = 0; i < adopted.size; i++) reopened.push(adopted.at(i))
+      }
       if (m.type === 'files') files = m.files
     })
     expect(files).toMatchObject([{ name: 'saved.ndjson', events: events.length, sorted: false, truncatedLine: null, group: 0, offsetUs: 0 }])
