@@ -112,6 +112,8 @@ export interface RunningServer {
   rss(): { treeBytes: number; largestBytes: number; processes: number }
   /** The largest tree RSS seen since the server started (sampled every 250 ms). */
   peakRss(): { treeBytes: number; largestBytes: number }
+  /** CPU time (user + system, ms) each process of the tree has used so far, by pid; the root's first. */
+  cpu(): Map<number, number>
   /** Sockets open in the process tree now (from /proc/<pid>/fd). */
   sockets(): number
   /** Stop it; for a sockscope server with a trace, what the trace recorded. */
@@ -197,6 +199,7 @@ async function listening(name: string, child: ChildProcess): Promise<RunningServ
     pid,
     rss,
     peakRss: () => ({ ...peak }),
+    cpu: () => new Map(treePids(pid).map((p) => [p, cpuMs(p)] as const)),
     sockets: () => treePids(pid).reduce((n, p) => n + socketCount(p), 0),
     async stop() {
       clearInterval(sampler)
@@ -254,6 +257,20 @@ function treePids(pid: number): number[] {
     }
   }
   return pids
+}
+
+const TICKS_PER_SECOND = 100 // USER_HZ: what /proc/<pid>/stat counts in, on every Linux
+
+/** User + system CPU a process has used (ms), from /proc/<pid>/stat; 0 if it is gone. */
+export function cpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    // After the command name (which may hold spaces and parentheses): state is field 3, utime 14, stime 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND
+  } catch {
+    return 0
+  }
 }
 
 function socketCount(pid: number): number {

@@ -15,6 +15,16 @@ const PREVIEW_BYTES = 48
 /** The first bytes of a payload as readable text, control characters escaped. */
 export function preview(data: Uint8Array): string {
   const head = Buffer.from(data.buffer, data.byteOffset, Math.min(data.byteLength, PREVIEW_BYTES))
+  // Printable ASCII needs no escaping (on the hot path of every recv and send: four regex passes cost more than the rest of the event).
+  let plain = true
+  for (let i = 0; i < head.length; i++) {
+    const c = head[i]!
+    if (c < 0x20 || c > 0x7e) {
+      plain = false
+      break
+    }
+  }
+  if (plain) return data.byteLength > PREVIEW_BYTES ? `${head.toString('latin1')}…` : head.toString('latin1')
   const text = head
     .toString('latin1')
     .replace(/\r/g, '\\r')

@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs'
 import { type FileHandle, open } from 'node:fs/promises'
 import { osErrorWords, SockscopeError } from './errors.ts'
 import type { SockscopeEvent } from './events.ts'
+import { toEventLines } from './event-text.ts'
 import {
   emptyTrace,
   LineSplitter,
@@ -128,7 +129,7 @@ export class TraceWriter {
   write(events: readonly SockscopeEvent[]): void {
     if (events.length === 0 || this.closing || this.failed) return
     this.count += events.length
-    const text = events.map((e) => JSON.stringify(e)).join('\n') + '\n'
+    const text = toEventLines(events) + '\n'
     this.pending.push(text)
     this.pendingBytes += text.length
     if (this.pendingBytes > this.maxPendingBytes) {

@@ -1,4 +1,5 @@
 import { type HostMessage, HostMessageSchema, MAX_RECORDING_CHUNK, type Method, RECORDINGS_PATH, RecordingChunkSchema, type Request } from '../../servers/web/protocol.ts'
+import { checkEvents } from '../../servers/event-check.ts'
 import type { Transport, TransportStatus } from './transport.ts'
 
 export class ApiError extends Error {
@@ -101,6 +102,14 @@ export class LabClient {
 
   /** Exposed for tests: handle one raw message as if it came from the host. */
   receive(raw: unknown): void {
+    const r = raw as { type?: unknown; now?: unknown; events?: unknown } | null
+    if (r?.type === 'events') {
+      // The live stream's hot path: checked field by field, the events passed on as they came.
+      const problem = typeof r.now === 'number' ? checkEvents(r.events) : 'now: expected a number'
+      if (problem) for (const l of this.invalid) l(`ignored a malformed message from the host: ${problem}`)
+      else for (const l of this.listeners) l(r as HostMessage)
+      return
+    }
     const parsed = HostMessageSchema.safeParse(raw)
     if (!parsed.success) {
       const problem = `ignored a malformed message from the host: ${parsed.error.issues[0]?.message ?? 'invalid'}`

@@ -3,6 +3,7 @@ import type { AppOptions } from '../apps/app.ts'
 import { type WorkloadVerdict, WorkloadVerdictSchema } from '../clients/verdict.ts'
 import type { ErrorInfo } from '../errors.ts'
 import type { SockscopeEvent } from '../events.ts'
+import { checkEvents } from '../event-check.ts'
 import type { HandlerStyle } from '../models/request-handler.ts'
 import type { ClientSpec, ServerSpec } from '../spec.ts'
 
@@ -43,6 +44,17 @@ export type ChildToLab =
   | { type: 'results'; results: ClientResult[] }
   | { type: 'fatal'; error: ErrorInfo }
 
+/**
+ * What a child sends: a batch of events may travel as JSON lines (`lines`, one event per
+ * line, see event-text.ts), which the lab parses in a fraction of what structured clone's
+ * deserializer takes per object and then writes to the trace and the WebSocket as they
+ * are; it reaches the lab's listeners as `events` all the same.
+ */
+export type ChildToLabWire =
+  | { type: 'events'; events: SockscopeEvent[]; upTo: number }
+  | { type: 'events'; lines: string; upTo: number }
+  | Exclude<ChildToLab, { type: 'events' }>
+
 /** Server host → forked connection handler (the socket travels as the message's handle). */
 /** What a forked child or a worker thread needs to serve one connection with the app. */
 export interface HandlerJob {
@@ -62,20 +74,11 @@ const errorInfo = z.object({ code: z.string(), message: z.string() })
 
 /**
  * The lab checks what its children send: a malformed message is reported as BAD_MESSAGE
- * and dropped, not trusted. Events are checked for the fields every consumer relies on.
+ * and dropped, not trusted. Events are checked for the fields every consumer relies on
+ * (by checkEventBatch: a schema library's per-object walk cost more than the rest of the
+ * lab's work on an event; the other messages are rare and go through the schema).
  */
 export const ChildToLabSchema = z.discriminatedUnion('type', [
-  z.object({
-    type: z.literal('events'),
-    upTo: z.number(),
-    events: z.array(
-      z.looseObject({
-        kind: z.string(),
-        t: z.number(),
-        src: z.object({ role: z.string(), run: z.string(), pid: z.number(), tid: z.number() }),
-      }),
-    ),
-  }),
   z.object({ type: z.literal('ready'), host: z.string(), ports: z.array(z.number()) }),
   z.object({
     type: z.literal('results'),
@@ -93,3 +96,9 @@ export const ChildToLabSchema = z.discriminatedUnion('type', [
   }),
   z.object({ type: z.literal('fatal'), error: errorInfo }),
 ])
+
+/** What is wrong with a batch of events (see checkEvents), or undefined if nothing is. */
+export function checkEventBatch(message: { upTo?: unknown; events?: unknown }): string | undefined {
+  if (typeof message.upTo !== 'number') return 'upTo: expected a number'
+  return checkEvents(message.events)
+}

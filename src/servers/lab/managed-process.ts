@@ -3,7 +3,9 @@ import { EventEmitter as NodeEmitter } from 'node:events'
 import { ORIGIN_ENV } from '../clock.ts'
 import { CHILD_EXEC_ARGV, childEnv } from '../entries.ts'
 import { type ErrorInfo, SockscopeError } from '../errors.ts'
-import { type ChildToLab, ChildToLabSchema, type LabToChild } from '../host/protocol.ts'
+import type { SockscopeEvent } from '../events.ts'
+import { parseEventLines } from '../event-text.ts'
+import { checkEventBatch, type ChildToLab, ChildToLabSchema, type LabToChild } from '../host/protocol.ts'
 
 export type ProcessState = 'starting' | 'running' | 'stopping' | 'stopped'
 
@@ -84,6 +86,7 @@ export class ManagedProcess extends NodeEmitter<ManagedProcessEvents> {
     })
     this.child.on('error', (err) => this.emit('invalid', { code: 'HOST_CRASHED', message: err.message }))
     this.child.on('message', (raw: unknown) => {
+      if ((raw as { type?: unknown } | null)?.type === 'events') return this.receiveEvents(raw as Record<string, unknown>)
       const parsed = ChildToLabSchema.safeParse(raw)
       if (parsed.success) {
         // A process that reports a fatal error is about to exit on purpose.
@@ -92,6 +95,21 @@ export class ManagedProcess extends NodeEmitter<ManagedProcessEvents> {
       }
       else this.emit('invalid', { code: 'BAD_MESSAGE', message: `malformed message from pid ${this.pid}: ${parsed.error.issues[0]?.message}` })
     })
+  }
+
+  /** A batch of events, as objects or as JSON lines: checked, then handed on as objects. */
+  private receiveEvents(raw: Record<string, unknown>): void {
+    let message = raw as { upTo?: unknown; events?: unknown }
+    if (typeof raw.lines === 'string') {
+      try {
+        message = { upTo: raw.upTo, events: parseEventLines(raw.lines) }
+      } catch {
+        return void this.emit('invalid', { code: 'BAD_MESSAGE', message: `malformed message from pid ${this.pid}: events: a line that is not JSON` })
+      }
+    }
+    const problem = checkEventBatch(message)
+    if (problem) return void this.emit('invalid', { code: 'BAD_MESSAGE', message: `malformed message from pid ${this.pid}: ${problem}` })
+    this.emit('message', { type: 'events', events: message.events as SockscopeEvent[], upTo: message.upTo as number })
   }
 
   get pid(): number {

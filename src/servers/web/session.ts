@@ -1,4 +1,6 @@
 import type { RawData, WebSocket } from 'ws'
+import { eventText } from '../event-text.ts'
+import type { SockscopeEvent } from '../events.ts'
 import type { LabService } from './lab-service.ts'
 import { CLOSE_CODES, type HostMessage } from './protocol.ts'
 
@@ -40,13 +42,20 @@ const WATCH_MS = 100
 
 /** One serialization per message, however many sessions it is broadcast to. */
 const serialized = new WeakMap<HostMessage, string>()
-function toText(message: HostMessage): string {
+export function toText(message: HostMessage): string {
   let text = serialized.get(message)
   if (text === undefined) {
-    text = JSON.stringify(message)
+    text = message.type === 'events' ? eventsText(message.now, message.events) : JSON.stringify(message)
     serialized.set(message, text)
   }
   return text
+}
+
+/** As JSON.stringify would write the message, with each event's text as it arrived from its process (event-text.ts) rather than serialized again. */
+function eventsText(now: number, events: readonly SockscopeEvent[]): string {
+  let text = `{"type":"events","now":${JSON.stringify(now)},"events":[`
+  for (let i = 0; i < events.length; i++) text += (i ? ',' : '') + eventText(events[i]!)
+  return text + ']}'
 }
 
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve))
