@@ -245,6 +245,13 @@ export function wrongField(e: SockscopeEvent): string | undefined {
 export interface LineOptions {
   /** Default TRACE_MAX_LINE_BYTES. */
   maxLineBytes?: number
+  /**
+   * Each line after the first offered as bytes (`bytes[start, end)`, without its `\n` or
+   * `\r\n`) before it is decoded: true when the callee took it, and then it is never
+   * decoded. A reader that can read its common lines from bytes (the app's parse worker)
+   * skips the UTF-8 decoding, which in a browser costs more than parsing.
+   */
+  onBytes?: (bytes: Uint8Array, start: number, end: number, line: number) => boolean
 }
 
 /**
@@ -265,11 +272,13 @@ export class LineSplitter {
   /** The line being read, as pieces of chunks (their sum is at most the line limit). */
   private parts: Uint8Array[] = []
   private partBytes = 0
+  private readonly onBytes: LineOptions['onBytes']
 
   constructor(name: string, onLine: (text: string, line: number) => void, options: LineOptions = {}) {
     this.name = name
     this.onLine = onLine
     this.maxLineBytes = options.maxLineBytes ?? TRACE_MAX_LINE_BYTES
+    this.onBytes = options.onBytes
   }
 
   private limit(): number {
@@ -282,6 +291,7 @@ export class LineSplitter {
   }
 
   push(chunk: Uint8Array): void {
+    if (this.onBytes) return this.pushLines(chunk)
     let start = 0
     let newline = chunk.indexOf(10)
     if (newline === -1) return this.keep(chunk)
@@ -317,6 +327,40 @@ export class LineSplitter {
       }
     }
     if (last + 1 < chunk.length) this.keep(chunk.subarray(last + 1))
+  }
+
+  /** push, line by line as bytes (with onBytes): a line not taken as bytes is decoded alone. */
+  private pushLines(chunk: Uint8Array): void {
+    let start = 0
+    if (this.partBytes) {
+      const newline = chunk.indexOf(10)
+      if (newline === -1) return this.keep(chunk)
+      if (this.partBytes + newline > this.limit()) throw lineTooLong(this.name, this.lines + 1, this.maxLineBytes)
+      this.parts.push(chunk.subarray(0, newline))
+      const whole = concat(this.parts, this.partBytes + newline)
+      this.parts = []
+      this.partBytes = 0
+      this.line(whole, 0, whole.length)
+      start = newline + 1
+    }
+    for (;;) {
+      const newline = chunk.indexOf(10, start)
+      if (newline === -1) break
+      if (newline - start > this.limit()) throw lineTooLong(this.name, this.lines + 1, this.maxLineBytes)
+      this.line(chunk, start, newline)
+      start = newline + 1
+    }
+    if (start < chunk.length) this.keep(chunk.subarray(start))
+  }
+
+  private line(bytes: Uint8Array, start: number, end: number): void {
+    const line = this.lines + 1
+    const last = end > start && bytes[end - 1] === 13 ? end - 1 : end
+    if (line > 1 && this.onBytes!(bytes, start, last, line)) {
+      this.lines = line
+      return
+    }
+    this.give(this.decoder.decode(bytes.subarray(start, end)))
   }
 
   private keep(piece: Uint8Array): void {
@@ -362,6 +406,12 @@ export interface TraceFileOptions extends LineOptions {
    * million objects are what costs a reader its time (the collector's) and its memory.
    */
   take?: (e: SockscopeEvent, text: string) => void
+  /**
+   * Each line offered as bytes first (see LineOptions.onBytes): the event's time when the
+   * callee took it as an event of a known kind whose every field is right (it must accept
+   * only what the text path would), else undefined, and the line is read as text.
+   */
+  takeBytes?: (bytes: Uint8Array, start: number, end: number) => number | undefined
 }
 
 /**
@@ -400,7 +450,11 @@ export class TraceFileReader {
     this.name = name
     this.maxBadLines = options.maxBadLines ?? TRACE_MAX_BAD_LINES
     this.keep = options.take
-    this.splitter = new LineSplitter(name, (text, line) => this.take(text, line), options)
+    const takeBytes = options.takeBytes
+    this.splitter = new LineSplitter(name, (text, line) => this.take(text, line), {
+      ...options,
+      onBytes: takeBytes && ((bytes, start, end) => !this.pending && this.taken(takeBytes(bytes, start, end))),
+    })
   }
 
   push(chunk: Uint8Array): void {
@@ -422,6 +476,17 @@ export class TraceFileReader {
     } catch (err) {
       throw withLineNumber(err, this.name)
     }
+  }
+
+  /** An event taken as bytes, counted as take counts one (false: none was). */
+  private taken(t: number | undefined): boolean {
+    if (t === undefined) return false
+    if (t < this.prevT) this.ordered = false
+    this.prevT = t
+    if (t < this.firstT) this.firstT = t
+    if (t > this.lastT) this.lastT = t
+    this.count++
+    return true
   }
 
   private take(text: string, line: number): void {

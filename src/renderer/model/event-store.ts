@@ -70,19 +70,19 @@ const FLAG_ON_NONE = 7
 /** `flags`: the wait is a task's (waiter 'task'), not its thread's. */
 export const FLAG_TASK = 0b0000_1000
 /** `flags`: a recv or send of the usual shape, whole in the columns and its preview (no detail text). */
-const FLAG_IO = 0b0001_0000
+export const FLAG_IO = 0b0001_0000
 /** `flags`: a block that says more than what it waits on and for how many sockets (a timeout, a cause, a limit): decode it for those. */
 export const FLAG_MORE = 0b0010_0000
 /** `flags`: a block, unblock or wake-up of the usual shape, whole in the columns and the number buffer (no detail text). */
-const FLAG_COMPACT = 0b0100_0000
+export const FLAG_COMPACT = 0b0100_0000
 /** `flags` (compact waits): the waiter is given as 'thread' (else absent, or 'task': FLAG_TASK). The flags are 8 bits: keep them so. */
-const FLAG_THREAD = 0b1000_0000
+export const FLAG_THREAD = 0b1000_0000
 
 const BLOCK_KEYS = new Set(['kind', 't', 'src', 'conn', 'on', 'waiter', 'sockets'])
 const UNBLOCK_KEYS = new Set(['kind', 't', 'src', 'conn', 'on', 'blockedUs', 'waiter'])
 const WAKEUP_KEYS = new Set(['kind', 't', 'src', 'readable', 'writable', 'waitedUs'])
 
-const NO_DETAIL = 0xffff_ffff
+export const NO_DETAIL = 0xffff_ffff
 const RECV = KIND_CODE.get('recv')!
 const WAKEUP = KIND_CODE.get('wakeup')!
 const SEND = KIND_CODE.get('send')!
@@ -102,6 +102,8 @@ class TextBuffer {
   bytes = new Uint8Array(1 << 16)
   size = 0
   private readonly shared = new Map<string, number>()
+  /** addAscii's shared texts, by a hash of their bytes. */
+  private readonly sharedBytes = new Map<number, number>()
   private readonly encoder = new TextEncoder()
   private readonly decoder = new TextDecoder()
 
@@ -141,6 +143,39 @@ class TextBuffer {
     return at
   }
 
+  /**
+   * An ASCII text given as its bytes (`bytes[start, end)`, every byte < 0x80): written as
+   * add writes it, short ones shared as add shares them, found by a hash of their bytes.
+   */
+  addAscii(bytes: Uint8Array, start: number, end: number): number {
+    const length = end - start
+    const short = length <= SHARED_TEXT_MAX_CHARS
+    let hash = 0
+    if (short) {
+      hash = 0x811c9dc5
+      for (let i = start; i < end; i++) hash = Math.imul(hash ^ bytes[i]!, 0x01000193)
+      const known = this.sharedBytes.get(hash)
+      if (known !== undefined && this.sameBytes(known, bytes, start, length)) return known
+    }
+    this.reserve(length + 5)
+    const at = this.size
+    const p = this.writeVarint(at, length)
+    this.bytes.set(bytes.subarray(start, end), p)
+    this.size = p + length
+    if (short) {
+      if (this.sharedBytes.size >= SHARED_TEXT_MAX_ENTRIES) this.sharedBytes.clear()
+      this.sharedBytes.set(hash, at)
+    }
+    return at
+  }
+
+  private sameBytes(at: number, bytes: Uint8Array, start: number, length: number): boolean {
+    // A short text's length is one varint byte.
+    if (this.bytes[at] !== length) return false
+    for (let i = 0; i < length; i++) if (this.bytes[at + 1 + i] !== bytes[start + i]) return false
+    return true
+  }
+
   text(at: number): string {
     let length = 0
     let shift = 0
@@ -168,6 +203,7 @@ class TextBuffer {
   clear(): void {
     this.size = 0
     this.shared.clear()
+    this.sharedBytes.clear()
   }
 
   /** Another buffer's bytes, taken as they are (offsets into them stay valid). */
@@ -175,6 +211,7 @@ class TextBuffer {
     this.bytes = bytes
     this.size = size
     this.shared.clear()
+    this.sharedBytes.clear()
   }
 
   private writeVarint(at: number, n: number): number {
@@ -381,6 +418,55 @@ export class EventStore {
     }
     const orderFrom = this.insertOrder(first, batch.length)
     return { first, count: batch.length, orderFrom }
+  }
+
+  /**
+   * One event as its columns, for a reader that never builds the event (the parse worker's
+   * line scanner, recording/line-scanner.ts), with the codes and texts append would give
+   * it (`detail`: from addAscii or addAux). Rows are not in `order` until commitRows.
+   */
+  row(t: number, kind: number, role: number, run: number, pid: number, tid: number, conn: number, bytes: number, flags: number, detail: number): void {
+    if (this.size === this.capacity) this.grow(Math.max(4096, this.capacity * 2))
+    const i = this.size++
+    this.t[i] = t
+    this.kind[i] = kind
+    this.role[i] = role
+    if (run > 0xff && this.run instanceof Uint8Array) this.run = widen(this.run, Uint16Array)
+    this.run[i] = run
+    this.pid[i] = pid
+    if ((tid < 0 || tid > 0xffff) && this.tid instanceof Uint16Array) this.tid = widen(this.tid, Int32Array)
+    this.tid[i] = tid
+    this.conn[i] = conn
+    this.bytes[i] = bytes
+    this.flags[i] = flags
+    this.detail[i] = detail
+    if (t < this.minT) this.minT = t
+    if (t > this.maxT) this.maxT = t
+  }
+
+  /** The rows from `first` on into time order, as append does with its batch. */
+  commitRows(first: number): AppendResult {
+    const count = this.size - first
+    return { first, count, orderFrom: count > 0 ? this.insertOrder(first, count) : this.size }
+  }
+
+  /** A text for a row's `detail`, from its ASCII bytes. */
+  addAscii(bytes: Uint8Array, start: number, end: number): number {
+    return this.texts.addAscii(bytes, start, end)
+  }
+
+  /** Room for `n` numbers of a compact row (see encodeCompact), at the offset returned. */
+  addAux(n: number): number {
+    return this.reserveAux(n)
+  }
+
+  setAux(at: number, value: number): void {
+    this.aux[at] = value
+  }
+
+  /** The id of a name in wake-ups' ready sets. */
+  readyName(name: string): number {
+    return this.readyNames.id(name)
   }
 
   /**

@@ -2,6 +2,7 @@ import type { SockscopeEvent } from '../../servers/events.ts'
 import { TraceFileReader, type TraceFileOptions } from '../../servers/trace-lines.ts'
 import { EventStore, snapshotBuffers } from '../model/event-store.ts'
 import { placeEvent, placeFiles } from './group.ts'
+import { LineScanner } from './line-scanner.ts'
 import type { OpenedFile, WorkerMessage } from './messages.ts'
 
 /**
@@ -39,21 +40,38 @@ interface ReadFile {
 export async function readTraceBlob(name: string, blob: Blob, onBytes: (bytes: number) => void, options: TraceFileOptions = {}, into?: EventStore): Promise<ReadFile> {
   const lines: string[] = []
   const times: number[] = []
+  // Into a store, the common lines go from their bytes to its rows (line-scanner.ts), the
+  // rest as events in batches; rows and batches are settled in file order, one before the other.
   let batch: SockscopeEvent[] = []
+  const scanner = into && new LineScanner(into)
+  let rowsFrom = into?.size ?? 0
+  const settleRows = () => {
+    if (into!.size > rowsFrom) into!.commitRows(rowsFrom)
+    rowsFrom = into!.size
+  }
+  const appendBatch = () => {
+    if (batch.length) into!.append(batch)
+    batch = []
+    rowsFrom = into!.size
+  }
   const reader = new TraceFileReader(name, {
     ...options,
     take: into
       ? (e: SockscopeEvent) => {
+          settleRows()
           batch.push(e)
-          if (batch.length === APPEND_EVENTS) {
-            into.append(batch)
-            batch = []
-          }
+          if (batch.length === APPEND_EVENTS) appendBatch()
         }
       : (e: SockscopeEvent, text: string) => {
           lines.push(text)
           times.push(e.t)
         },
+    takeBytes:
+      scanner &&
+      ((bytes, start, end) => {
+        if (batch.length) appendBatch()
+        return scanner.scan(bytes, start, end)
+      }),
   })
   const stream = blob.stream().getReader()
   try {
@@ -61,6 +79,7 @@ export async function readTraceBlob(name: string, blob: Blob, onBytes: (bytes: n
       const { done, value } = await stream.read()
       if (done) break
       reader.push(value)
+      if (into) settleRows()
       onBytes(value.byteLength)
     }
     reader.end()
@@ -70,7 +89,10 @@ export async function readTraceBlob(name: string, blob: Blob, onBytes: (bytes: n
   } finally {
     stream.releaseLock()
   }
-  if (into && batch.length) into.append(batch)
+  if (into) {
+    settleRows()
+    appendBatch()
+  }
   let order: Uint32Array | null = null
   if (!reader.ordered && !into) {
     // Stable: equal times keep the file's order.
