@@ -29,6 +29,10 @@ export type ErrorCode =
   | 'TRACE_WRITE_FAILED'
   /** A session that did not read what it was sent, dropped so that the lab and other sessions go on. */
   | 'SLOW_CONSUMER'
+  /** `sockscope trace` needs strace, which is not installed; the message says how to install it. */
+  | 'TRACER_MISSING'
+  /** The kernel refused to let strace trace the program (ptrace); the message says what to change. */
+  | 'TRACE_NOT_PERMITTED'
   | 'INTERNAL'
 
 export interface ErrorInfo {

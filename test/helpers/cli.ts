@@ -13,8 +13,8 @@ export interface CliRun {
 }
 
 /** Run the sockscope CLI as a user would, in its own process. */
-export function runCli(args: string[], options: { cwd?: string } = {}): CliRun {
-  const child = spawn(process.execPath, [CLI, ...args], { cwd: options.cwd, stdio: ['pipe', 'pipe', 'pipe'] })
+export function runCli(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): CliRun {
+  const child = spawn(process.execPath, [CLI, ...args], { cwd: options.cwd, env: options.env, stdio: ['pipe', 'pipe', 'pipe'] })
   const stdout: string[] = []
   const stderr: string[] = []
   const listeners = new Set<() => void>()

@@ -7,6 +7,7 @@ import { clientsCommand } from './clients.ts'
 import { usageSentence } from './common.ts'
 import { psCommand } from './ps.ts'
 import { serveCommand } from './serve.ts'
+import { traceCommand } from './trace.ts'
 import { webCommands } from './web.ts'
 
 const output = { outputError: (text: string, write: (s: string) => void) => write(`sockscope: ${usageSentence(text)}`) }
@@ -18,7 +19,7 @@ const program = new Command('sockscope')
   .configureOutput(output)
   .exitOverride()
 
-for (const command of [serveCommand(), clientsCommand(), psCommand(), ...webCommands(), (await import('./export.ts')).exportCommand()]) {
+for (const command of [serveCommand(), traceCommand(), clientsCommand(), psCommand(), ...webCommands(), (await import('./export.ts')).exportCommand()]) {
   program.addCommand(command.configureOutput(output).showHelpAfterError('(run with --help for usage)').exitOverride())
 }
 

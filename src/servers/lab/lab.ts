@@ -13,6 +13,7 @@ import { createProcessSource, listListeningProcesses, type ListeningProcess, Pro
 import { EventMerger } from './event-merger.ts'
 import { type LifelineOptions, type StopReason, watchLifeline } from './lifeline.ts'
 import { ManagedProcess, type ProcessState } from './managed-process.ts'
+import { StraceRun, type TraceTarget } from '../tracer/strace-runner.ts'
 
 export type { LifelineOptions, StopReason }
 
@@ -43,6 +44,23 @@ export interface ClientRun {
   state: ProcessState
   /** Every client's result, once the workload has finished (or was stopped). */
   results: Promise<ClientResult[]>
+}
+
+/**
+ * A program traced with strace (tracer/): one Sockscope did not write, started by the lab
+ * (`command`) or attached to by pid. Its events are the same union as a server's.
+ */
+export interface TracedRun {
+  id: string
+  /** The traced program's pid (null until its first system call is seen). */
+  pid: number | null
+  command: string
+  attached: boolean
+  cwd?: string
+  host: string
+  /** The ports it listens on, as its listen calls are seen. */
+  ports: number[]
+  state: ProcessState
 }
 
 /** A process the lab did not start, watched as the OS sees it (with its descendants and sockets). */
@@ -110,7 +128,8 @@ export class Lab {
   private readonly servers = new Map<string, { run: ServerRun; process: ManagedProcess }>()
   private readonly clients = new Map<string, { run: ClientRun; process: ManagedProcess }>()
   /** Servers, client runs and observed processes count apart: s1, s2 …, c1, c2 …, o1 …, as a person would number them. */
-  private readonly nextId = { s: 1, c: 1, o: 1 }
+  private readonly nextId = { s: 1, c: 1, o: 1, t: 1 }
+  private readonly traces = new Map<string, { run: TracedRun; tracer: StraceRun }>()
   private readonly observed = new Map<string, ObservedRun>()
   private readonly processSource: ProcessSource
   /**
@@ -300,6 +319,78 @@ export class Lab {
     return [...this.observed.values()]
   }
 
+  /**
+   * Trace a program with strace: start it (`command`, in `cwd`) or attach to a running
+   * process (`pid`). Resolves once strace runs and the program has made its first traced
+   * call; its events (listen, accept, recv, fork, reap, …) come in the lab's stream under
+   * the run's id (t1, t2 …), and its process tree is sampled as a server's is. A traced
+   * program counts against the servers cap.
+   */
+  async startTrace(target: TraceTarget, options: { onOutput?: (line: string) => void } = {}): Promise<TracedRun> {
+    if (this.stopping) throw new SockscopeError('NOT_RUNNING', 'the lab is stopping')
+    if (this.servers.size + this.traces.size >= this.limits.servers)
+      throw new SockscopeError(
+        'LIMIT_REACHED',
+        `${plural(this.servers.size + this.traces.size, 'server is', 'servers are')} running, the most this lab runs at once: stop one, or raise the cap with ${LIMIT_FLAGS.servers}`,
+      )
+    const id = `t${this.nextId.t++}`
+    const attached = 'pid' in target
+    const run: TracedRun = {
+      id,
+      pid: attached ? target.pid : null,
+      command: attached ? `pid ${target.pid}` : target.command.join(' '),
+      attached,
+      ...(!attached && target.cwd ? { cwd: target.cwd } : {}),
+      host: '127.0.0.1',
+      ports: [],
+      state: 'starting',
+    }
+    const tracer = new StraceRun({
+      run: id,
+      clock: this.clock,
+      target,
+      onOutput: options.onOutput,
+      onEvents: (batch) => {
+        for (const e of batch)
+          if (e.kind === 'listen' && e.src.pid === run.pid && !run.ports.includes(e.port)) {
+            run.ports.push(e.port)
+            run.host = e.host
+          }
+        this.merger.add(batch)
+      },
+    })
+    this.traces.set(id, { run, tracer })
+    tracer.on('problem', (problem) => this.reportProblem(id, 'server', run.pid ?? process.pid, problem.toInfo()))
+    tracer.on('exit', () => {
+      run.state = 'stopped'
+      this.traces.delete(id)
+      void this.idleRunSampler()
+    })
+    try {
+      await tracer.start()
+    } catch (err) {
+      this.traces.delete(id)
+      throw err
+    }
+    run.pid = tracer.pid
+    run.state = 'running'
+    if (run.pid !== null) this.watchTree(run.pid, id)
+    return run
+  }
+
+  async stopTrace(id: string): Promise<void> {
+    const entry = this.traces.get(id)
+    if (!entry) throw new SockscopeError('NOT_RUNNING', `no traced program ${id} is running`)
+    entry.run.state = 'stopping'
+    await entry.tracer.stop()
+    await this.idleRunSampler()
+    await this.merger.settle()
+  }
+
+  listTraces(): TracedRun[] {
+    return [...this.traces.values()].map((t) => t.run)
+  }
+
   /** Processes with a TCP socket in LISTEN: candidates to observe. */
   listListening(): Promise<ListeningProcess[]> {
     return listListeningProcesses(this.processSource)
@@ -312,6 +403,7 @@ export class Lab {
         ...[...this.clients.keys()].map((id) => this.stopClients(id)),
         ...[...this.servers.keys()].map((id) => this.stopServer(id)),
         ...[...this.observed.keys()].map((id) => this.stopObserving(id)),
+        ...[...this.traces.keys()].map((id) => this.stopTrace(id).catch(() => undefined)),
       ])
       // One last reading, so the stream ends with every process the runs started gone.
       if (this.runSampler?.state === 'running') {
@@ -339,6 +431,7 @@ export class Lab {
     return watchLifeline((reason) => {
       const kill = setTimeout(() => {
         for (const { process: child } of [...this.servers.values(), ...this.clients.values()]) child.kill()
+        for (const { tracer } of this.traces.values()) tracer.killNow()
       }, KILL_AFTER_MS)
       // Unref'd: neither deadline keeps alive a process that has nothing else left to do.
       kill.unref()
@@ -378,9 +471,10 @@ export class Lab {
 
   /** Nothing of the lab's left to watch: take a last reading (their `gone` events), then rest. */
   private async idleRunSampler(): Promise<void> {
-    if (!this.runSampler || this.runSampler.state !== 'running' || this.servers.size + this.clients.size > 0) return
+    const busy = () => this.servers.size + this.clients.size + this.traces.size > 0
+    if (!this.runSampler || this.runSampler.state !== 'running' || busy()) return
     await this.runSampler.sample().catch(() => undefined)
-    if (this.servers.size + this.clients.size === 0) await this.runSampler.stop()
+    if (!busy()) await this.runSampler.stop()
   }
 
   private async finishClients(id: string): Promise<void> {
