@@ -10,9 +10,13 @@
  * can drive, so that raw Node's figure is raw Node's and not the generator's.
  *
  * Quick by default (2 s of ping-pong per run); SOCKSCOPE_BENCH_LOAD=full runs 5 s each.
- * SOCKSCOPE_BENCH_MODELS=select,reactor picks the models; SOCKSCOPE_BENCH_LOAD_PARTS=ceiling,100,1000,c10k
- * the parts (the generator's ceiling, the two loads, C10k).
+ * Last, the event pipeline alone at full speed (bench/load/pipeline.ts): events/s from a
+ * process stamping them to the renderer's store, through the lab, its trace and a WebSocket.
+ * SOCKSCOPE_BENCH_MODELS=select,reactor picks the models; SOCKSCOPE_BENCH_LOAD_PARTS=ceiling,100,1000,c10k,pipeline
+ * the parts.
  */
+import { statSync } from 'node:fs'
+import { measurePipeline } from './load/pipeline.ts'
 import type { BenchResult } from './run.ts'
 import { descriptorLimit, loadGenerator, type LoadGenerator, type LoadResult, type RunningServer, startCEcho, startRawNode, startSockscope, type TraceCounts } from './load/load-generator.ts'
 
@@ -20,8 +24,8 @@ const FULL = process.env.SOCKSCOPE_BENCH_LOAD === 'full'
 const DURATION_MS = FULL ? 5000 : 2000
 const MODELS = (process.env.SOCKSCOPE_BENCH_MODELS ?? 'select,asyncio,reactor').split(',').filter(Boolean)
 const C10K = 10_000
-/** Which parts run: SOCKSCOPE_BENCH_LOAD_PARTS=100,1000,c10k (default all). */
-const PARTS = (process.env.SOCKSCOPE_BENCH_LOAD_PARTS ?? 'ceiling,100,1000,c10k').split(',')
+/** Which parts run: SOCKSCOPE_BENCH_LOAD_PARTS=ceiling,100,1000,c10k,pipeline (default all). */
+const PARTS = (process.env.SOCKSCOPE_BENCH_LOAD_PARTS ?? 'ceiling,100,1000,c10k,pipeline').split(',')
 
 const mb = (bytes: number) => `${Math.round(bytes / 1024 / 1024)} MB`
 
@@ -38,6 +42,7 @@ export default async function loadBench(): Promise<BenchResult[]> {
     }
   }
   if (PARTS.includes('c10k')) results.push(...(await c10k(generator)))
+  if (PARTS.includes('pipeline')) results.push(await pipeline())
   return results
 }
 
@@ -58,11 +63,24 @@ async function measure(generator: LoadGenerator, start: () => Promise<RunningSer
     // closed its side of each (its socket count is back where it was), so the trace has every close.
     const deadline = Date.now() + 30_000
     while (server.sockets() > before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
+    // A stop signal ends the CLI within a second, trace written or not (Lab.installSignalHandlers):
+    // wait until the lab has caught up, its trace no longer growing, so the count is of everything.
+    if (server.tracePath) await untilStill(server.tracePath, deadline + 30_000)
     stopped = true
     const trace = await server.stop()
     return { load, peak, trace }
   } finally {
     if (!stopped) await server.stop()
+  }
+}
+
+async function untilStill(file: string, deadline: number): Promise<void> {
+  let size = -1
+  while (Date.now() < deadline) {
+    const now = statSync(file).size
+    if (now === size) return
+    size = now
+    await new Promise((r) => setTimeout(r, 500))
   }
 }
 
@@ -139,4 +157,19 @@ function c10kRow(name: string, m: Measured, raw?: Measured): BenchResult {
   }
   figures['peak RSS'] = mb(m.peak.treeBytes)
   return { name, figures }
+}
+
+async function pipeline(): Promise<BenchResult> {
+  const r = await measurePipeline(FULL ? 2_000_000 : 1_000_000)
+  return {
+    name: `pipeline: ${r.events / 1e6}M events, process → lab → trace + WebSocket → store`,
+    figures: {
+      'events/s into the store': Math.round(r.events / (r.endToEndMs / 1000)),
+      'events/s through the lab': Math.round(r.events / (r.labMs / 1000)),
+      traced: r.traced,
+      appended: r.appended,
+      lost: r.events - Math.min(r.traced, r.appended) + r.invalid,
+      'lab CPU µs/event': ((r.labCpuMs * 1000) / r.events).toFixed(2),
+    },
+  }
 }

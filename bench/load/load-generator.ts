@@ -114,6 +114,8 @@ export interface RunningServer {
   peakRss(): { treeBytes: number; largestBytes: number }
   /** CPU time (user + system, ms) each process of the tree has used so far, by pid; the root's first. */
   cpu(): Map<number, number>
+  /** The trace file it writes, if it writes one. */
+  tracePath?: string
   /** Sockets open in the process tree now (from /proc/<pid>/fd). */
   sockets(): number
   /** Stop it; for a sockscope server with a trace, what the trace recorded. */
@@ -140,6 +142,7 @@ export async function startSockscope(model: string, options: { trace?: boolean; 
   const server = await listening(`sockscope ${model}`, child)
   return {
     ...server,
+    tracePath: trace,
     async stop() {
       await server.stop()
       if (!trace) return undefined

@@ -44,6 +44,19 @@ export interface Ready<T> {
 
 export class Selector<T> {
   private readonly keys = new Map<Selectable, SelectorKey<T>>()
+  /**
+   * The keys that may be ready: each one whose object said its readiness may have changed,
+   * or whose interest changed, since the last look, and each one that was ready then
+   * (level-triggered, like epoll: still ready until it is served). select() looks at these
+   * only, as epoll_wait() returns the ready list, not every descriptor it watches: with
+   * 10,000 idle connections a wakeup for one must not cost 10,000 checks.
+   */
+  private readonly maybeReady = new Set<SelectorKey<T>>()
+  /** Registration order, in which ready keys are reported (as before the candidates were kept). */
+  private readonly order = new Map<SelectorKey<T>, number>()
+  private registrations = 0
+  /** Keys with a nonzero interest: what a wait watches. */
+  private watching = 0
   private readonly emitter: EventEmitter
   private wake: (() => void) | undefined
   private closed = false
@@ -54,22 +67,40 @@ export class Selector<T> {
 
   register(fileobj: Selectable, events: number, data: T): SelectorKey<T> {
     const key = { fileobj, events, data }
+    const old = this.keys.get(fileobj)
+    if (old) this.forget(old)
     this.keys.set(fileobj, key)
+    this.order.set(key, this.registrations++)
+    if (events !== 0) this.watching++
+    this.maybeReady.add(key)
     // Like the kernel's select(): only readiness that a registered interest asks for ends the wait.
     fileobj.watch(() => {
       const now = this.keys.get(fileobj)
-      if (now && fileobj.ready() & now.events) this.wake?.()
+      if (!now) return
+      this.maybeReady.add(now)
+      if (fileobj.ready() & now.events) this.wake?.()
     })
     return key
   }
 
   modify(fileobj: Selectable, events: number): void {
     const key = this.keys.get(fileobj)
-    if (key) key.events = events
+    if (!key) return
+    this.watching += (events !== 0 ? 1 : 0) - (key.events !== 0 ? 1 : 0)
+    key.events = events
+    this.maybeReady.add(key)
   }
 
   unregister(fileobj: Selectable): void {
+    const key = this.keys.get(fileobj)
+    if (key) this.forget(key)
     this.keys.delete(fileobj)
+  }
+
+  private forget(key: SelectorKey<T>): void {
+    if (key.events !== 0) this.watching--
+    this.maybeReady.delete(key)
+    this.order.delete(key)
   }
 
   registered(): SelectorKey<T>[] {
@@ -85,7 +116,7 @@ export class Selector<T> {
   async select(timeoutMs?: number): Promise<Ready<T>[]> {
     const started = this.emitter.clock.nowUs()
     if (!this.closed && this.collect().length === 0 && timeoutMs !== 0) {
-      const sockets = [...this.keys.values()].filter((key) => key.events !== 0).length
+      const sockets = this.watching
       this.emitter.emit({ kind: 'block', on: 'select', sockets, ...(timeoutMs === undefined ? {} : { timeoutMs: Math.round(timeoutMs * 10) / 10 }) }, started)
       await new Promise<void>((resolve) => {
         const timer = timeoutMs === undefined ? undefined : setTimeout(() => resolve(), timeoutMs)
@@ -122,15 +153,21 @@ export class Selector<T> {
   close(): void {
     this.closed = true
     this.keys.clear()
+    this.maybeReady.clear()
+    this.order.clear()
+    this.watching = 0
     this.wake?.()
   }
 
+  /** The ready keys, in registration order; the ones not ready leave the candidates until their object speaks again. */
   private collect(): Ready<T>[] {
     const ready: Ready<T>[] = []
-    for (const key of this.keys.values()) {
+    for (const key of this.maybeReady) {
       const mask = key.fileobj.ready() & key.events
       if (mask) ready.push({ key, mask })
+      else this.maybeReady.delete(key)
     }
+    if (ready.length > 1) ready.sort((a, b) => this.order.get(a.key)! - this.order.get(b.key)!)
     return ready
   }
 }
