@@ -116,6 +116,7 @@ export const useLabStore = defineStore('lab', () => {
   const runClients = (spec: Record<string, unknown>) => call<RunInfo>('runClients', spec)
   const stopClients = (id: string) => call<null>('stopClients', { id })
   const observe = (pid: number) => call<RunInfo>('observe', { pid })
+  const startTrace = (command: string, cwd?: string) => call<RunInfo>('startTrace', cwd ? { command, cwd } : { command })
   const stopObserving = (id: string) => call<null>('stopObserving', { id })
   const listListening = () => call<ListeningProcessInfo[]>('listListening', {})
   const stopAll = () => call<null>('stopAll', {})
@@ -167,7 +168,7 @@ export const useLabStore = defineStore('lab', () => {
     status, host, labPid, catalog, runs, problems, inFlight, recordings, openRequest,
     servers, clientRuns, observedRuns, liveServers, anyLive,
     attach, setStatus, applyHello, applyRecordings, applyMessage, setRuns, report, dismiss,
-    startServer, stopServer, runClients, stopClients, observe, stopObserving, listListening, stopRun, stopAll, clear, runDemo,
+    startServer, stopServer, runClients, stopClients, startTrace, observe, stopObserving, listListening, stopRun, stopAll, clear, runDemo,
     fetchRecording, saveTrace,
   }
 })

@@ -1,4 +1,6 @@
+import { stat } from 'node:fs/promises'
 import { SockscopeError, toErrorInfo } from '../errors.ts'
+import { splitCommandLine } from '../tracer/command-line.ts'
 import type { SockscopeEvent } from '../events.ts'
 import type { Lab } from '../lab/lab.ts'
 import type { ClientSpecInput, ServerSpecInput } from '../spec.ts'
@@ -35,6 +37,11 @@ export interface LabServiceOptions {
    * web mode saves by downloading TRACE_PATH.
    */
   saveTrace?: () => Promise<SavedTrace | null>
+  /**
+   * Whether pages may run a program under the tracer (`startTrace`): a command of their
+   * choosing, run as this user. Default on; web mode turns it off when served beyond loopback.
+   */
+  allowTrace?: boolean
 }
 
 /**
@@ -72,6 +79,7 @@ export class LabService {
   /** The absolute index of history[0]: what replays count in, across trims and clears. */
   private historyBase = 0
   private readonly targets: TargetPolicy
+  private readonly allowTrace: boolean
   /** One /proc scan shared by every listListening asked while it runs. */
   private listing: Promise<ListeningProcess[]> | undefined
   /** The latest OS reading of each live process and socket table: what a clear keeps, since the
@@ -101,6 +109,7 @@ export class LabService {
     this.historyLimit = options.historyLimit ?? 1_000_000
     this.catalog = buildCatalog()
     this.targets = new TargetPolicy(options.allowTargets)
+    this.allowTrace = options.allowTrace ?? true
     this.saveTraceHook = options.saveTrace
     this.unsubscribe = [
       lab.onEvents((batch) => this.queue(batch)),
@@ -256,6 +265,8 @@ export class LabService {
         return this.runClients(request.params)
       case 'stopClients':
         return this.stopClients(request.params.id)
+      case 'startTrace':
+        return this.startTrace(request.params.command, request.params.cwd)
       case 'observe':
         return this.observe(request.params.pid)
       case 'stopObserving':
@@ -314,12 +325,52 @@ export class LabService {
     return structuredClone(run)
   }
 
+  private async startTrace(commandLine: string, cwd: string | undefined): Promise<RunInfo> {
+    if (!this.allowTrace)
+      throw new SockscopeError('NOT_ALLOWED', 'this lab is served beyond loopback: tracing runs a command on this machine, so only `sockscope web` on loopback or the app offers it')
+    const command = splitCommandLine(commandLine)
+    const dir = cwd?.trim() || process.cwd()
+    const isDir = await stat(dir).then((s) => s.isDirectory(), () => false)
+    if (!isDir) throw new SockscopeError('BAD_OPTION', `the working directory ${dir} is not a directory here`)
+    const startedAt = this.now()
+    const traced = await this.lab.startTrace({ command, cwd: dir })
+    const run: RunInfo = {
+      id: traced.id,
+      kind: 'server',
+      pid: traced.pid ?? -1,
+      state: 'running',
+      spec: { model: 'traced', app: command.map((w) => (/\s/.test(w) ? JSON.stringify(w) : w)).join(' '), command, cwd: dir },
+      host: traced.host,
+      ports: [...traced.ports],
+      startedAt,
+      endedAt: null,
+    }
+    this.runs.set(run.id, run)
+    this.broadcastRuns()
+    return structuredClone(run)
+  }
+
+  /** A traced program's listen: its run's ports, as a server's are. */
+  private noticeTracedListen(event: Extract<SockscopeEvent, { kind: 'listen' }>): void {
+    const run = this.runs.get(event.src.run)
+    if (!run || run.spec.model !== 'traced' || run.pid !== event.src.pid || run.ports?.includes(event.port)) return
+    this.update(run, { ports: [...(run.ports ?? []), event.port], host: event.host })
+  }
+
+  /** A traced program that ended by itself. */
+  private noticeTracedExit(event: Extract<SockscopeEvent, { kind: 'exit' }>): void {
+    const run = this.runs.get(event.src.run)
+    if (!run || run.spec.model !== 'traced' || run.pid !== event.childPid || !isLive(run) || run.state === 'stopping') return
+    this.update(run, { state: 'finished', endedAt: this.now() })
+  }
+
   private async stopServer(id: string): Promise<null> {
     const run = this.known(id, 'server')
     if (!isLive(run)) return null
     this.update(run, { state: 'stopping' })
     try {
-      await this.lab.stopServer(id)
+      if (run.spec.model === 'traced') await this.lab.stopTrace(id)
+      else await this.lab.stopServer(id)
     } catch (err) {
       // Already gone (it crashed, or another session stopped it): stopped all the same.
       if (!(err instanceof SockscopeError && err.code === 'NOT_RUNNING')) throw err
@@ -419,6 +470,8 @@ export class LabService {
       this.pending.push(event)
       if (event.kind === 'proc' || event.kind === 'sockets') this.keepOsLatest(event)
       if (event.kind === 'proc' && event.change === 'gone') this.noticeObservedEnd(event.src.run, event.pid)
+      if (event.kind === 'listen') this.noticeTracedListen(event)
+      if (event.kind === 'exit') this.noticeTracedExit(event)
     }
     this.flushTimer ??= setTimeout(() => this.flush(), this.flushMs)
   }

@@ -54,6 +54,19 @@ export const RequestSchema = z.discriminatedUnion('method', [
    *  `proc` and `sockets` events under a new run of kind 'observed'. */
   z.object({ type: z.literal('request'), id: z.number().int().nonnegative(), method: z.literal('observe'), params: z.object({ pid: z.number().int().positive() }) }),
   z.object({ type: z.literal('request'), id: z.number().int().nonnegative(), method: z.literal('stopObserving'), params: z.object({ id: runId }) }),
+  /**
+   * Trace a program with strace (tracer/): `command` is a command line as typed (split as
+   * a shell splits words, nothing expanded), run in `cwd` (default: the host's). Its run is
+   * a server's (kind 'server', spec.model 'traced'), its ports filled in as it listens;
+   * stopServer stops it and everything it started. Refused (NOT_ALLOWED) on a web host
+   * served beyond loopback: a page from another machine must not run commands here.
+   */
+  z.object({
+    type: z.literal('request'),
+    id: z.number().int().nonnegative(),
+    method: z.literal('startTrace'),
+    params: z.object({ command: z.string().max(4096), cwd: z.string().max(4096).optional() }),
+  }),
   /** Processes with a TCP socket in LISTEN, to pick one to observe. Result: ListeningProcess[]. */
   z.object({ type: z.literal('request'), id: z.number().int().nonnegative(), method: z.literal('listListening'), params: z.object({}).optional() }),
   /** Forget the events seen so far (the timeline starts afresh; running processes go on). */

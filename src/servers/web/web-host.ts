@@ -80,7 +80,7 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
   const limits: SessionLimits = { ...DEFAULT_SESSION_LIMITS, ...options.sessionLimits }
   const log = options.log ?? ((line: string) => console.error(line))
   const statics = await staticFiles(options.rendererDir)
-  const service = new LabService(lab, { host: 'web', allowTargets: options.allowTargets, historyLimit: options.historyLimit })
+  const service = new LabService(lab, { host: 'web', allowTargets: options.allowTargets, historyLimit: options.historyLimit, allowTrace: isLoopback(bindHost) })
   if (options.recordings?.length) {
     try {
       await service.addRecordings(options.recordings, { base: options.recordingsBase, atStart: true })
