@@ -5,7 +5,8 @@
  * survives a busy machine). For each: round trips/s, × raw Node, what the trace recorded
  * against what the generator sent (accepts, closes and received bytes: "lost" is what the
  * trace is missing), the server's peak RSS (the whole process tree: the CLI's lab, the
- * server host). Then C10k: 10,000 connections opened, accepted and each served a first
+ * server host), and the CPU the server's processes used per round trip (user + system, from
+ * /proc: the figure that a machine busy with other work changes least). Then C10k: 10,000 connections opened, accepted and each served a first
  * echo, timed against raw Node. First, the generator against a C epoll echo server: what it
  * can drive, so that raw Node's figure is raw Node's and not the generator's.
  *
@@ -50,6 +51,8 @@ interface Measured {
   load: LoadResult
   peak: { treeBytes: number; largestBytes: number }
   trace: TraceCounts | undefined
+  /** CPU the server's whole process tree used while the generator ran (ms). */
+  cpuMs: number
 }
 
 async function measure(generator: LoadGenerator, start: () => Promise<RunningServer>, connections: number, durationMs: number): Promise<Measured> {
@@ -57,7 +60,9 @@ async function measure(generator: LoadGenerator, start: () => Promise<RunningSer
   let stopped = false
   try {
     const before = server.sockets()
+    const cpuBefore = server.cpu()
     const load = await generator.run({ port: server.port, connections, durationMs })
+    const cpuMs = [...server.cpu()].reduce((sum, [pid, ms]) => sum + ms - (cpuBefore.get(pid) ?? 0), 0)
     const peak = server.peakRss()
     // The generator closed every connection before it reported: stop once the server has
     // closed its side of each (its socket count is back where it was), so the trace has every close.
@@ -68,7 +73,7 @@ async function measure(generator: LoadGenerator, start: () => Promise<RunningSer
     if (server.tracePath) await untilStill(server.tracePath, deadline + 30_000)
     stopped = true
     const trace = await server.stop()
-    return { load, peak, trace }
+    return { load, peak, trace, cpuMs }
   } finally {
     if (!stopped) await server.stop()
   }
@@ -90,6 +95,8 @@ function row(name: string, m: Measured, raw?: Measured): BenchResult {
     'round trips/s': load.roundTripsPerSecond,
   }
   if (raw) figures['× raw Node'] = (load.roundTripsPerSecond / raw.load.roundTripsPerSecond).toFixed(2)
+  // The figure a busy machine changes least: what one round trip costs the server's processes.
+  figures['server CPU µs/round trip'] = ((m.cpuMs * 1000) / Math.max(1, load.roundTrips + load.served)).toFixed(1)
   figures.served = `${load.served}/${load.connections}`
   if (load.errors) figures.errors = `${load.errors} (${load.firstError})`
   if (trace) Object.assign(figures, recorded(trace, load))
