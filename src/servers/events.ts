@@ -91,9 +91,42 @@ export interface CloseEvent extends OnConn<'close'> {
   reset?: 'sent' | 'received'
 }
 
-/** Fork model: the server process started a child for a connection. */
+/**
+ * A handler started before its connection arrived (a pre-forked child, a parked thread),
+ * which the server keeps ready because a Node process or thread must boot a V8 isolate
+ * (tens to hundreds of ms) where a fork() or a thread start costs microseconds.
+ */
+export interface SpareStart {
+  /** When the spare was started (µs, the run's clock): off this connection's accept path. */
+  startedAt: number
+  /** Its own boot, start → ready to serve, µs; absent if it was still booting when taken. */
+  startUs?: number
+  /** How many spares the server keeps ready. */
+  pool: number
+}
+
+/**
+ * What the start stands for: what a fork() or a thread start costs in Python on this
+ * machine, measured when the server started (models/start-costs.ts). Labelled on screen
+ * as measured; absent where it could not be measured (no python3).
+ */
+export interface ModelledStart {
+  us: number
+  /** What was timed: `os.fork()`, `threading.Thread.start()`. */
+  call: string
+  /** How: the interpreter and the samples (`Python 3.11 on this machine, median of 21`). */
+  by: string
+}
+
+/**
+ * Fork model: the server process gave a connection its own child process. With `spare`,
+ * the child was forked ahead of time and takes the connection now; `modelledStart` is
+ * what the fork() itself costs.
+ */
 export interface ForkEvent extends OnConn<'fork'> {
   childPid: number
+  spare?: SpareStart
+  modelledStart?: ModelledStart
 }
 
 /** A child process ended (observed by its parent). */
@@ -122,8 +155,17 @@ export interface ReapEvent extends Base<'reap'> {
   modelled: boolean
 }
 
+/**
+ * A connection's own thread starts serving it. With `spare`, the thread was started
+ * ahead of time and parked until now; `modelledStart` is what a thread start costs.
+ */
 export interface ThreadStartEvent extends OnConn<'thread-start'> {
+  /** Node's id for the thread (the `tid` of its events). */
   threadId: number
+  /** The kernel's id for the same thread (/proc/PID/task/TID), where it could be read. */
+  osTid?: number
+  spare?: SpareStart
+  modelledStart?: ModelledStart
 }
 
 export interface ThreadEndEvent extends OnConn<'thread-end'> {

@@ -1,4 +1,4 @@
-import type { BlockReason, SockscopeEvent } from '../../servers/events.ts'
+import type { BlockReason, ForkEvent, SockscopeEvent, ThreadStartEvent } from '../../servers/events.ts'
 import { shortCommand } from '../../servers/os/command.ts'
 import { formatClock, formatDuration } from '../timeline/time-scale.ts'
 import type { Phase } from './derive.ts'
@@ -24,13 +24,13 @@ export function summarize(e: SockscopeEvent): string {
       if (e.reset === 'received') return 'reset by the peer (RST): ECONNRESET'
       return e.by === 'local' ? 'closed by this side' : e.by === 'peer' ? 'closed: the peer closed first' : 'closed after an error'
     case 'fork':
-      return `forked child pid ${e.childPid}`
+      return `forked child pid ${e.childPid}${spareNote(e, 'pre-forked spare', 'a fork()')}`
     case 'exit':
       return `child pid ${e.childPid} exited (${e.signal ?? `code ${e.code}`})`
     case 'reap':
       return `child pid ${e.childPid} reaped (${e.policy}, on ${e.trigger}) after ${formatDuration(e.zombieUs)} as a zombie${e.modelled ? ' · modelled' : ''}`
     case 'thread-start':
-      return `thread ${e.threadId} started`
+      return `thread ${e.threadId}${typeof e.osTid === 'number' ? ` (OS thread ${e.osTid})` : ''} started${spareNote(e, 'parked thread', 'a thread start')}`
     case 'thread-end':
       return `thread ${e.threadId} ended`
     case 'task-start':
@@ -67,6 +67,27 @@ export function summarize(e: SockscopeEvent): string {
     default:
       return ''
   }
+}
+
+/**
+ * What a fork or thread start that was done ahead of time says of itself: that it was a
+ * spare (Node's own start, a V8 isolate booting, happened before, off the accept path),
+ * and what the call it stands for costs, measured. Fields read from a trace are checked:
+ * a file may carry anything.
+ */
+export function spareNote(e: ForkEvent | ThreadStartEvent, spareName: string, call: string): string {
+  const spare = e.spare
+  const cost = e.modelledStart
+  const measured =
+    cost && typeof cost.us === 'number' && Number.isFinite(cost.us)
+      ? `${call} here costs ~${formatDuration(cost.us)} (measured: ${typeof cost.call === 'string' ? cost.call : call} in ${typeof cost.by === 'string' ? cost.by : 'Python'})`
+      : undefined
+  if (spare && typeof spare === 'object') {
+    const boot = typeof spare.startUs === 'number' ? `its own start took ${formatDuration(spare.startUs)}, before this connection` : 'it was still starting'
+    const pool = typeof spare.pool === 'number' ? ` (${spare.pool} kept ready)` : ''
+    return ` · a ${spareName}${pool}: ${boot}, off the accept path; ${measured ?? `${call}'s own cost was not measured (no python3)`}`
+  }
+  return measured ? ` · started for this connection (no spare was ready): Node's start, a V8 isolate booting; ${measured}` : ''
 }
 
 const sockets = (n: number | undefined) => (n === undefined ? 'its sockets' : `${n} socket${n === 1 ? '' : 's'}`)

@@ -1,6 +1,7 @@
 /**
- * A forked connection handler (fork model): receives one socket from the server
- * process, serves it with the app, reports its events to the parent, and exits.
+ * A forked connection handler (fork model): started ahead of time, it boots, says it is
+ * ready and waits for its one socket from the server process; then it serves it with the
+ * app, reports its events to the parent, and exits.
  */
 import type net from 'node:net'
 import { findApp } from '../apps/index.ts'
@@ -51,3 +52,6 @@ process.once('message', async (message: ServeConnection, handle: unknown) => {
   // os._exit(0) in the seed: the child ends as soon as its client is served.
   process.exit(0)
 })
+
+// Booted: from here on, a connection handed over is served at once.
+void send({ type: 'ready' })

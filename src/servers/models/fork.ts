@@ -2,12 +2,23 @@ import { type ChildProcess, fork } from 'node:child_process'
 import type net from 'node:net'
 import { ORIGIN_ENV } from '../clock.ts'
 import { CHILD_EXEC_ARGV, childEnv, entryPath } from '../entries.ts'
-import type { ConnId } from '../events.ts'
+import type { ConnId, ModelledStart } from '../events.ts'
 import type { ServeConnection } from '../host/protocol.ts'
 import { handlerJob } from './connection.ts'
 import { CappedAccept, listenTcp, runningServer, stopListening } from './listen.ts'
 import type { ModelContext, RunningServer, ServerModel } from './model.ts'
 import type { HandlerStyle } from './request-handler.ts'
+import { SparePool, spareStart, SPARES } from './spares.ts'
+import { startCosts } from './start-costs.ts'
+
+/** One child process: a spare until it is given its connection, then that connection's. */
+interface ChildHandler {
+  child: ChildProcess
+  pid: number
+  conn?: ConnId
+  socket?: net.Socket
+  ended?: () => void
+}
 
 interface Zombie {
   pid: number
@@ -28,6 +39,11 @@ interface Zombie {
  *  - never: the zombie stays until the server itself exits.
  * At most --max-children children live at once (ForkingMixIn.max_children): at the cap
  * the server accepts no more until one exits.
+ *
+ * A Node child boots a V8 isolate (tens to hundreds of ms; a fork() costs microseconds to
+ * a few ms), so the server keeps a few children forked ahead (spares.ts): each takes one
+ * connection and exits with it. The fork event says so, with what os.fork() costs in
+ * Python on this machine (start-costs.ts).
  */
 export const forkModel: ServerModel = {
   name: 'fork',
@@ -45,6 +61,8 @@ export async function startForkServer(ctx: ModelContext, style: HandlerStyle): P
   const { emitter, spec } = ctx
   const children = new Map<number, ChildProcess>()
   const zombies: Zombie[] = []
+  const costs = await startCosts()
+  const modelledStart: ModelledStart | undefined = costs && { us: costs.forkUs, call: 'os.fork()', by: costs.by }
   let stopping = false
 
   const reap = (trigger: 'accept' | 'server-exit') => {
@@ -57,45 +75,72 @@ export async function startForkServer(ctx: ModelContext, style: HandlerStyle): P
     }
   }
 
-  const forkFor = (socket: net.Socket, conn: ConnId, ended: () => void) => {
+  const startChild = () => {
     const child = fork(entryPath('fork-child'), [], {
       execArgv: CHILD_EXEC_ARGV,
       serialization: 'advanced',
       env: childEnv({ [ORIGIN_ENV]: String(emitter.clock.originNs) }),
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     })
-    const pid = child.pid ?? -1
-    children.set(pid, child)
-    emitter.emit({ kind: 'fork', conn, childPid: pid })
-    child.on('message', (msg: { type?: string; events?: never[] }) => {
-      if (msg?.type === 'events' && Array.isArray(msg.events)) emitter.forward(msg.events)
+    const handler: ChildHandler = { child, pid: child.pid ?? -1 }
+    if (child.pid !== undefined) children.set(child.pid, child)
+    const ready = new Promise<void>((resolve, reject) => {
+      child.on('message', (msg: { type?: string; events?: never[] }) => {
+        if (msg?.type === 'events' && Array.isArray(msg.events)) emitter.forward(msg.events)
+        else if (msg?.type === 'ready') resolve()
+      })
+      child.on('error', (err) => {
+        reject(err)
+        if (!handler.conn) return pool.lost(handler)
+        emitter.emit({ kind: 'error', conn: handler.conn, code: 'FORK_FAILED', message: err.message })
+        // A child that could not start never exits: its place under the cap is free again.
+        if (child.pid === undefined) {
+          handler.socket?.destroy()
+          handler.ended?.()
+          pool.released()
+        }
+      })
+      child.on('exit', (code, signal) => {
+        children.delete(handler.pid)
+        reject(new Error('the child exited before it was given a connection'))
+        const { conn } = handler
+        if (!conn) return pool.lost(handler)
+        handler.ended?.()
+        pool.released()
+        const exitedAt = emitter.emit({ kind: 'exit', childPid: handler.pid, conn, code, signal }).t
+        if (spec.reap === 'immediate')
+          emitter.emit(
+            { kind: 'reap', childPid: handler.pid, conn, policy: 'immediate', trigger: 'exit', zombieUs: 0, modelled: true },
+            exitedAt,
+          )
+        else zombies.push({ pid: handler.pid, conn, exitedAt })
+      })
     })
-    child.on('error', (err) => {
-      emitter.emit({ kind: 'error', conn, code: 'FORK_FAILED', message: err.message })
-      // A child that could not start never exits: its place under the cap is free again.
-      if (child.pid === undefined) {
-        socket.destroy()
-        ended()
-      }
-    })
-    child.on('exit', (code, signal) => {
-      children.delete(pid)
-      ended()
-      const exitedAt = emitter.emit({ kind: 'exit', childPid: pid, conn, code, signal }).t
-      if (spec.reap === 'immediate')
-        emitter.emit(
-          { kind: 'reap', childPid: pid, conn, policy: 'immediate', trigger: 'exit', zombieUs: 0, modelled: true },
-          exitedAt,
-        )
-      else zombies.push({ pid, conn, exitedAt })
-    })
+    // A spare that fails is reported when it is given a connection (its error above), not before.
+    ready.catch(() => {})
+    return { spare: handler, ready }
+  }
+  const pool = new SparePool<ChildHandler>({
+    size: Math.min(SPARES, spec.maxChildren),
+    cap: spec.maxChildren,
+    clock: emitter.clock,
+    start: startChild,
+    dispose: (handler) => void handler.child.kill('SIGTERM'),
+  })
+
+  const forkFor = (socket: net.Socket, conn: ConnId, ended: () => void) => {
+    const taken = pool.take()
+    const handler = taken.spare
+    Object.assign(handler, { conn, socket, ended })
+    const spare = spareStart(taken, pool.size)
+    emitter.emit({ kind: 'fork', conn, childPid: handler.pid, ...(spare && { spare }), ...(modelledStart && { modelledStart }) })
     const serve: ServeConnection = { type: 'serve', ...handlerJob(ctx, conn, style) }
     // The handle moves to the child; the parent's copy is closed once it has been sent.
-    child.send(serve, socket, (err) => {
+    handler.child.send(serve, socket, (err) => {
       if (err) {
         emitter.emit({ kind: 'error', conn, code: 'FORK_FAILED', message: `could not pass the socket: ${err.message}` })
         socket.destroy()
-        child.kill('SIGKILL')
+        handler.child.kill('SIGKILL')
       }
     })
   }
@@ -112,6 +157,7 @@ export async function startForkServer(ctx: ModelContext, style: HandlerStyle): P
 
   return runningServer(spec.host, [server], async () => {
     stopping = true
+    pool.stop()
     accepting.stop()
     stopListening(server)
     const exits = [...children.values()].map(

@@ -1,5 +1,6 @@
 import type net from 'node:net'
 import { MessageChannel, type MessagePort, receiveMessageOnPort } from 'node:worker_threads'
+import type { ModelledStart, SpareStart } from '../events.ts'
 import type { HandlerJob } from '../host/protocol.ts'
 import { READ_AHEAD_BYTES, SEND_AHEAD_BYTES } from './bounds.ts'
 import { endAndLinger } from './connection.ts'
@@ -18,12 +19,21 @@ import { endAndLinger } from './connection.ts'
  *    reading), until they are down to half.
  */
 
-export interface ThreadWorkerData extends HandlerJob {
+/** What a handler thread is started with, before it has a connection (it waits parked for one). */
+export interface ThreadWorkerData {
   /** The app's state and locks, shared by every connection's thread (see world.ts). */
   shared: SharedArrayBuffer
   originNs: string
+  /** The thread's name, which is also the kernel's name for it (/proc/PID/task/TID/comm): how it finds its own TID. */
+  name: string
+}
+
+/** Main → worker over parentPort, once: the connection this thread serves. */
+export interface ThreadJob extends HandlerJob {
   signal: SharedArrayBuffer
   port: MessagePort
+  spare?: SpareStart
+  modelledStart?: ModelledStart
 }
 
 /** Main → worker over the pipe. */
@@ -32,8 +42,8 @@ export type MainToWorker = { type: 'data'; data: Uint8Array } | { type: 'eof' } 
 /** Worker → main over the pipe. `resume`: the worker has taken enough that reading may go on. */
 export type WorkerToMainPipe = { type: 'send'; data: Uint8Array } | { type: 'resume' } | { type: 'end'; destroy: boolean }
 
-/** Worker → main over parentPort. */
-export type WorkerToMain = { type: 'events'; events: unknown[] }
+/** Worker → main over parentPort: booted and parked (`ready`), then its events. */
+export type WorkerToMain = { type: 'ready' } | { type: 'events'; events: unknown[] }
 
 /** The shared words (Int32, in `signal`). */
 const ARRIVED = 0 // bumped (and notified) on every message to the worker

@@ -104,3 +104,23 @@ describe('what a close, a wait and a phase say', () => {
     expect(describePhase({ kind: 'running', start: 0, end: 1, seq: 0 }, { kind: 'server', title: 'server pid 7' }, 0, 1).title).toBe('server pid 7 — running')
   })
 })
+
+describe('what a fork or a thread start done ahead of time says of itself', () => {
+  const measured = { us: 1787, call: 'os.fork()', by: 'Python 3.11 on this machine, median of 21' }
+  it('names the spare, its own start off the accept path, and the measured cost of the call it stands for', () => {
+    expect(summarize(ev('fork', 1, server(), { conn: '1>2', childPid: 42, spare: { startedAt: 0, startUs: 172_000, pool: 8 }, modelledStart: measured }))).toBe(
+      'forked child pid 42 · a pre-forked spare (8 kept ready): its own start took 172 ms, before this connection, off the accept path; a fork() here costs ~1.8 ms (measured: os.fork() in Python 3.11 on this machine, median of 21)',
+    )
+    expect(summarize(ev('thread-start', 1, server(), { conn: '1>2', threadId: 3, osTid: 5151, spare: { startedAt: 0, pool: 8 } }))).toBe(
+      "thread 3 (OS thread 5151) started · a parked thread (8 kept ready): it was still starting, off the accept path; a thread start's own cost was not measured (no python3)",
+    )
+  })
+
+  it('says when no spare was ready, and stays plain for a recording from before spares', () => {
+    expect(summarize(ev('fork', 1, server(), { conn: '1>2', childPid: 42, modelledStart: measured }))).toMatch(
+      /^forked child pid 42 · started for this connection \(no spare was ready\): Node's start, a V8 isolate booting; a fork\(\) here costs ~/,
+    )
+    expect(summarize(ev('fork', 1, server(), { conn: '1>2', childPid: 42 }))).toBe('forked child pid 42')
+    expect(summarize(ev('thread-start', 1, server(), { conn: '1>2', threadId: 3 }))).toBe('thread 3 started')
+  })
+})

@@ -3,6 +3,7 @@ import { BAD_CLIENTS } from '../../../src/servers/clients/workloads/index.ts'
 import type { ClientResult } from '../../../src/servers/host/protocol.ts'
 import type { ServerSpecInput } from '../../../src/servers/spec.ts'
 import { firstOn, isAlive, type Scenario, startScenario, waitUntil } from '../../helpers/lab-run.ts'
+import { SPARES } from '../../../src/servers/models/spares.ts'
 import { type Holdings, holdings } from './proc-probe.ts'
 
 const HOLD_S = 0.5
@@ -35,6 +36,10 @@ describe('every model survives every bad client', () => {
     it(`${label}: keeps serving the others, ends each bad connection, leaks nothing`, async () => {
       scenario = await startScenario({ ...spec, app: 'length-prefixed', maxLength: 16 * 1024 * 1024 })
       const s = scenario
+      // A fork or thread server keeps up to SPARES handlers started ahead (spares.ts), each
+      // a child (with its IPC socket) or a thread the kernel lists while it waits, and tops
+      // them up as connections take them: those are not left behind by a bad client.
+      const spares = spec.model === 'fork' || spec.model === 'thread' || spec.model === 'socketserver' ? SPARES : 0
       const good = (count: number) => s.clients({ workload: 'length-prefixed', count, words: ['Hello', 'world'], chunk: 64, timeout: 20 })
       const echoed = (results: ClientResult[]) => results.map((r) => [r.error?.code, r.replies[0]])
 
@@ -46,7 +51,7 @@ describe('every model survives every bad client', () => {
       const settledOnce = await waitUntil(() => {
         previous = baseline
         baseline = holdings(s.serverPid)
-        return baseline.children.length === 0 && previous !== undefined && JSON.stringify(previous) === JSON.stringify(baseline)
+        return baseline.children.length <= spares && previous !== undefined && JSON.stringify(previous) === JSON.stringify(baseline)
       })
       expect({ settledOnce, baseline }).toMatchObject({ settledOnce: true })
 
@@ -79,7 +84,7 @@ describe('every model survives every bad client', () => {
       // Nothing left behind: no extra thread, socket or child process in the server.
       const settled = await waitUntil(() => {
         const now = holdings(s.serverPid)
-        return now.threads <= baseline!.threads && now.sockets <= baseline!.sockets && now.children.length === 0
+        return now.threads <= baseline!.threads + spares && now.sockets <= baseline!.sockets + spares && now.children.length <= spares
       }, 15_000)
       expect({ settled, now: holdings(s.serverPid), baseline }).toMatchObject({ settled: true })
 
