@@ -125,7 +125,8 @@ export async function startForkServer(ctx: ModelContext, style: HandlerStyle): P
     cap: spec.maxChildren,
     clock: emitter.clock,
     start: startChild,
-    dispose: (handler) => void handler.child.kill('SIGTERM'),
+    // A spare has no connection and nothing to report: it goes at once, not through SIGTERM's flush.
+    dispose: (handler) => void handler.child.kill('SIGKILL'),
   })
 
   const forkFor = (socket: net.Socket, conn: ConnId, ended: () => void) => {

@@ -245,7 +245,8 @@ describe('bounds: children and threads', () => {
   ]
   for (const { label, spec } of capped) {
     it(`${label}: serves 4 delayed clients two at a time; the others wait queued while the server holds off at its cap`, async () => {
-      scenario = await startScenario({ ...spec, app: 'echo', delay: 0.4 })
+      // Long enough that two handlers' sleeps overlap even when one waits for a Node process to boot on a busy machine.
+      scenario = await startScenario({ ...spec, app: 'echo', delay: 1 })
       const { results } = await scenario.clients({ count: 4, words: ['ping'], timeout: 20 })
       await scenario.stop()
       expect(results.map((r) => r.replies)).toEqual([['ping'], ['ping'], ['ping'], ['ping']])

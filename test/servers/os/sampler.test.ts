@@ -103,6 +103,8 @@ describe('ProcessSampler on real processes', () => {
 
   it("shows the thread model's host gain a thread per connection and lose them after", async () => {
     lab = new Lab()
+    const served: { kind: string; osTid?: number }[] = []
+    lab.onEvents((batch) => served.push(...batch))
     const run = await lab.startServer({ model: 'thread', delay: 1 })
     const { sampler, events } = watch([run.pid], { sockets: true })
     const baseline = (await sampler.sample()).processes[0]!
@@ -130,11 +132,22 @@ describe('ProcessSampler on real processes', () => {
     expect(busy.host.threads).toBeGreaterThanOrEqual(baseline.threads! + connections)
     expect(procEvents(events, 'changed').some((e) => e.pid === run.pid && (e.threads ?? 0) >= baseline.threads! + connections)).toBe(true)
 
+    // The threads that took the connections, by the kernel ids their thread-start events name
+    // (others among the new ones are spares the server keeps parked for the next clients).
+    const servedTids = await poll(() => {
+      const tids = served.filter((e) => e.kind === 'thread-start').map((e) => e.osTid!)
+      return tids.length >= connections ? tids : undefined
+    }, 'a thread-start per connection')
+    // The kernel lists each of them in the host, as the sampler saw it.
+    await poll(() => {
+      const host = sampler.latest?.processes.find((p) => p.pid === run.pid)
+      return host && servedTids.every((tid) => host.threadIds!.includes(tid)) ? host : undefined
+    }, 'the serving threads in the host')
     destroyAllSockets()
     // After the delay each handler sees EOF, and its thread ends.
     const after = await poll(() => {
       const host = sampler.latest?.processes.find((p) => p.pid === run.pid)
-      return host && !busy.added.some((tid) => host.threadIds!.includes(tid)) ? host : undefined
+      return host && !servedTids.some((tid) => host.threadIds!.includes(tid)) ? host : undefined
     }, 'the worker threads to end')
     // One thread per connection gone, at least (a runtime may start a helper thread meanwhile).
     expect(busy.host.threadIds!.filter((tid) => !after.threadIds!.includes(tid)).length).toBeGreaterThanOrEqual(connections)
