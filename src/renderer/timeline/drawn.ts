@@ -51,12 +51,37 @@ export interface FrameInfo extends Omit<DrawnSnapshot, 'frames' | 'lanes'> {
 }
 
 let frames = 0
+let drawnAt = 0
 let last: (FrameInfo & { layout: Layout }) | null = null
 
 /** Called by the canvas after each frame it draws. */
 export function recordFrame(layout: Layout, frame: FrameInfo): void {
   frames++
+  drawnAt = performance.now()
   last = { layout, ...frame }
+}
+
+/**
+ * A cheap look at the last frame (the snapshot copies every phase of every lane, too much
+ * to poll under load): how many frames, when the last was drawn (performance.now()), its
+ * selection and view, and where the connection lanes on screen are.
+ */
+export interface FrameProbe {
+  frames: number
+  drawnAt: number
+  selectedConn: string | null
+  following: boolean
+  view: Viewport
+  connLanes: { conn: string; y: number; height: number }[]
+}
+
+export function drawnProbe(): FrameProbe | null {
+  if (!last) return null
+  const { top, bottom } = last
+  const connLanes: FrameProbe['connLanes'] = []
+  for (const lane of last.layout.lanes)
+    if (lane.connKey && lane.kind === 'conn' && lane.y + lane.height > top && lane.y < bottom) connLanes.push({ conn: lane.connKey, y: lane.y - top, height: lane.height })
+  return { frames, drawnAt, selectedConn: last.selectedConn, following: last.following, view: { ...last.view }, connLanes }
 }
 
 export function drawnSnapshot(): DrawnSnapshot | null {
