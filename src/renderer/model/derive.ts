@@ -393,61 +393,82 @@ export function parseConnId(conn: string): { clientPort: number; serverPort: num
 const PHASE_ONLY = new Set(['block', 'unblock', 'queued', 'lock-wait', 'lock-acquire'])
 
 export function deriveConnection(key: string, conn: string, input: readonly Item[] | TrackEvents): ConnectionTrack {
-  const ev = trackEvents(input)
-  const n = ev.length
-  const { clientPort, serverPort } = parseConnId(conn)
-  const fields: Omit<ConnectionTrack, 'marks'> = {
-    key,
-    conn,
-    clientPort,
-    serverPort,
-    serverRun: null,
-    clientRun: null,
-    serverPid: null,
-    childPid: null,
-    threadId: null,
-    task: null,
-    firstT: n ? ev.t(0) : 0,
-    lastT: n ? ev.t(n - 1) : 0,
-    connectT: null,
-    queuedT: null,
-    acceptT: null,
-    serverCloseT: null,
-    clientCloseT: null,
-    serverClose: null,
-    clientClose: null,
-    phases: [],
-    ticks: NO_MARKS,
-    markCount: 0,
-    blockedOn: null,
-    errors: 0,
-  }
-  // `marks` is built on first read. (Defined afterwards: an object literal with accessors
-  // would be a slow, dictionary-mode object, and tracks are read in every frame.)
-  let marks: Mark[] | undefined
-  Object.defineProperty(fields, 'marks', {
-    get() {
-      if (!marks) {
-        marks = []
-        for (let i = 0; i < track.ticks.length; i++) marks.push(track.ticks.mark(i))
-      }
-      return marks
-    },
-    enumerable: true,
-    configurable: true,
-  })
-  const track = fields as ConnectionTrack
-  const errorCode: Record<Side, string | null> = { server: null, client: null }
-  let forkT: number | null = null
-  let threadStartT: number | null = null
-  let handlerFirstT: number | null = null
-  const blocks: Phase[] = []
-  const open = new Map<number | string, Phase>()
-  /** What the client sent and the server read, in time order: whether bytes wait unread. */
-  const flow = new Flow()
-  const markAt: number[] = []
+  return new ConnectionDeriver(key, conn).extend(trackEvents(input))
+}
 
-  for (let k = 0; k < n; k++) {
+/**
+ * One connection's track, derived as its events arrive: `extend` reads only the events
+ * added since the last call (a live connection gains a few each frame, and re-reading its
+ * 100k from the first every frame was most of a frame), and gives what deriveConnection
+ * of all of them gives. Its events may only be appended: events inserted before the last
+ * read (a batch late from another process) need a new deriver. Each call returns a new
+ * track object (and new phases), so that what is cached per track stays right.
+ */
+export class ConnectionDeriver {
+  private readonly key: string
+  private readonly conn: string
+  private readonly clientPort: number
+  private readonly serverPort: number
+  /** Events read so far. */
+  private scanned = 0
+  /** What the scan found: the track's fields but its phases and instants. */
+  private readonly found: Omit<ConnectionTrack, 'marks' | 'phases' | 'ticks' | 'markCount' | 'blockedOn' | 'firstT' | 'lastT'> & { firstT: number; firstSeq: number }
+  private readonly errorCode: Record<Side, string | null> = { server: null, client: null }
+  private forkT: number | null = null
+  private threadStartT: number | null = null
+  private handlerFirstT: number | null = null
+  /** Waits in the order they began; the first `settledBlocks` are drawn in `settled`. */
+  private readonly blocks: Phase[] = []
+  private readonly open = new Map<number | string, Phase>()
+  /** What the client sent and the server read, in time order: whether bytes wait unread. */
+  private readonly flow = new Flow()
+  /** Indices (k) of the instants, and, read from a store, their seqs (a growing buffer; ticks are views of it). */
+  private readonly markAt: number[] = []
+  private markSeqs = new Uint32Array(16)
+  /**
+   * Phases that no later appended event can change: each wait that has ended, with the
+   * work before it, from `settledFrom` (where the start left off) to `settledCursor`
+   * (where the next phase starts).
+   */
+  private settled: Phase[] = []
+  private settledBlocks = 0
+  private settledCursor: number | null = null
+  private settledFrom: number | null | undefined = undefined
+
+  constructor(key: string, conn: string) {
+    this.key = key
+    this.conn = conn
+    const { clientPort, serverPort } = parseConnId(conn)
+    this.clientPort = clientPort
+    this.serverPort = serverPort
+    this.found = {
+      key, conn, clientPort, serverPort,
+      serverRun: null, clientRun: null, serverPid: null, childPid: null, threadId: null, task: null,
+      firstT: 0, firstSeq: 0,
+      connectT: null, queuedT: null, acceptT: null, serverCloseT: null, clientCloseT: null,
+      serverClose: null, clientClose: null, errors: 0,
+    }
+  }
+
+  /** How many of the track's events have been read. */
+  get length(): number {
+    return this.scanned
+  }
+
+  /** Read `ev` from where the last call stopped (ev: the same track's events, appended to); the track as of all of them. */
+  extend(ev: TrackEvents): ConnectionTrack {
+    const n = ev.length
+    if (this.scanned === 0 && n > 0) {
+      this.found.firstT = ev.t(0)
+      this.found.firstSeq = ev.seq(0)
+    }
+    for (let k = this.scanned; k < n; k++) this.read(ev, k)
+    this.scanned = n
+    return this.build(ev)
+  }
+
+  private read(ev: TrackEvents, k: number): void {
+    const track = this.found
     const t = ev.t(k)
     const kind = ev.kind(k)
     const side: Side = ev.role(k) === 'client' ? 'client' : 'server'
@@ -465,35 +486,35 @@ export function deriveConnection(key: string, conn: string, input: readonly Item
         track.serverPid ??= ev.pid(k)
         break
       case 'fork':
-        forkT ??= t
+        this.forkT ??= t
         track.childPid ??= (ev.event(k) as ForkEvent).childPid
         break
       case 'thread-start':
-        threadStartT ??= t
+        this.threadStartT ??= t
         track.threadId ??= (ev.event(k) as { threadId: number }).threadId
         break
       case 'task-start':
         track.task ??= (ev.event(k) as { task: string }).task
         break
       case 'send':
-        if (side === 'client') flow.sent(t, ev.bytes(k))
+        if (side === 'client') this.flow.sent(t, ev.bytes(k))
         break
       case 'recv':
-        if (side === 'server') flow.read(t, ev.bytes(k))
+        if (side === 'server') this.flow.read(t, ev.bytes(k))
         break
       case 'close': {
         const e = ev.event(k) as CloseEvent
         const seq = ev.seq(k)
-        if (side === 'client') flow.closed(t)
+        if (side === 'client') this.flow.closed(t)
         if (side === 'server') track.serverCloseT ??= t
         else track.clientCloseT ??= t
-        if (side === 'server') track.serverClose ??= { t, by: e.by, reset: e.reset ?? null, error: errorCode.server, seq }
-        else track.clientClose ??= { t, by: e.by, reset: e.reset ?? null, error: errorCode.client, seq }
+        if (side === 'server') track.serverClose ??= { t, by: e.by, reset: e.reset ?? null, error: this.errorCode.server, seq }
+        else track.clientClose ??= { t, by: e.by, reset: e.reset ?? null, error: this.errorCode.client, seq }
         break
       }
       case 'error':
         track.errors++
-        errorCode[side] ??= (ev.event(k) as { code: string }).code
+        this.errorCode[side] ??= (ev.event(k) as { code: string }).code
         break
       case 'block':
       case 'lock-wait':
@@ -501,71 +522,151 @@ export function deriveConnection(key: string, conn: string, input: readonly Item
           const on = ev.on(k)!
           const phase: Phase = { kind: 'blocked', start: t, end: null, on, seq: ev.seq(k) }
           if (ev.task(k)) phase.task = true
-          open.set(waitKey(ev.pid(k), ev.tid(k), on), phase)
-          blocks.push(phase)
+          this.open.set(waitKey(ev.pid(k), ev.tid(k), on), phase)
+          this.blocks.push(phase)
         }
         break
       case 'unblock':
       case 'lock-acquire':
         if (side === 'server') {
           const id = waitKey(ev.pid(k), ev.tid(k), ev.on(k)!)
-          const phase = open.get(id)
+          const phase = this.open.get(id)
           if (phase) {
             phase.end = t
-            open.delete(id)
+            this.open.delete(id)
           }
         }
         break
     }
     // The handler's own first sign of life: a forked child's or a thread's first event.
-    if (side === 'server' && handlerFirstT === null) {
-      if (track.childPid !== null && ev.pid(k) === track.childPid) handlerFirstT = t
+    if (side === 'server' && this.handlerFirstT === null) {
+      if (track.childPid !== null && ev.pid(k) === track.childPid) this.handlerFirstT = t
     }
-    if (!PHASE_ONLY.has(kind)) markAt.push(k)
+    if (!PHASE_ONLY.has(kind)) {
+      this.markAt.push(k)
+      if (ev instanceof StoreEvents) {
+        if (this.markAt.length > this.markSeqs.length) {
+          const grown = new Uint32Array(this.markSeqs.length * 2)
+          grown.set(this.markSeqs)
+          this.markSeqs = grown
+        }
+        this.markSeqs[this.markAt.length - 1] = ev.seq(k)
+      }
+    }
   }
-  track.ticks = ev.marks(markAt)
-  track.markCount = track.ticks.length
 
-  const firstSeq = n ? ev.seq(0) : 0
-  const lastSeq = n ? ev.seq(n - 1) : 0
-  inferResets(track, errorCode)
-  const openBlocks = [...open.values()]
-  track.blockedOn = openBlocks.at(-1)?.on ?? null
-  const serviceEnd = track.serverCloseT
-  // A block still open when the handler has closed ended with it (a stop, an error).
-  for (const phase of openBlocks) if (serviceEnd !== null) phase.end = Math.max(phase.start, serviceEnd)
+  /** The track as of what has been read: the scan's fields, the instants, and the phases. */
+  private build(ev: TrackEvents): ConnectionTrack {
+    const n = this.scanned
+    const { firstSeq, ...found } = this.found
+    const fields: Omit<ConnectionTrack, 'marks'> = {
+      ...found,
+      serverClose: found.serverClose && { ...found.serverClose },
+      clientClose: found.clientClose && { ...found.clientClose },
+      firstT: n ? found.firstT : 0,
+      lastT: n ? ev.t(n - 1) : 0,
+      phases: [],
+      ticks: NO_MARKS,
+      markCount: 0,
+      blockedOn: null,
+    }
+    // `marks` is built on first read. (Defined afterwards: an object literal with accessors
+    // would be a slow, dictionary-mode object, and tracks are read in every frame.)
+    let marks: Mark[] | undefined
+    Object.defineProperty(fields, 'marks', {
+      get() {
+        if (!marks) {
+          marks = []
+          for (let i = 0; i < track.ticks.length; i++) marks.push(track.ticks.mark(i))
+        }
+        return marks
+      },
+      enumerable: true,
+      configurable: true,
+    })
+    const track = fields as ConnectionTrack
+    track.ticks = ev instanceof StoreEvents ? new StoreMarks(ev.store, this.markSeqs.subarray(0, this.markAt.length)) : ev.marks(this.markAt)
+    track.markCount = track.ticks.length
 
-  const queueStart = minDefined(track.connectT, track.queuedT)
-  if (queueStart !== null) {
-    const queueEnd = track.acceptT ?? (track.serverCloseT ?? track.clientCloseT)
-    if (queueEnd === null || queueEnd > queueStart) track.phases.push({ kind: 'queued', start: queueStart, end: queueEnd, seq: firstSeq })
+    const lastSeq = n ? ev.seq(n - 1) : 0
+    inferResets(track, this.errorCode)
+    // The waits still open (in the order they began), and when the handler closed.
+    const openBlocks = [...this.open.values()]
+    track.blockedOn = openBlocks.at(-1)?.on ?? null
+    const serviceEnd = track.serverCloseT
+    // A block still open when the handler has closed ended with it (a stop, an error): on
+    // the track's copy, so that the unblock that may still come ends the wait itself.
+    const endOf = (block: Phase): number | null => (block.end === null && serviceEnd !== null ? Math.max(block.start, serviceEnd) : block.end)
+
+    const queueStart = minDefined(track.connectT, track.queuedT)
+    if (track.acceptT === null) {
+      if (queueStart !== null) {
+        const queueEnd = track.serverCloseT ?? track.clientCloseT
+        if (queueEnd === null || queueEnd > queueStart) track.phases.push({ kind: 'queued', start: queueStart, end: queueEnd, seq: firstSeq })
+      }
+      return track
+    }
+    // The queue and the start: read again each time (a client's connect may come after the accept).
+    const head: Phase[] = []
+    if (queueStart !== null && track.acceptT > queueStart) head.push({ kind: 'queued', start: queueStart, end: track.acceptT, seq: firstSeq })
+    let cursor: number | null = track.acceptT
+    const spawnStart = this.forkT ?? (this.threadStartT !== null ? track.acceptT : null)
+    if (spawnStart !== null) {
+      const spawnEnd = this.forkT !== null ? (this.handlerFirstT ?? serviceEnd) : this.threadStartT
+      head.push({ kind: 'spawn', start: Math.min(track.acceptT, spawnStart), end: spawnEnd, seq: firstSeq })
+      cursor = spawnEnd
+    }
+    // The waits drawn so far hold while the work they follow starts where it did.
+    if (cursor !== this.settledFrom) {
+      this.settled = []
+      this.settledBlocks = 0
+      this.settledCursor = cursor
+      this.settledFrom = cursor
+    }
+    // Waits that ended (by their unblock, not by the handler's close) are final, with the work before them.
+    const blocks = this.blocks
+    cursor = this.settledCursor
+    let i = this.settledBlocks
+    while (i < blocks.length && cursor !== null) {
+      const block = blocks[i]!
+      if (block.end === null || (i + 1 < blocks.length && blocks[i + 1]!.start < block.start)) break
+      this.pushBlock(this.settled, block, cursor, block.end)
+      cursor = Math.max(cursor, block.end)
+      i++
+    }
+    this.settledBlocks = i
+    this.settledCursor = cursor
+    track.phases = head.concat(this.settled, this.tail(i, cursor, serviceEnd, lastSeq, endOf))
+    return track
   }
-  if (track.acceptT === null) return track
 
-  let cursor: number | null = track.acceptT
-  const spawnStart = forkT ?? (threadStartT !== null ? track.acceptT : null)
-  if (spawnStart !== null) {
-    const spawnEnd = forkT !== null ? (handlerFirstT ?? serviceEnd) : threadStartT
-    track.phases.push({ kind: 'spawn', start: Math.min(track.acceptT, spawnStart), end: spawnEnd, seq: firstSeq })
-    cursor = spawnEnd
+  /** The phases from wait `from` on (those that later events may still change), starting at `cursor`. */
+  private tail(from: number, cursor: number | null, serviceEnd: number | null, lastSeq: number, endOf: (block: Phase) => number | null): Phase[] {
+    const out: Phase[] = []
+    const rest = this.blocks.slice(from).sort((a, b) => a.start - b.start)
+    for (const block of rest) {
+      if (cursor === null) break
+      const end = endOf(block)
+      this.pushBlock(out, end === block.end ? block : { ...block, end }, cursor, end)
+      cursor = end === null ? null : Math.max(cursor, end)
+    }
+    if (cursor !== null) {
+      if (serviceEnd === null) out.push({ kind: 'working', start: cursor, end: null, seq: lastSeq })
+      else if (serviceEnd > cursor) out.push({ kind: 'working', start: cursor, end: serviceEnd, seq: lastSeq })
+    }
+    return out
   }
-  blocks.sort((a, b) => a.start - b.start)
-  for (const block of blocks) {
-    if (cursor === null) break
-    if (block.start > cursor) track.phases.push({ kind: 'working', start: cursor, end: block.start, seq: block.seq })
-    const ready = block.task && block.on === 'recv' ? flow.readyFrom(block.start, block.end) : null
+
+  /** A wait and the work before it; a task's wait for bytes its client has sent is `ready` (waiting for its loop) from then on. */
+  private pushBlock(out: Phase[], block: Phase, cursor: number, end: number | null): void {
+    if (block.start > cursor) out.push({ kind: 'working', start: cursor, end: block.start, seq: block.seq })
+    const ready = block.task && block.on === 'recv' ? this.flow.readyFrom(block.start, end) : null
     // Once its client has sent (or closed), the handler waits for its loop, not for bytes.
-    const readyPhase = (start: number): Phase => ({ kind: 'ready', start, end: block.end, on: 'recv', task: true, seq: block.seq })
-    if (ready === null) track.phases.push(block)
-    else if (ready <= block.start) track.phases.push(readyPhase(block.start))
-    else track.phases.push({ ...block, end: ready }, readyPhase(ready))
-    cursor = block.end === null ? null : Math.max(cursor, block.end)
+    const readyPhase = (start: number): Phase => ({ kind: 'ready', start, end, on: 'recv', task: true, seq: block.seq })
+    if (ready === null) out.push(block)
+    else if (ready <= block.start) out.push(readyPhase(block.start))
+    else out.push({ ...block, end: ready }, readyPhase(ready))
   }
-  if (cursor !== null) {
-    if (serviceEnd === null) track.phases.push({ kind: 'working', start: cursor, end: null, seq: lastSeq })
-    else if (serviceEnd > cursor) track.phases.push({ kind: 'working', start: cursor, end: serviceEnd, seq: lastSeq })
-  }
-  return track
 }
 
 const WAIT_INDEX = new Map<string, number>(WAIT_ON.map((on, i) => [on, i]))

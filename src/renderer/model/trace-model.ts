@@ -1,7 +1,7 @@
 import type { SockscopeEvent } from '../../servers/events.ts'
 import {
+  ConnectionDeriver,
   type ConnectionTrack,
-  deriveConnection,
   deriveLoop,
   deriveProcess,
   deriveThread,
@@ -40,6 +40,8 @@ class Bucket<T> {
   seqs = new Uint32Array(8)
   count = 0
   dirty = true
+  /** The first index added since the track was last derived (an event late in time lands before the end). */
+  dirtyFrom = 0
   derived: T | undefined
 
   add(seq: number, t: Float64Array): void {
@@ -54,6 +56,7 @@ class Bucket<T> {
     if (i < this.count) this.seqs.copyWithin(i + 1, i, this.count)
     this.seqs[i] = seq
     this.count++
+    if (!this.dirty || i < this.dirtyFrom) this.dirtyFrom = i
     this.dirty = true
   }
 }
@@ -73,7 +76,7 @@ class Bucket<T> {
  */
 export class TraceModel {
   readonly store: EventStore
-  private conns = new Map<number, Bucket<ConnectionTrack>>()
+  private conns = new Map<number, Bucket<ConnectionTrack> & { deriver?: ConnectionDeriver }>()
   private procs = new Map<number, Bucket<ProcessTrack>>()
   /** By threadKey / loopKey: numbers, so that routing a million events builds no string per event. */
   private threadBuckets = new Map<number | string, Bucket<ThreadTrack> & { pid: number; tid: number }>()
@@ -179,9 +182,15 @@ export class TraceModel {
     return value
   }
 
-  private deriveConnection(id: number, bucket: Bucket<ConnectionTrack>): ConnectionTrack {
-    const key = this.store.conns.name(id)!
-    return this.derive(bucket, (events) => deriveConnection(key, key, events))
+  /** A connection that only gained events at its end is extended from where its deriver stopped, not derived again. */
+  private deriveConnection(id: number, bucket: Bucket<ConnectionTrack> & { deriver?: ConnectionDeriver }): ConnectionTrack {
+    return this.derive(bucket, (events) => {
+      if (!bucket.deriver || bucket.dirtyFrom < bucket.deriver.length) {
+        const key = this.store.conns.name(id)!
+        bucket.deriver = new ConnectionDeriver(key, key)
+      }
+      return bucket.deriver.extend(events)
+    })
   }
 
   private derive<T>(bucket: Bucket<T>, make: (events: StoreEvents) => T): T {

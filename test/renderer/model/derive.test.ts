@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest'
-import { deriveConnection, deriveLoop, deriveProcess, deriveThread, parseConnId } from '../../../src/renderer/model/derive.ts'
+import type { SockscopeEvent } from '../../../src/servers/events.ts'
+import { ConnectionDeriver, type ConnectionTrack, deriveConnection, deriveLoop, deriveProcess, deriveThread, ItemEvents, parseConnId } from '../../../src/renderer/model/derive.ts'
+import { EventStore } from '../../../src/renderer/model/event-store.ts'
+import { TraceModel } from '../../../src/renderer/model/trace-model.ts'
 import { client, ev, forkConnection, items, server } from '../events.ts'
 
 const kinds = (phases: { kind: string; on?: string }[]) => phases.map((p) => (p.on ? `${p.kind}:${p.on}` : p.kind))
@@ -392,5 +395,79 @@ describe('a connection ready before its handler waits', () => {
     expect(track.phases[2]).toMatchObject({ start: 300_000, end: 600_000 })
     // Its close is an EOF that waits to be read, too.
     expect(track.phases[5]).toMatchObject({ start: 700_000, end: 900_000 })
+  })
+})
+
+/**
+ * Live, a connection's track is extended by the events that arrived since the last frame,
+ * not derived again from its first: what it shows must be what one derive of all the
+ * events shows, however the events were split into batches.
+ */
+describe('a connection derived as its events arrive', () => {
+  /** A track as plain data: its fields, its phases, its instants. */
+  const plain = (t: ConnectionTrack) => ({ ...t, ticks: undefined, marks: t.marks })
+
+  /** Connections of every kind the derivation tells apart: forked, a task's waits, ready for its loop, reset, closed while blocked. */
+  function scenarios(): { conn: string; events: SockscopeEvent[] }[] {
+    const s = server(100)
+    const c = client(200)
+    const pingPong: SockscopeEvent[] = [
+      ev('connect', 0, c, { conn: '5>2', local: '', remote: '', handshakeUs: 10 }),
+      ev('accept', 100, s, { conn: '5>2', remote: '', waitedUs: 100 }),
+    ]
+    for (let i = 0, t = 200; i < 40; i++, t += 1000) {
+      pingPong.push(
+        ev('block', t, s, { conn: '5>2', on: 'recv', waiter: 'task' }),
+        ev('send', t + 100, c, { conn: '5>2', bytes: 64, preview: 'a' }),
+        ev('unblock', t + 300, s, { conn: '5>2', on: 'recv', blockedUs: 300, waiter: 'task' }),
+        ev('recv', t + 310, s, { conn: '5>2', bytes: 64, preview: 'a' }),
+        ev('send', t + 320, s, { conn: '5>2', bytes: 64, preview: 'a' }),
+        ev('recv', t + 400, c, { conn: '5>2', bytes: 64, preview: 'a' }),
+      )
+    }
+    pingPong.push(ev('block', 50_000, s, { conn: '5>2', on: 'recv', waiter: 'task' }), ev('close', 50_100, c, { conn: '5>2', by: 'local' }), ev('close', 50_200, s, { conn: '5>2', by: 'error', reset: 'received' }))
+    const asyncio = asyncioServer().filter((e) => (e as { conn?: string }).conn === '1>2')
+    return [
+      { conn: '1>2', events: forkConnection('1>2', 0, 501) },
+      { conn: '1>2', events: asyncio },
+      { conn: '1>2', events: selectLoop().filter((e) => (e as { conn?: string }).conn === '1>2') },
+      { conn: '5>2', events: pingPong },
+    ]
+  }
+
+  it('extended one event at a time, or in batches of any size, gives what one derive of them all gives', () => {
+    for (const { conn, events } of scenarios()) {
+      const all = items(events)
+      const whole = plain(deriveConnection(conn, conn, all))
+      for (const step of [1, 2, 3, 7, 50]) {
+        const deriver = new ConnectionDeriver(conn, conn)
+        let track = deriver.extend(new ItemEvents([]))
+        for (let n = step; n < all.length + step; n += step) {
+          const upTo = Math.min(n, all.length)
+          track = deriver.extend(new ItemEvents(all.slice(0, upTo)))
+          // And at every step, what a derive of the events so far gives.
+          expect(plain(track), `${conn}, ${upTo} events in steps of ${step}`).toEqual(plain(deriveConnection(conn, conn, all.slice(0, upTo))))
+        }
+        expect(plain(track)).toEqual(whole)
+      }
+    }
+  })
+
+  it('from the store, batch by batch, even when a batch comes late with earlier times, gives what one ingest of them all gives', () => {
+    const events = scenarios().flatMap(({ events }, i) => events.map((e) => ({ ...e, t: e.t + i * 100_000 }) as SockscopeEvent))
+    const sorted = [...events].sort((a, b) => a.t - b.t)
+    const once = new TraceModel(new EventStore())
+    once.ingest(once.store.append(sorted))
+    const live = new TraceModel(new EventStore())
+    // The server's events in batches as they come, each read before the next; the client's arrive late, in one batch.
+    const serverSide = sorted.filter((e) => e.src.role === 'server')
+    for (let i = 0; i < serverSide.length; i += 5) {
+      live.ingest(live.store.append(serverSide.slice(i, i + 5)))
+      live.connections()
+    }
+    live.ingest(live.store.append(sorted.filter((e) => e.src.role !== 'server')))
+    // (Seqs differ: the two stores numbered the events in the order each received them.)
+    const shown = (m: TraceModel) => JSON.parse(JSON.stringify(m.connections().map(plain), (k, v) => (k === 'seq' ? undefined : v)))
+    expect(shown(live)).toEqual(shown(once))
   })
 })
