@@ -136,7 +136,7 @@ interface TraceEvent {
   dur?: number
   tid: number
   pid: number
-  args?: { name?: string }
+  args?: { name?: string; beginData?: { dirtyObjects?: number; totalObjects?: number } }
 }
 
 /** Time by event name on the renderer's main thread (nested events counted in each), as % of the wall time. */
@@ -145,10 +145,15 @@ function traceTimes(events: readonly TraceEvent[], seconds: number, n: number): 
   if (!main) return ['(no renderer main thread in the trace)']
   const total = new Map<string, number>()
   for (const e of events) if (e.pid === main.pid && e.tid === main.tid && e.ph === 'X' && e.dur) total.set(e.name, (total.get(e.name) ?? 0) + e.dur)
-  return [...total.entries()]
-    .sort((a, b) => b[1] - a[1])
-    .slice(0, n)
-    .map(([name, us]) => `trace ${((100 * us) / 1e6 / seconds).toFixed(1).padStart(5)}%  ${name}`)
+  const layouts = events.filter((e) => e.pid === main.pid && e.tid === main.tid && e.name === 'Layout' && e.args?.beginData)
+  const avg = (f: (e: TraceEvent) => number) => (layouts.reduce((sum, e) => sum + f(e), 0) / Math.max(1, layouts.length)).toFixed(0)
+  return [
+    ...[...total.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, n)
+      .map(([name, us]) => `trace ${((100 * us) / 1e6 / seconds).toFixed(1).padStart(5)}%  ${name}`),
+    `layouts ${layouts.length}, objects laid out: ${avg((e) => e.args!.beginData!.dirtyObjects ?? 0)} of ${avg((e) => e.args!.beginData!.totalObjects ?? 0)} on average`,
+  ]
 }
 
 interface ProfileNode {
