@@ -1,20 +1,21 @@
 /**
  * The live UI under load (issue 12): `sockscope web` in Debian's Chromium, a select echo
  * server started from the app's own form, and 100 connections of 64-byte ping-pong driven
- * at it from another process — server, load generator and browser on the same cores. In
+ * at it by the C load generator (bench/load) — server, load generator and browser on the
+ * same cores. In
  * the page: the interval between animation frames (rAF times, p50/p95), long tasks, the
  * events arriving in the store per second, and the time from a click on a connection's
  * lane to the first drawn frame that shows it selected. Screenshots during the load:
  * test-results/bench/live-ui-*.png. SOCKSCOPE_BENCH_PROFILE=1 also writes a CPU profile of
  * the page (test-results/bench/live-ui.cpuprofile) and prints where its time went.
  */
-import { type ChildProcess, spawn } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Page } from 'playwright-core'
 import { haveChromium, openPage, startWeb, until } from '../test/e2e/browser.ts'
 import type { FrameProbe } from '../src/renderer/timeline/drawn.ts'
+import { loadGenerator, type LoadResult } from './load/load-generator.ts'
 import type { BenchResult } from './run.ts'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
@@ -24,6 +25,8 @@ const CONNECTIONS = Number(process.env.SOCKSCOPE_BENCH_CONNECTIONS) || 100
 const MEASURE_MS = Number(process.env.SOCKSCOPE_BENCH_SECONDS ?? 10) * 1000
 const WARMUP_MS = 3000
 const CLICKS = 8
+/** The load goes on this long after the measured window: through the clicks. */
+const LOAD_AFTER_MS = 30_000
 const PROFILE = process.env.SOCKSCOPE_BENCH_PROFILE === '1'
 /** The canvas's label column and axis (GEOMETRY_DEFAULTS). */
 const PLOT_LEFT = 196
@@ -37,23 +40,15 @@ const quantile = (xs: readonly number[], q: number) => {
 }
 const probe = (page: Page): Promise<Probe> => page.evaluate(() => (globalThis as unknown as { __sockscope: { probe(): Probe } }).__sockscope.probe())
 
-/** The load generator in its own process; `roundTrips()` is what it last reported. */
-function startLoad(port: number): { roundTrips: () => number; stop: () => Promise<void> } {
-  const child: ChildProcess = spawn(process.execPath, [path.join(here, 'live-ui-load.ts'), String(port), String(CONNECTIONS)], { stdio: ['pipe', 'pipe', 'inherit'] })
-  let last = 0
-  child.stdout!.on('data', (chunk: Buffer) => {
-    const m = /rt (\d+)\s*$/.exec(chunk.toString())
-    if (m) last = Number(m[1])
-  })
-  return {
-    roundTrips: () => last,
-    stop: async () => {
-      if (child.exitCode !== null) return
-      const exited = new Promise((r) => child.once('exit', r))
-      child.stdin!.end()
-      await exited
-    },
-  }
+/**
+ * The C load generator (bench/load) in its own process, for long enough to cover the
+ * warm-up, the measured window and the clicks; `result()` is what it measured.
+ */
+async function startLoad(port: number): Promise<{ result: () => Promise<LoadResult> }> {
+  const gen = await loadGenerator()
+  const running = gen.run({ port, connections: CONNECTIONS, durationMs: WARMUP_MS + MEASURE_MS + LOAD_AFTER_MS })
+  running.catch(() => {})
+  return { result: () => running }
 }
 
 /** Start a select echo server from the form, with no delay; its port. */
@@ -184,12 +179,12 @@ export default async function liveUiBench(): Promise<BenchResult[]> {
   const web = await startWeb()
   const browser = await openPage(web.url)
   const { page } = browser
-  let load: ReturnType<typeof startLoad> | undefined
+  let load: Awaited<ReturnType<typeof startLoad>> | undefined
   try {
     await page.getByTestId('start-server').waitFor()
     await until('the lab connected', () => page.getByTestId('start-server').isEnabled(), (on) => on)
     const port = await startSelectServer(page)
-    load = startLoad(port)
+    load = await startLoad(port)
     await until('events arriving', () => probe(page), (p) => (p?.events ?? 0) > 1000, 30_000)
     await page.waitForTimeout(WARMUP_MS)
     fs.mkdirSync(SHOTS, { recursive: true })
@@ -212,7 +207,6 @@ export default async function liveUiBench(): Promise<BenchResult[]> {
       tracing.on('Tracing.dataCollected', ({ value }) => traceEvents.push(...(value as unknown as TraceEvent[])))
       await tracing.send('Tracing.start', { categories: 'devtools.timeline,v8,blink,cc,gpu,disabled-by-default-devtools.timeline', transferMode: 'ReportEvents' })
     }
-    const rtBefore = load.roundTrips()
     const before = (await probe(page))!
     const startedAt = Date.now()
     await recordFrames(page)
@@ -223,7 +217,6 @@ export default async function liveUiBench(): Promise<BenchResult[]> {
     const seconds = (Date.now() - startedAt) / 1000
     const metricsAfter = await readMetrics()
     const share = (name: string) => `${((100 * (metricsAfter[name]! - metricsBefore[name]!)) / seconds).toFixed(0)}%`
-    const rtAfter = load.roundTrips()
     const { frames, longTasks } = await page.evaluate(() => {
       const w = window as unknown as { __frames: number[]; __longTasks: number[] }
       return { frames: w.__frames.slice(1), longTasks: w.__longTasks.slice() }
@@ -243,13 +236,15 @@ export default async function liveUiBench(): Promise<BenchResult[]> {
 
     const clicks = await clickToFrame(page)
     await page.screenshot({ path: path.join(SHOTS, 'live-ui-selected.png') })
+    const loadResult = await load.result()
     for (const line of breakdown) console.log(`    ${line}`)
     return [
       {
         name: `live UI: select, ${CONNECTIONS} connections ping-pong`,
         figures: {
           'events/s arriving': Math.round((after.events - before.events) / seconds),
-          'round trips/s': Math.round((rtAfter - rtBefore) / seconds),
+          'round trips/s (load generator, whole run)': Math.round(loadResult.roundTripsPerSecond),
+          served: `${loadResult.served}/${loadResult.connections}`,
           'frames/s drawn': ((after.frames - before.frames) / seconds).toFixed(1),
         },
       },
@@ -271,7 +266,7 @@ export default async function liveUiBench(): Promise<BenchResult[]> {
       },
     ]
   } finally {
-    await load?.stop()
+    await load?.result().catch(() => {})
     await browser.close()
     await web.stop()
   }
