@@ -65,6 +65,71 @@ export function filterLog(store: EventStore, filter: LogFilter): Uint32Array {
 }
 
 /**
+ * filterLog kept up to date as the store grows: each update reads only the events added
+ * since the last (a live log gains thousands a second, and rescanning a million positions
+ * every frame was a few ms of each), and gives what filterLog gives. It starts again when
+ * the filter changes (by identity of its sets), when the store was cleared, or when an
+ * event landed before the last position read (the seq there moved). A store cleared and
+ * refilled past the last position read looks grown: after a clear, start a new index.
+ */
+export class LogIndex {
+  private kinds: ReadonlySet<string> | null | undefined = undefined
+  private conns: ReadonlySet<string> | null | undefined = undefined
+  private store: EventStore | null = null
+  private out = new Uint32Array(1024)
+  private count = 0
+  private scanned = 0
+  private lastSeq = -1
+
+  update(store: EventStore, filter: LogFilter): Uint32Array {
+    const moved = this.scanned > 0 && (store.size < this.scanned || store.order[this.scanned - 1] !== this.lastSeq)
+    if (moved || store !== this.store || filter.kinds !== this.kinds || filter.conns !== this.conns) {
+      this.store = store
+      this.kinds = filter.kinds
+      this.conns = filter.conns
+      this.count = 0
+      this.scanned = 0
+    }
+    const n = store.size
+    if (n > this.scanned) {
+      const kindOk = new Uint8Array(256)
+      if (filter.kinds) for (const kind of filter.kinds) kindOk[kindCode(kind)] = 1
+      else kindOk.fill(1)
+      // Ids looked up each time: a connection picked before its first event gets its id later.
+      let connOk: Uint8Array | null = null
+      if (filter.conns) {
+        connOk = new Uint8Array(store.conns.names.length + 1)
+        for (const conn of filter.conns) {
+          const id = store.conns.find(conn)
+          if (id >= 0) connOk[id] = 1
+        }
+      }
+      if (this.count + (n - this.scanned) > this.out.length) {
+        const grown = new Uint32Array(Math.max(this.out.length * 2, this.count + (n - this.scanned)))
+        grown.set(this.out.subarray(0, this.count))
+        this.out = grown
+      }
+      const { order, kind, conn } = store
+      const out = this.out
+      let count = this.count
+      for (let i = this.scanned; i < n; i++) {
+        const seq = order[i]!
+        if (!kindOk[kind[seq]!]) continue
+        if (connOk) {
+          const c = conn[seq]!
+          if (c < 0 || !connOk[c]) continue
+        }
+        out[count++] = i
+      }
+      this.count = count
+      this.scanned = n
+      this.lastSeq = order[n - 1]!
+    }
+    return this.out.subarray(0, this.count)
+  }
+}
+
+/**
  * The event on row `row` of a filtered log (`indices` from filterLog), or undefined when
  * the row is past the positions or a position is past the store: positions from before a
  * clear must not be read as events, and one missing row must not stop the others drawing.

@@ -1,7 +1,7 @@
 import { defineStore } from 'pinia'
 import { computed, ref, watch } from 'vue'
 import type { RunInfo } from '../../servers/web/protocol.ts'
-import { filterLog, HIDDEN_BY_DEFAULT, KIND_GROUPS, noteRows } from '../model/log-filter.ts'
+import { HIDDEN_BY_DEFAULT, KIND_GROUPS, LogIndex, noteRows } from '../model/log-filter.ts'
 import { usePlayheadStore } from './playhead.ts'
 import { useTimelineStore } from './timeline.ts'
 import { useTraceStore } from './trace.ts'
@@ -32,10 +32,17 @@ export const useLogStore = defineStore('log', () => {
     return new Set([connFilter.value])
   })
 
-  /** Positions (in time order) of the events shown; a computed, so never older than its inputs. */
+  /** Positions (in time order) of the events shown; a computed, so never older than its inputs (kept up as the store grows, not rescanned). */
+  let logIndex = new LogIndex()
+  let indexEpoch = trace.epoch
   const indices = computed<Uint32Array>(() => {
     void trace.version
-    return filterLog(trace.store, { kinds: kinds.value, conns: conns.value })
+    // A clear: seqs start again, so the index cannot tell a refilled store from a grown one.
+    if (trace.epoch !== indexEpoch) {
+      logIndex = new LogIndex()
+      indexEpoch = trace.epoch
+    }
+    return logIndex.update(trace.store, { kinds: kinds.value, conns: conns.value })
   })
 
   /** Finished workloads with what they computed, in the order they ended: shown unless a connection is picked. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { EventStore } from '../../../src/renderer/model/event-store.ts'
-import { filterLog, HIDDEN_BY_DEFAULT, KIND_GROUPS, logItemAt, logRowAt, noteRows } from '../../../src/renderer/model/log-filter.ts'
+import { filterLog, HIDDEN_BY_DEFAULT, KIND_GROUPS, LogIndex, logItemAt, logRowAt, noteRows } from '../../../src/renderer/model/log-filter.ts'
 import { client, ev, forkConnection } from '../events.ts'
 
 describe('filterLog', () => {
@@ -80,5 +80,34 @@ describe('rows that are not events: a workload’s result among the events', () 
   it('hides block / unblock and the OS sampler until asked, and groups results apart', () => {
     expect(HIDDEN_BY_DEFAULT).toEqual(['block', 'os'])
     expect(KIND_GROUPS.find((g) => g.id === 'result')).toMatchObject({ label: 'results', kinds: [] })
+  })
+})
+
+describe('LogIndex', () => {
+  const filters = [
+    { kinds: null, conns: null },
+    { kinds: new Set(['recv', 'send']), conns: null },
+    { kinds: null, conns: new Set(['3>2', '5>2']) },
+  ]
+
+  it('kept up batch by batch, gives what filterLog of the whole store gives — with a late batch, a new filter and a clear', () => {
+    for (const filter of filters) {
+      const store = new EventStore()
+      const index = new LogIndex()
+      const events = [...forkConnection('1>2', 0, 501), ...forkConnection('3>2', 10, 502)].sort((a, b) => a.t - b.t)
+      for (let i = 0; i < events.length; i += 3) {
+        store.append(events.slice(i, i + 3))
+        expect(Array.from(index.update(store, filter))).toEqual(Array.from(filterLog(store, filter)))
+      }
+      // A connection the filter named before its first event, then events earlier than the last read.
+      store.append(forkConnection('5>2', 100_000, 503))
+      store.append(forkConnection('7>2', 5, 504))
+      expect(Array.from(index.update(store, filter))).toEqual(Array.from(filterLog(store, filter)))
+      expect(Array.from(index.update(store, filters[1]!))).toEqual(Array.from(filterLog(store, filters[1]!)))
+      // Cleared to fewer events than were read.
+      store.clear()
+      store.append(forkConnection('3>2', 0, 505).slice(0, 4))
+      expect(Array.from(index.update(store, filter))).toEqual(Array.from(filterLog(store, filter)))
+    }
   })
 })
