@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process'
 import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type BrowserPage, drawnTimeline, failOnPageErrors, haveChromium, openPage, screenshot, startWeb, until, type WebHost } from './browser.ts'
+import { GEOMETRY_DEFAULTS } from '../../src/renderer/timeline/render/context.ts'
 import { pythonWith } from '../servers/tracer/python.ts'
 
 /**
@@ -79,7 +80,13 @@ describe.skipIf(!haveChromium || !haveStrace || process.platform !== 'linux')('T
     ))!
     const tracedLanes = drawn.lanes.filter((l) => l.run === run.run)
     expect(new Set(tracedLanes.filter((l) => l.pid && l.kind !== 'conn' && l.kind !== 'server').map((l) => l.pid)).size).toBeGreaterThanOrEqual(8)
-    await page.mouse.move(10, 1070)
+    // Room for both runs' lanes: a taller window, the clients' group folded.
+    await page.setViewportSize({ width: 1920, height: 2400 })
+    const box = (await page.getByTestId('timeline').boundingBox())!
+    const clients = (await drawnTimeline(page))!.lanes.find((l) => l.key === 'group:clients')!
+    await page.mouse.click(box.x + 60, box.y + GEOMETRY_DEFAULTS.axisHeight + clients.y + clients.height / 2)
+    await until('the clients folded', () => drawnTimeline(page), (t) => !!t && !t.lanes.some((l) => l.kind === 'clients'))
+    await page.mouse.move(5, 5)
     await screenshot(page, '09-trace-fork.png')
   })
 })
