@@ -38,17 +38,7 @@ export function filterLog(store: EventStore, filter: LogFilter): Uint32Array {
     for (let i = 0; i < n; i++) all[i] = i
     return all
   }
-  const kindOk = new Uint8Array(256)
-  if (filter.kinds) for (const kind of filter.kinds) kindOk[kindCode(kind)] = 1
-  else kindOk.fill(1)
-  let connOk: Uint8Array | null = null
-  if (filter.conns) {
-    connOk = new Uint8Array(store.conns.names.length + 1)
-    for (const conn of filter.conns) {
-      const id = store.conns.find(conn)
-      if (id >= 0) connOk[id] = 1
-    }
-  }
+  const { kindOk, connOk } = filterMasks(store, filter)
   const out = new Uint32Array(n)
   let count = 0
   const { order, kind, conn } = store
@@ -62,6 +52,22 @@ export function filterLog(store: EventStore, filter: LogFilter): Uint32Array {
     out[count++] = i
   }
   return out.subarray(0, count)
+}
+
+/** Which kind codes and connection ids pass the filter (connOk null: every connection). */
+function filterMasks(store: EventStore, filter: LogFilter): { kindOk: Uint8Array; connOk: Uint8Array | null } {
+  const kindOk = new Uint8Array(256)
+  if (filter.kinds) for (const kind of filter.kinds) kindOk[kindCode(kind)] = 1
+  else kindOk.fill(1)
+  let connOk: Uint8Array | null = null
+  if (filter.conns) {
+    connOk = new Uint8Array(store.conns.names.length + 1)
+    for (const conn of filter.conns) {
+      const id = store.conns.find(conn)
+      if (id >= 0) connOk[id] = 1
+    }
+  }
+  return { kindOk, connOk }
 }
 
 /**
@@ -92,18 +98,8 @@ export class LogIndex {
     }
     const n = store.size
     if (n > this.scanned) {
-      const kindOk = new Uint8Array(256)
-      if (filter.kinds) for (const kind of filter.kinds) kindOk[kindCode(kind)] = 1
-      else kindOk.fill(1)
       // Ids looked up each time: a connection picked before its first event gets its id later.
-      let connOk: Uint8Array | null = null
-      if (filter.conns) {
-        connOk = new Uint8Array(store.conns.names.length + 1)
-        for (const conn of filter.conns) {
-          const id = store.conns.find(conn)
-          if (id >= 0) connOk[id] = 1
-        }
-      }
+      const { kindOk, connOk } = filterMasks(store, filter)
       if (this.count + (n - this.scanned) > this.out.length) {
         const grown = new Uint32Array(Math.max(this.out.length * 2, this.count + (n - this.scanned)))
         grown.set(this.out.subarray(0, this.count))
