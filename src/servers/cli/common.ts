@@ -41,11 +41,16 @@ export function usageSentence(text: string): string {
   return [`${first} (${code})`, ...rest].join('\n') + '\n'
 }
 
+/** A usage error exits 2, as Unix tools do; any other failure 1. */
+export function exitStatus(code: string): 1 | 2 {
+  return code === 'BAD_OPTION' || code.startsWith('UNKNOWN_') ? 2 : 1
+}
+
 export function fail(err: unknown): never {
   const code = err instanceof SockscopeError ? err.code : 'INTERNAL'
   const message = err instanceof Error ? err.message : String(err)
   console.error(`sockscope: ${message} (${code})`)
-  process.exit(code === 'BAD_OPTION' || code.startsWith('UNKNOWN_') ? 2 : 1)
+  process.exit(exitStatus(code))
 }
 
 /**

@@ -1,7 +1,7 @@
 import { Command } from 'commander'
 import { SockscopeError } from '../errors.ts'
 import type { TraceTarget } from '../tracer/strace-runner.ts'
-import { fail, numberOption, openLab, stopWhenAsked } from './common.ts'
+import { exitStatus, fail, numberOption, openLab, stopWhenAsked } from './common.ts'
 import { formatEvent, isHeadline } from './format.ts'
 
 /**
@@ -36,7 +36,12 @@ export function traceCommand(): Command {
           else if (!opts.quiet && isHeadline(e)) console.log(formatEvent(e))
         }
       })
-      lab.onProblem((problem) => console.error(`sockscope: ${problem.message} (${problem.code})`))
+      // What the tracer reported is said once: a start that then fails with it only exits.
+      const reported = new Set<string>()
+      lab.onProblem((problem) => {
+        reported.add(problem.message)
+        console.error(`sockscope: ${problem.message} (${problem.code})`)
+      })
       stopWhenAsked(lab, () => void shutdown().then(() => process.exit(0), fail))
       try {
         const run = await lab.startTrace(target, { onOutput: (line) => console.error(line) })
@@ -49,6 +54,7 @@ export function traceCommand(): Command {
         }, 100)
       } catch (err) {
         await shutdown().catch(() => undefined)
+        if (err instanceof SockscopeError && reported.has(err.message)) process.exit(exitStatus(err.code))
         fail(err)
       }
     })

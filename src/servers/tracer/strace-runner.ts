@@ -12,7 +12,7 @@
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 import { EventEmitter } from 'node:events'
-import { closeSync, constants as fsConstants, open, openSync, readdirSync } from 'node:fs'
+import { closeSync, constants as fsConstants, open, openSync, readdirSync, readFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { Socket } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -65,12 +65,38 @@ export function checkStrace(binary = 'strace'): void {
 /** What strace said on its stderr, as a coded error, if it is one that ends the trace. */
 export function straceProblem(line: string, target: TraceTarget): SockscopeError | null {
   if (!line.startsWith('strace: ')) return null
-  if (/Operation not permitted|EPERM/.test(line))
+  if (/Operation not permitted|EPERM/.test(line)) {
+    const attachTo = 'pid' in target ? target.pid : null
+    const tracer = attachTo === null ? null : tracerOf(attachTo)
+    // A process has one tracer at a time: the kernel refuses a second with the same EPERM.
+    if (tracer)
+      return new SockscopeError(
+        'TRACE_NOT_PERMITTED',
+        `cannot attach to process ${attachTo}: it is already traced by pid ${tracer.pid} (${tracer.name}), and a process has one tracer at a time; stop that one and attach again`,
+      )
     return new SockscopeError('TRACE_NOT_PERMITTED', 'pid' in target ? `cannot attach to process ${target.pid}: ${PTRACE_HELP}` : `cannot trace the program: ${PTRACE_HELP}`)
+  }
   if (/No such process|ESRCH/.test(line)) return new SockscopeError('NO_SUCH_PROCESS', `no process with pid ${'pid' in target ? target.pid : '?'}`)
   const missing = /Can't stat '(.*)': No such file or directory/.exec(line)
   if (missing) return new SockscopeError('BAD_OPTION', `no program '${missing[1]}' (give its path, or a command on PATH)`)
   return null
+}
+
+/** The process tracing `pid` now (a debugger, another strace), from the kernel's /proc/PID/status; null: none, or it cannot be read. */
+export function tracerOf(pid: number): { pid: number; name: string } | null {
+  try {
+    const tracer = Number(/^TracerPid:\s*(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0)
+    if (!tracer) return null
+    let name = '?'
+    try {
+      name = readFileSync(`/proc/${tracer}/comm`, 'utf8').trim()
+    } catch {
+      // Gone meanwhile, or another user's: the pid alone says enough.
+    }
+    return { pid: tracer, name }
+  } catch {
+    return null
+  }
 }
 
 function lines(onLine: (line: string) => void) {

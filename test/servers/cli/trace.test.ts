@@ -61,6 +61,12 @@ describe('sockscope trace', () => {
       const port = await new Promise<string>((resolve) => server.stdout!.on('data', (d) => { const m = /listening on 127\.0\.0\.1:(\d+)/.exec(String(d)); if (m) resolve(m[1]!) }))
       const cli = runCli(['trace', '--pid', String(server.pid)])
       await cli.line(new RegExp(`^attached to pid ${server.pid}`), 30_000)
+      // The kernel's own refusal: a process has one tracer at a time, and this one has it.
+      const second = runCli(['trace', '--pid', String(server.pid)])
+      expect((await second.exited).code).toBe(1)
+      const refusals = second.stderr.filter((l) => /TRACE_NOT_PERMITTED/.test(l))
+      expect(refusals).toHaveLength(1)
+      expect(refusals[0]).toMatch(new RegExp(`cannot attach to process ${server.pid}: it is already traced by pid \\d+ \\(strace\\)`))
       const clients = runCli(['clients', '--port', port, '-w', 'burst', '-n', '1'])
       await cli.line(/accept +\[\d+>\d+\]/, 30_000)
       await clients.exited
