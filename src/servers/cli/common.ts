@@ -81,7 +81,7 @@ export async function openLab(tracePath: string | undefined, command: string) {
 /**
  * A CLI command's end: on Ctrl-C, `kill`, a closed terminal, or the process that started
  * it gone (`kill $!` of a background `npx sockscope …` kills npm's shell, not us), the lab
- * stops everything it started and `onStopped` exits; within a second in any case (see
+ * stops everything it started and `onStopped` exits; within two seconds in any case (see
  * Lab.installSignalHandlers).
  */
 export function stopWhenAsked(lab: Lab, onStopped: (reason: StopReason) => void): void {

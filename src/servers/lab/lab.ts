@@ -19,7 +19,9 @@ export type { LifelineOptions, StopReason }
 
 /** After a stop signal: when processes that have not exited are killed, and when this one exits. */
 export const KILL_AFTER_MS = 400
-export const EXIT_AFTER_MS = 700
+// Long enough for a busy machine to finish the trace's last batch and rewrite its header
+// after the kill (at 700 ms, a loaded 2-core machine left `ended: null` and exit 130).
+export const EXIT_AFTER_MS = 1500
 
 /** As a shell reports a death by that signal (128 + its number); a lost parent counts as a hangup. */
 function exitCode(reason: StopReason): number {
@@ -419,7 +421,7 @@ export class Lab {
   /**
    * For hosts (CLI, Electron main, web): on SIGINT, SIGTERM or SIGHUP (and, with
    * `orphan`, when the process that started this one is gone: see watchLifeline) stop
-   * everything, then call `onStopped`, which should exit. Within a second, whatever hangs:
+   * everything, then call `onStopped`, which should exit. Within two seconds, whatever hangs:
    * a process that has not exited KILL_AFTER_MS after the signal (a blocked event loop
    * never reads its stop message) is killed with its process group, and this process
    * exits EXIT_AFTER_MS after the signal if `onStopped` has not ended it by then (a lost
