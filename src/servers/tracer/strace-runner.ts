@@ -124,6 +124,7 @@ export class StraceRun extends EventEmitter<StraceRunEvents> {
   private readonly parser = new StraceParser()
   private readonly mapper: StraceMapper
   private child: ChildProcess | undefined
+  private watchdog: ChildProcess | undefined
   private stream: Socket | undefined
   private dir: string | undefined
   private quiet: NodeJS.Timeout | undefined
@@ -175,6 +176,7 @@ export class StraceRun extends EventEmitter<StraceRunEvents> {
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     this.child = child
+    if (launch && child.pid !== undefined) this.watchdog = startWatchdog(child.pid)
     live.add(this)
     installExitHook()
     let problem: SockscopeError | null = null
@@ -261,6 +263,7 @@ export class StraceRun extends EventEmitter<StraceRunEvents> {
   /** For a host that is exiting now: a launched program and everything it started are killed. */
   killNow(): void {
     if (this.child && 'command' in this.options.target) signalAll(this.child, this.processes(), 'SIGKILL')
+    this.watchdog?.kill('SIGKILL')
   }
 
   stop(): Promise<void> {
@@ -279,9 +282,30 @@ export class StraceRun extends EventEmitter<StraceRunEvents> {
       clearTimeout(timer)
       // Whatever outlived strace (a child that left the process group) goes too.
       if (launched) signalAll(child, this.processes(), 'SIGKILL')
+      this.watchdog?.kill('SIGKILL')
     })()
     return this.stopping
   }
+}
+
+/**
+ * A launched program must not outlive the lab, even one killed with SIGKILL (no exit hook
+ * runs then). strace cannot see to it: when strace dies, the kernel detaches its tracees and
+ * they run on. So a tiny shell in its own process group (out of reach of a kill of the
+ * lab's group) waits on a pipe from the lab; the kernel closes the pipe when the lab dies,
+ * however it dies, and the shell then kills the program's process group (strace's, which
+ * the program and its children inherit). A clean stop kills the shell first.
+ */
+function startWatchdog(groupId: number): ChildProcess {
+  const watchdog = spawn('sh', ['-c', 'read _; kill -s KILL -- "-$1" 2>/dev/null', 'sockscope-trace-watchdog', String(groupId)], {
+    detached: true,
+    stdio: ['pipe', 'ignore', 'ignore'],
+  })
+  watchdog.on('error', () => {}) // no sh: the exit hook and stop() still end the program
+  // Neither the shell nor its pipe keeps the lab's event loop alive.
+  watchdog.unref()
+  ;(watchdog.stdin as unknown as { unref?: () => void } | null)?.unref?.()
+  return watchdog
 }
 
 function signalAll(child: ChildProcess, pids: number[], signal: NodeJS.Signals): void {

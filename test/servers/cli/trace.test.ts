@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, symlinkSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { runCli } from '../../helpers/cli.ts'
+import { cli as runCliToEnd, runCli } from '../../helpers/cli.ts'
 import { isAlive, waitUntil } from '../../helpers/lab-run.ts'
 import { EXAMPLES, pythonWith } from '../tracer/python.ts'
 
@@ -29,6 +29,29 @@ describe('sockscope trace', () => {
     for (const pid of [root, ...children]) expect(await waitUntil(() => !isAlive(pid), 3000), `pid ${pid}`).toBe(true)
     // The trace file holds the same events: the children's forks, their connections' ids.
     expect(trace.filter((e) => e.kind === 'fork').map((e) => e.childPid).sort()).toEqual([...children].sort())
+    clients.child.kill('SIGINT')
+    await clients.exited
+    // One more recording: exported as any other, a row per connection the program accepted.
+    const csv = await runCliToEnd(['export', file, '--format', 'csv', '-o', path.join(dir, 'fork.csv')])
+    expect(csv.code).toBe(0)
+    const [head, ...rows] = readFileSync(path.join(dir, 'fork.csv'), 'utf8').trimEnd().split('\n').map((l) => l.split(','))
+    const connections = rows.map((row) => row[head!.indexOf('connection')]).sort()
+    expect(connections).toEqual(trace.filter((e) => e.kind === 'fork').map((e) => e.conn).sort())
+    for (const row of rows) expect(row[head!.indexOf('server_model')]).toBe('traced')
+  }, 90_000)
+
+  it('a lab killed outright (SIGKILL, no exit hook runs) takes the traced program and its children with it', async () => {
+    const cli = runCli(['trace', '--', pythonWith(), path.join(EXAMPLES, 'fork-server.py'), '--port', '0', '--delay', '30'])
+    const [, port] = await cli.line(/^listening on 127\.0\.0\.1:(\d+)$/, 30_000)
+    const clients = runCli(['clients', '--port', port!, '-w', 'burst', '-n', '2', '--timeout', '60'])
+    await waitUntil(() => cli.stdout.filter((l) => / fork /.test(l)).length >= 2, 30_000)
+    // The forking process is the program itself: `pid P  fork [conn] child pid C`.
+    const root = Number(/pid (\d+) +fork /.exec(cli.stdout.find((l) => / fork /.test(l))!)![1])
+    const children = cli.stdout.map((l) => / fork +\[\d+>\d+\] child pid (\d+)/.exec(l)?.[1]).filter(Boolean).map(Number)
+    expect(children).toHaveLength(2)
+    cli.child.kill('SIGKILL')
+    await cli.exited
+    for (const pid of [root, ...children]) expect(await waitUntil(() => !isAlive(pid), 3000), `pid ${pid}`).toBe(true)
     clients.child.kill('SIGINT')
     await clients.exited
   }, 90_000)
