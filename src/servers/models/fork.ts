@@ -8,8 +8,11 @@ import { handlerJob } from './connection.ts'
 import { CappedAccept, listenTcp, runningServer, stopListening } from './listen.ts'
 import type { ModelContext, RunningServer, ServerModel } from './model.ts'
 import type { HandlerStyle } from './request-handler.ts'
-import { SparePool, spareStart, SPARES } from './spares.ts'
+import { SparePool, spareStart } from './spares.ts'
 import { startCosts } from './start-costs.ts'
+
+/** Children forked ahead of their connection (see the pool below). */
+const SPARES_FORK = 0
 
 /** One child process: a spare until it is given its connection, then that connection's. */
 interface ChildHandler {
@@ -121,7 +124,12 @@ export async function startForkServer(ctx: ModelContext, style: HandlerStyle): P
     return { spare: handler, ready }
   }
   const pool = new SparePool<ChildHandler>({
-    size: Math.min(SPARES, spec.maxChildren),
+    // No child is forked ahead for now: a pre-forked Node child runs its handler code cold
+    // on its first connection, and its first batches then reach the lab later than the
+    // merger's holdback (the live stream went out of order). Each connection starts its
+    // child, and the fork event says what that costs against a real fork(). The pool stays
+    // at size 0 until a spare can be warmed before it is handed a socket.
+    size: Math.min(SPARES_FORK, spec.maxChildren),
     cap: spec.maxChildren,
     clock: emitter.clock,
     start: startChild,
