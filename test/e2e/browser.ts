@@ -4,7 +4,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { type BrowserContext, chromium, type Page } from 'playwright-core'
-import { afterEach, expect } from 'vitest'
+import { afterAll, afterEach, beforeAll, expect } from 'vitest'
 import type { DrawnSnapshot } from '../../src/renderer/timeline/drawn.ts'
 import { REPO_ROOT } from '../../src/servers/web/artifacts.ts'
 import { ensureBuilt } from '../helpers/built.ts'
@@ -135,4 +135,48 @@ export async function until<T>(what: string, read: () => Promise<T>, check: (val
     last = await read()
   }
   return last
+}
+
+/** What `useLabPage` started for the calling describe block. */
+export interface LabPage {
+  web: WebHost
+  browser: BrowserPage
+  page: Page
+}
+
+export interface LabPageOptions {
+  /** Before web mode starts: record the traces it opens, start a fixture. */
+  before?: () => Promise<void>
+  /** Trace files web mode opens at start (`sockscope web FILE...`), read after `before`. */
+  files?: () => readonly string[]
+  /** Wait until the page says the lab is connected (default true). */
+  waitForLab?: boolean
+  /** After the browser closed, before web mode stops: kill what `before` started. */
+  after?: () => Promise<void> | void
+  /** For the whole set-up (default 120 s). */
+  timeoutMs?: number
+}
+
+/**
+ * The set-up every e2e file shares, as hooks of the calling describe block: web mode, one
+ * Chromium page on it, the lab connected; any error the page raises fails the test that set it
+ * off; everything stopped after. `ready` receives the session once it is up (files keep their
+ * own `page` for the helpers they define at module level).
+ */
+export function useLabPage(options: LabPageOptions, ready: (session: LabPage) => void): void {
+  let web: WebHost | undefined
+  let browser: BrowserPage | undefined
+  beforeAll(async () => {
+    await options.before?.()
+    web = await startWeb(options.files?.() ?? [])
+    browser = await openPage(web.url)
+    ready({ web, browser, page: browser.page })
+    if (options.waitForLab ?? true) await until('the lab connection', () => browser!.page.getByTestId('lab-status').innerText(), (t) => t.includes('connected'))
+  }, options.timeoutMs ?? 120_000)
+  failOnPageErrors(() => browser)
+  afterAll(async () => {
+    await browser?.close()
+    await options.after?.()
+    await web?.stop()
+  })
 }

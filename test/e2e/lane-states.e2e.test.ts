@@ -1,7 +1,7 @@
 import type { Page } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { DrawnLane, DrawnSnapshot } from '../../src/renderer/timeline/drawn.ts'
-import { type BrowserPage, drawnTimeline, failOnPageErrors, haveChromium, openPage, painted, screenshot, startWeb, until, type WebHost } from './browser.ts'
+import { drawnTimeline, haveChromium, painted, screenshot, until, useLabPage } from './browser.ts'
 
 /**
  * Every state a lane claims is what that thread of control is really doing (issue 9,
@@ -13,8 +13,6 @@ import { type BrowserPage, drawnTimeline, failOnPageErrors, haveChromium, openPa
  * test-results/e2e/lane-states-*.png.
  */
 
-let web: WebHost
-let browser: BrowserPage
 let page: Page
 
 /** The canvas's label column and axis (GEOMETRY_DEFAULTS), and its right margin (TimelineCanvas). */
@@ -125,18 +123,7 @@ async function freshTimeline(): Promise<void> {
 }
 
 describe.skipIf(!haveChromium)('what each lane says its thread of control is doing (Chromium)', { timeout: 120_000 }, () => {
-  beforeAll(async () => {
-    web = await startWeb()
-    browser = await openPage(web.url)
-    ;({ page } = browser)
-    await until('the lab connection', () => page.getByTestId('lab-status').innerText(), (t) => t.includes('connected'))
-  }, 120_000)
-  failOnPageErrors(() => browser)
-
-  afterAll(async () => {
-    await browser?.close()
-    await web?.stop()
-  })
+  useLabPage({}, (lab) => ({ page } = lab))
 
   it('asyncio, its tasks done: the loop waits in select() on its listener, never "blocked on sleep"', async () => {
     const run = await startServer('asyncio', '0.5')

@@ -3,11 +3,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import type { Page } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { DrawnLane } from '../../src/renderer/timeline/drawn.ts'
 import { REPO_ROOT } from '../../src/servers/web/artifacts.ts'
 import { cli, runCli } from '../helpers/cli.ts'
-import { type BrowserPage, drawnTimeline, failOnPageErrors, haveChromium, openPage, screenshot, startWeb, until, type WebHost } from './browser.ts'
+import { type BrowserPage, drawnTimeline, haveChromium, openPage, screenshot, until, useLabPage } from './browser.ts'
 
 /**
  * Recorded trace files opened in the app (web mode, Chromium): a fork run recorded by the
@@ -21,8 +21,6 @@ const serverTrace = path.join(tmp, 'fork-server.ndjson')
 const clientTrace = path.join(tmp, 'clients.ndjson')
 const CLIENTS = 4
 
-let web: WebHost
-let browser: BrowserPage
 let page: Page
 
 const timeline = () => drawnTimeline(page)
@@ -30,27 +28,23 @@ const lanes = async (kind: string): Promise<DrawnLane[]> => ((await timeline())?
 const text = (id: string) => page.getByTestId(id).innerText()
 
 describe.skipIf(!haveChromium)('opening recorded traces (Chromium)', { timeout: 90_000 }, () => {
-  beforeAll(async () => {
-    // A real fork run, recorded by the CLI as a person would: each child sleeps 0.5 s, then echoes.
-    const serve = runCli(['serve', '--model', 'fork', '--app', 'echo-time', '--port', '0', '--delay', '0.5', '--trace', serverTrace])
-    const [, port] = await serve.line(/^listening on 127\.0\.0\.1:(\d+)$/)
-    const clients = await cli(['clients', '--port', port!, '--count', String(CLIENTS), '--words', 'Hello network world', '--trace', clientTrace])
-    expect(clients.code).toBe(0)
-    const exits = () => serve.stdout.filter((l) => / exit .*child pid \d+ code 0/.test(l)).length
-    while (exits() < CLIENTS) await new Promise((resolve) => serve.child.stdout!.once('data', resolve))
-    serve.child.kill('SIGINT')
-    expect((await serve.exited).code).toBe(0)
-    web = await startWeb()
-    browser = await openPage(web.url)
-    ;({ page } = browser)
-  }, 120_000)
-  failOnPageErrors(() => browser)
-
-  afterAll(async () => {
-    await browser?.close()
-    await web?.stop()
-    rmSync(tmp, { recursive: true, force: true })
-  })
+  useLabPage(
+    {
+      before: async () => {
+        // A real fork run, recorded by the CLI as a person would: each child sleeps 0.5 s, then echoes.
+        const serve = runCli(['serve', '--model', 'fork', '--app', 'echo-time', '--port', '0', '--delay', '0.5', '--trace', serverTrace])
+        const [, port] = await serve.line(/^listening on 127\.0\.0\.1:(\d+)$/)
+        const clients = await cli(['clients', '--port', port!, '--count', String(CLIENTS), '--words', 'Hello network world', '--trace', clientTrace])
+        expect(clients.code).toBe(0)
+        const exits = () => serve.stdout.filter((l) => / exit .*child pid \d+ code 0/.test(l)).length
+        while (exits() < CLIENTS) await new Promise((resolve) => serve.child.stdout!.once('data', resolve))
+        serve.child.kill('SIGINT')
+        expect((await serve.exited).code).toBe(0)
+      },
+      after: () => rmSync(tmp, { recursive: true, force: true }),
+    },
+    (lab) => ({ page } = lab),
+  )
 
   it('opens a server’s and its clients’ traces as one recording: a lane per connection, the children, the client workload’s connects first', async () => {
     await until('the lab connection', () => text('lab-status'), (t) => t.includes('connected'))

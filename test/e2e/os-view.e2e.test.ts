@@ -2,9 +2,9 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import type { Page } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { REPO_ROOT } from '../../src/servers/web/artifacts.ts'
-import { type BrowserPage, drawnTimeline, failOnPageErrors, haveChromium, openPage, screenshot, startWeb, until, type WebHost } from './browser.ts'
+import { drawnTimeline, haveChromium, screenshot, until, useLabPage, type WebHost } from './browser.ts'
 
 /**
  * The OS's own process table, end to end in Debian's Chromium against web mode: a real
@@ -22,7 +22,6 @@ if (!havePython) console.warn('e2e: skipped: python3 is missing')
 let web: WebHost
 let fixture: ChildProcess | undefined
 let fixturePort = 0
-let browser: BrowserPage
 let page: Page
 
 /** The Python server, in its own process group so that it and its children can be killed together. */
@@ -105,25 +104,20 @@ function kernelZombiesOf(pid: number): number[] {
 }
 
 describe.skipIf(!haveChromium || !havePython || !linux)('the OS view in web mode (Chromium)', { timeout: 120_000 }, () => {
-  beforeAll(async () => {
-    web = await startWeb()
-    await startFixture()
-    browser = await openPage(web.url)
-    ;({ page } = browser)
-    await until('the lab connection', () => page.getByTestId('lab-status').innerText(), (t) => t.includes('connected'))
-  }, 120_000)
-  failOnPageErrors(() => browser)
-
-  afterAll(async () => {
-    await browser?.close()
-    if (fixture?.pid && fixture.exitCode === null) {
-      // The server and every child it forked: one process group.
-      try {
-        process.kill(-fixture.pid, 'SIGKILL')
-      } catch {}
-    }
-    await web?.stop()
-  })
+  useLabPage(
+    {
+      before: startFixture,
+      after: () => {
+        if (fixture?.pid && fixture.exitCode === null) {
+          // The server and every child it forked: one process group.
+          try {
+            process.kill(-fixture.pid, 'SIGKILL')
+          } catch {}
+        }
+      },
+    },
+    (lab) => ({ page, web } = lab),
+  )
 
   it('refuses what it cannot observe, and says why', async () => {
     const form = page.getByTestId('observe-form')

@@ -2,10 +2,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import type { Page } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { DrawnLane, DrawnSnapshot } from '../../src/renderer/timeline/drawn.ts'
 import { cli, runCli } from '../helpers/cli.ts'
-import { type BrowserPage, drawnTimeline, failOnPageErrors, haveChromium, openPage, painted, screenshot, startWeb, until, type WebHost } from './browser.ts'
+import { drawnTimeline, haveChromium, painted, screenshot, until, useLabPage } from './browser.ts'
 
 /**
  * The replay (issue 11): one playhead that every panel shows. A real fork run (the demo:
@@ -17,8 +17,6 @@ import { type BrowserPage, drawnTimeline, failOnPageErrors, haveChromium, openPa
  * saved and opened again through the file input, it draws the same lanes. Screenshots: test-results/e2e/replay-*.png.
  */
 
-let web: WebHost
-let browser: BrowserPage
 let page: Page
 
 interface Hook {
@@ -38,16 +36,7 @@ const picture = (lanes: DrawnLane[]) => lanes.map(({ key, kind, label, sublabel,
 const childLanes = async (): Promise<DrawnLane[]> => (await timeline()).lanes.filter((l) => l.kind === 'process' && l.pid !== null && l.phases.some((p) => p.kind === 'zombie' || p.kind === 'sleeping'))
 
 describe.skipIf(!haveChromium)('the replay: every panel at the playhead', () => {
-  beforeAll(async () => {
-    web = await startWeb()
-    browser = await openPage(web.url)
-    page = browser.page
-  }, 60_000)
-  afterAll(async () => {
-    await browser?.close()
-    await web?.stop()
-  })
-  failOnPageErrors(() => browser)
+  useLabPage({ waitForLab: false, timeoutMs: 60_000 }, (lab) => ({ page } = lab))
 
   it('records a live fork run, then shows the children sleeping, zombies, and the same again going back', async () => {
     await page.getByTestId('run-demo').click()
@@ -134,29 +123,29 @@ describe.skipIf(!haveChromium)('the replay of a recorded run, opened from its fi
   const serverTrace = path.join(tmp, 'fork-server.ndjson')
   const clientTrace = path.join(tmp, 'clients.ndjson')
 
-  beforeAll(async () => {
-    // Seed 003's forking server, recorded by the CLI: 3 clients whose children sleep 0.5 s
-    // and stay zombies until the 4th client's accept reaps them (reap=on-accept).
-    const serve = runCli(['serve', '--model', 'fork', '--app', 'echo-time', '--port', '0', '--delay', '0.5', '--reap', 'on-accept', '--trace', serverTrace])
-    const [, port] = await serve.line(/^listening on 127\.0\.0\.1:(\d+)$/)
-    expect((await cli(['clients', '--port', port!, '--count', '3', '--trace', clientTrace])).code).toBe(0)
-    const exits = () => serve.stdout.filter((l) => / exit .*child pid \d+ code 0/.test(l)).length
-    while (exits() < 3) await new Promise((resolve) => serve.child.stdout!.once('data', resolve))
-    expect((await cli(['clients', '--port', port!, '--count', '1'])).code).toBe(0)
-    await serve.line(/ reap .*child pid/)
-    serve.child.kill('SIGINT')
-    expect((await serve.exited).code).toBe(0)
-    // Opened as a person would from the command line: sockscope web FILE...
-    web = await startWeb([serverTrace, clientTrace])
-    browser = await openPage(web.url)
-    page = browser.page
-  }, 90_000)
-  afterAll(async () => {
-    await browser?.close()
-    await web?.stop()
-    rmSync(tmp, { recursive: true, force: true })
-  })
-  failOnPageErrors(() => browser)
+  useLabPage(
+    {
+      before: async () => {
+        // Seed 003's forking server, recorded by the CLI: 3 clients whose children sleep 0.5 s
+        // and stay zombies until the 4th client's accept reaps them (reap=on-accept).
+        const serve = runCli(['serve', '--model', 'fork', '--app', 'echo-time', '--port', '0', '--delay', '0.5', '--reap', 'on-accept', '--trace', serverTrace])
+        const [, port] = await serve.line(/^listening on 127\.0\.0\.1:(\d+)$/)
+        expect((await cli(['clients', '--port', port!, '--count', '3', '--trace', clientTrace])).code).toBe(0)
+        const exits = () => serve.stdout.filter((l) => / exit .*child pid \d+ code 0/.test(l)).length
+        while (exits() < 3) await new Promise((resolve) => serve.child.stdout!.once('data', resolve))
+        expect((await cli(['clients', '--port', port!, '--count', '1'])).code).toBe(0)
+        await serve.line(/ reap .*child pid/)
+        serve.child.kill('SIGINT')
+        expect((await serve.exited).code).toBe(0)
+      },
+      // Opened as a person would from the command line: sockscope web FILE...
+      files: () => [serverTrace, clientTrace],
+      waitForLab: false,
+      after: () => rmSync(tmp, { recursive: true, force: true }),
+      timeoutMs: 90_000,
+    },
+    (lab) => ({ page } = lab),
+  )
 
   it('opens with both files loaded (sockscope web FILE...); children sleeping, then zombies until the next accept reaps them, and back; saved and reopened, the same lanes', async () => {
     await page.getByTestId('recording-banner').waitFor()

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process'
 import type { Page } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type BrowserPage, drawnTimeline, failOnPageErrors, haveChromium, openPage, screenshot, startWeb, until, type WebHost } from './browser.ts'
+import { describe, expect, it } from 'vitest'
+import { drawnTimeline, haveChromium, screenshot, until, useLabPage } from './browser.ts'
 import { GEOMETRY_DEFAULTS } from '../../src/renderer/timeline/render/context.ts'
 import { pythonWith } from '../servers/tracer/python.ts'
 
@@ -14,8 +14,6 @@ import { pythonWith } from '../servers/tracer/python.ts'
 const haveStrace = spawnSync('strace', ['-V']).status === 0
 if (!haveStrace) console.warn('e2e: skipped: strace is missing (apt-get install strace)')
 
-let web: WebHost
-let browser: BrowserPage
 let page: Page
 
 const runStates = (): Promise<{ run: string; state: string; text: string }[]> =>
@@ -33,17 +31,7 @@ async function burst(target: string): Promise<string> {
 }
 
 describe.skipIf(!haveChromium || !haveStrace || process.platform !== 'linux')('Trace a program (Chromium)', { timeout: 180_000 }, () => {
-  beforeAll(async () => {
-    web = await startWeb()
-    browser = await openPage(web.url)
-    ;({ page } = browser)
-    await until('the lab connection', () => page.getByTestId('lab-status').innerText(), (t) => t.includes('connected'))
-  }, 120_000)
-  failOnPageErrors(() => browser)
-  afterAll(async () => {
-    await browser?.close()
-    await web?.stop()
-  })
+  useLabPage({}, (lab) => ({ page } = lab))
 
   it('a bad command line is refused beside the form', async () => {
     await page.getByTestId('trace-form').scrollIntoViewIfNeeded()

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import type { Page } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type BrowserPage, drawnTimeline, failOnPageErrors, haveChromium, openPage, screenshot, startWeb, until, type WebHost } from './browser.ts'
+import { describe, expect, it } from 'vitest'
+import { drawnTimeline, haveChromium, screenshot, until, useLabPage } from './browser.ts'
 
 /**
  * What the screen says is true, plain and complete (issue 9), end to end in Debian's
@@ -11,8 +11,6 @@ import { type BrowserPage, drawnTimeline, failOnPageErrors, haveChromium, openPa
  * already observed, a log that shows its details whole, and words for people, not flags.
  */
 
-let web: WebHost
-let browser: BrowserPage
 let page: Page
 const listeners: ChildProcess[] = []
 
@@ -126,19 +124,7 @@ async function dismissToasts(): Promise<void> {
 }
 
 describe.skipIf(!haveChromium)('a truthful UI in web mode (Chromium)', { timeout: 180_000 }, () => {
-  beforeAll(async () => {
-    web = await startWeb()
-    browser = await openPage(web.url)
-    ;({ page } = browser)
-    await until('the lab connection', () => page.getByTestId('lab-status').innerText(), (t) => t.includes('connected'))
-  }, 120_000)
-  failOnPageErrors(() => browser)
-
-  afterAll(async () => {
-    await browser?.close()
-    for (const child of listeners) child.kill('SIGKILL')
-    await web?.stop()
-  })
+  useLabPage({ after: () => listeners.forEach((child) => child.kill('SIGKILL')) }, (lab) => ({ page } = lab))
 
   it("the bank race: the audit's verdict on the run's card and in the log, lock on and off (seed 002)", async () => {
     const locked = await startServer('thread', 'bank', { delay: '0', lock: 'on' })

@@ -1,8 +1,8 @@
 import type { Page } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { DrawnLane } from '../../src/renderer/timeline/drawn.ts'
 import { isAlive } from '../helpers/lab-run.ts'
-import { type BrowserPage, drawnTimeline, failOnPageErrors, haveChromium, openPage, screenshot, startWeb, until, type WebHost } from './browser.ts'
+import { drawnTimeline, haveChromium, screenshot, until, useLabPage } from './browser.ts'
 
 /**
  * The UI end to end, as a user drives it: web mode (`sockscope web`, a real lab, real
@@ -11,8 +11,6 @@ import { type BrowserPage, drawnTimeline, failOnPageErrors, haveChromium, openPa
  * (window.__sockscope.timeline()). Screenshots go to test-results/e2e/.
  */
 
-let web: WebHost
-let browser: BrowserPage
 let page: Page
 /** Every pid the process table showed, to check that none is left at the end. */
 const seenPids = new Set<number>()
@@ -56,17 +54,8 @@ async function processesGone(pids: number[], timeoutMs = 8000): Promise<number[]
 }
 
 describe.skipIf(!haveChromium)('the UI in web mode (Chromium)', { timeout: 90_000 }, () => {
-  beforeAll(async () => {
-    web = await startWeb()
-    browser = await openPage(web.url)
-    ;({ page } = browser)
-  }, 120_000)
-  failOnPageErrors(() => browser)
-
-  afterAll(async () => {
-    await browser?.close()
-    await web?.stop()
-  })
+  // The first test sees the page before the lab connects.
+  useLabPage({ waitForLab: false }, (lab) => ({ page } = lab))
 
   it('first run: says what to click, and runs the classic fork demo in one click', async () => {
     await page.getByTestId('empty-state').waitFor()
