@@ -87,7 +87,7 @@ export function spareNote(e: ForkEvent | ThreadStartEvent, spareName: string, ca
     const pool = typeof spare.pool === 'number' ? ` (${spare.pool} kept ready)` : ''
     return ` · a ${spareName}${pool}: ${boot}, off the accept path; ${measured ?? `${call}'s own cost was not measured (no python3)`}`
   }
-  return measured ? ` · started for this connection (no spare was ready): Node's start, a V8 isolate booting; ${measured}` : ''
+  return measured ? ` · started for this connection, its start (Node's, a V8 isolate booting) on the accept path; ${measured}` : ''
 }
 
 const sockets = (n: number | undefined) => (n === undefined ? 'its sockets' : `${n} socket${n === 1 ? '' : 's'}`)

@@ -44,9 +44,10 @@ interface Zombie {
  * the server accepts no more until one exits.
  *
  * A Node child boots a V8 isolate (tens to hundreds of ms; a fork() costs microseconds to
- * a few ms), so the server keeps a few children forked ahead (spares.ts): each takes one
- * connection and exits with it. The fork event says so, with what os.fork() costs in
- * Python on this machine (start-costs.ts).
+ * a few ms). Each child is started for its connection and exits with it; the fork event
+ * says that its start was Node's, and what os.fork() costs in Python on this machine
+ * (start-costs.ts). The spare pool (spares.ts) keeps none for fork for now (see below); it
+ * still counts live children against --max-children.
  */
 export const forkModel: ServerModel = {
   name: 'fork',

@@ -116,9 +116,9 @@ describe('what a fork or a thread start done ahead of time says of itself', () =
     )
   })
 
-  it('says when no spare was ready, and stays plain for a recording from before spares', () => {
+  it('says when the start was for this connection, on its accept path, and stays plain for a recording from before spares', () => {
     expect(summarize(ev('fork', 1, server(), { conn: '1>2', childPid: 42, modelledStart: measured }))).toMatch(
-      /^forked child pid 42 · started for this connection \(no spare was ready\): Node's start, a V8 isolate booting; a fork\(\) here costs ~/,
+      /^forked child pid 42 · started for this connection, its start \(Node's, a V8 isolate booting\) on the accept path; a fork\(\) here costs ~/,
     )
     expect(summarize(ev('fork', 1, server(), { conn: '1>2', childPid: 42 }))).toBe('forked child pid 42')
     expect(summarize(ev('thread-start', 1, server(), { conn: '1>2', threadId: 3 }))).toBe('thread 3 started')

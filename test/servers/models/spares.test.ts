@@ -71,7 +71,7 @@ describe('handlers started ahead of time (spares)', () => {
       expect(firstOn(s.events, fork.conn, 'recv', 'server')!.src.pid).toBe(fork.childPid)
       if (hasPython) {
         expect(fork.modelledStart).toMatchObject({ call: 'os.fork()', us: expect.any(Number) })
-        expect(summarize(fork)).toMatch(/^forked child pid \d+ · started for this connection \(no spare was ready\): Node's start, a V8 isolate booting; a fork\(\) here costs ~/)
+        expect(summarize(fork)).toMatch(/^forked child pid \d+ · started for this connection, its start \(Node's, a V8 isolate booting\) on the accept path; a fork\(\) here costs ~/)
       }
     }
     for (const socket of sockets) socket.end()
