@@ -1,6 +1,19 @@
+import { nextTick } from 'vue'
 import { usePlayheadStore } from './stores/playhead.ts'
+import { useRecordingStore } from './stores/recording.ts'
+import { useTimelineStore } from './stores/timeline.ts'
 import { useTraceStore } from './stores/trace.ts'
-import { drawnProbe, drawnSnapshot } from './timeline/drawn.ts'
+import { drawnProbe, drawnSnapshot, lastFrame } from './timeline/drawn.ts'
+
+/** What `recording()` says: whether the page shows opened files, whether they are still loading, and the span they cover (µs, store time). */
+export interface RecordingState {
+  mode: 'live' | 'recording'
+  loading: boolean
+  problems: string[]
+  events: number
+  start: number
+  end: number
+}
 
 /**
  * `window.__sockscope`, for tests and scripts:
@@ -8,6 +21,11 @@ import { drawnProbe, drawnSnapshot } from './timeline/drawn.ts'
  *    so end-to-end tests can check the picture without reading pixels;
  *  - `seek(us)`: move the playhead (µs since the recording's zero, as events' `t`);
  *  - `playhead()`: where it is;
+ *  - `frameAt(us)`: seek, and resolve (with the playhead, clamped) once every panel shows
+ *    that instant and the canvas has drawn it: what `sockscope render` waits on before
+ *    taking each frame, so that no frame is half-drawn and none needs a fixed sleep;
+ *  - `setView(start, end)`: the timeline's window (µs), as a pan or zoom would leave it;
+ *  - `recording()`: see RecordingState;
  *  - `probe()`: a cheap look at the last frame (no phases) and how many events the store holds,
  *    for benchmarks that poll under load.
  * It cannot be replaced; what it returns are copies.
@@ -17,10 +35,46 @@ export function installTestHook(): void {
     timeline: () => drawnSnapshot(),
     seek: (us: number) => usePlayheadStore().seek(Number(us)),
     playhead: () => usePlayheadStore().at(),
+    frameAt: (us: number) => frameAt(Number(us)),
+    setView: (start: number, end: number) => {
+      if (Number.isFinite(start) && Number.isFinite(end) && end > start) useTimelineStore().setView({ start: Number(start), end: Number(end) })
+    },
+    recording: (): RecordingState => {
+      const recording = useRecordingStore()
+      const trace = useTraceStore()
+      const playhead = usePlayheadStore()
+      return {
+        mode: recording.mode,
+        loading: recording.progress !== null || trace.loading,
+        problems: [...recording.problems],
+        events: trace.store.size,
+        start: trace.origin(),
+        end: playhead.edge(),
+      }
+    },
     probe: () => {
       const frame = drawnProbe()
       return frame && { ...frame, events: useTraceStore().store.size }
     },
   })
   Object.defineProperty(globalThis, '__sockscope', { value: hook, writable: false, configurable: false, enumerable: false })
+}
+
+const nextFrame = () => new Promise<number>((resolve) => requestAnimationFrame(resolve))
+
+async function frameAt(us: number): Promise<number> {
+  await document.fonts?.ready
+  const playhead = usePlayheadStore()
+  const before = lastFrame().frames
+  playhead.seek(us)
+  const target = playhead.at()
+  // Vue's panels update on the next tick; the canvas draws in the animation frame after it.
+  await nextTick()
+  // A timeline that is not on screen draws nothing: say so rather than wait for ever.
+  for (let i = 0; i < 600; i++) {
+    await nextFrame()
+    const drawn = lastFrame()
+    if (drawn.frames > before && drawn.playhead === target) return target
+  }
+  throw new Error(`the timeline drew no frame at ${target} µs in 600 animation frames`)
 }

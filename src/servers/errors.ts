@@ -33,6 +33,12 @@ export type ErrorCode =
   | 'TRACER_MISSING'
   /** The kernel refused to let strace trace the program (ptrace); the message says what to change. */
   | 'TRACE_NOT_PERMITTED'
+  /** `sockscope render` needs ffmpeg for this output, which is not installed; the message says how to install it. */
+  | 'ENCODER_MISSING'
+  /** `sockscope render` found no headless browser (Chromium) or Electron to draw the frames with. */
+  | 'BROWSER_MISSING'
+  /** A video or picture could not be made (the encoder died, the disk filled up, the page failed); the partial output is removed. */
+  | 'RENDER_FAILED'
   | 'INTERNAL'
 
 export interface ErrorInfo {

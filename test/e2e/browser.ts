@@ -59,7 +59,7 @@ export async function startWeb(files: readonly string[] = []): Promise<WebHost> 
   return { pid: web.pid!, url, stop }
 }
 
-/** Headless Chromium on `url` at 1920×1080, dark; what the page logs as errors is collected. */
+/** Headless Chromium on `url` at 1920×1080 (or `viewport`), dark; what the page logs as errors is collected. */
 export interface BrowserPage {
   page: Page
   /** Uncaught exceptions and console errors, as they come. */
@@ -68,7 +68,7 @@ export interface BrowserPage {
   close(): Promise<void>
 }
 
-export async function openPage(url: string): Promise<BrowserPage> {
+export async function openPage(url: string, viewport = { width: 1920, height: 1080 }): Promise<BrowserPage> {
   fs.mkdirSync(SHOTS, { recursive: true })
   const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sockscope-chromium-'))
   let context: BrowserContext | undefined
@@ -81,7 +81,7 @@ export async function openPage(url: string): Promise<BrowserPage> {
       executablePath: CHROMIUM,
       headless: true,
       args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
-      viewport: { width: 1920, height: 1080 },
+      viewport,
       colorScheme: 'dark',
     })
     const page = context.pages()[0] ?? (await context.newPage())

@@ -75,6 +75,11 @@ export interface FrameProbe {
   connLanes: { conn: string; y: number; height: number }[]
 }
 
+/** How many frames the canvas drew, and the playhead of the last (null before the first): what a frame-by-frame render waits on. */
+export function lastFrame(): { frames: number; playhead: number | null } {
+  return { frames, playhead: last?.playhead ?? null }
+}
+
 export function drawnProbe(): FrameProbe | null {
   if (!last) return null
   const { top, bottom } = last

@@ -19,7 +19,7 @@ const program = new Command('sockscope')
   .configureOutput(output)
   .exitOverride()
 
-for (const command of [serveCommand(), traceCommand(), clientsCommand(), psCommand(), ...webCommands(), (await import('./export.ts')).exportCommand()]) {
+for (const command of [serveCommand(), traceCommand(), clientsCommand(), psCommand(), ...webCommands(), (await import('./export.ts')).exportCommand(), (await import('./render.ts')).renderCommand()]) {
   program.addCommand(command.configureOutput(output).showHelpAfterError('(run with --help for usage)').exitOverride())
 }
 
