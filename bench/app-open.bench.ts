@@ -5,8 +5,12 @@
  * banner's data-read-ms / data-open-ms: reading in the worker, and until every event is in
  * the store), then the interval between frames while the timeline zooms in and out and
  * pans by keyboard (the whole app: stores, panels and canvas). Screenshots, zoomed out and
- * zoomed in: test-results/bench/app-1m-*.png. "until drawn" is until the page draws its next
- * frame after that: the tracks derived, the lanes laid out, the log and the timeline drawn.
+ * zoomed in: test-results/bench/app-1m-*.png. "until drawn" is until the canvas drew its first
+ * frame after that: the tracks derived, the lanes laid out, the panels and the timeline drawn.
+ * The phases are the app's own marks (recording/open-marks.ts): read (worker started, files
+ * read and checked), transfer (its store to the page), store (adopted, sorted into tracks),
+ * derive (every track), first layout (the lanes), first frame (the panels rendered and the
+ * canvas drawn).
  */
 import fs from 'node:fs'
 import os from 'node:os'
@@ -62,15 +66,18 @@ export default async function appOpenBench(): Promise<BenchResult[]> {
     await banner.waitFor({ timeout: 120_000 })
     await page.waitForFunction(() => document.querySelector('[data-testid=recording-banner]')?.getAttribute('data-open-ms'), undefined, { timeout: 120_000 })
     const readMs = Number(await banner.getAttribute('data-read-ms'))
-    const openMs = Number(await banner.getAttribute('data-open-ms'))
-    // Until the page draws a frame again once the store is full: the tracks derived, the lanes laid out, the log and the canvas drawn.
-    const drawnMs = await page.evaluate(
-      () => new Promise<number>((resolve) => requestAnimationFrame(() => resolve(performance.now() - performance.getEntriesByName('sockscope:open')[0]!.startTime))),
-    )
+    // The open's phases, from its marks (recording/open-marks.ts): each phase's end, in ms from the open.
+    await page.waitForFunction(() => performance.getEntriesByName('sockscope:open:drawn').length > 0, undefined, { timeout: 120_000 })
+    const ends = await page.evaluate(() => {
+      const start = performance.getEntriesByName('sockscope:open').at(-1)!.startTime
+      return Object.fromEntries(performance.getEntriesByType('mark').filter((m) => m.name.startsWith('sockscope:open:')).map((m) => [m.name.slice('sockscope:open:'.length), m.startTime - start]))
+    })
+    const phase = (from: string, to: string) => ((ends[to] ?? Number.NaN) - (from ? (ends[from] ?? Number.NaN) : 0)).toFixed(0)
     fs.mkdirSync(SHOTS, { recursive: true })
     await page.screenshot({ path: path.join(SHOTS, 'app-1m-zoomed-out.png') })
 
-    // Frame intervals while the keys zoom in (W), pan (D) and zoom out (S): the page's own rAF times.
+    // Frame intervals while the keys zoom in (W), pan (D / A) and zoom out (S), zoomed out and
+    // zoomed in: the page's own rAF times, each gesture's frames apart.
     await page.evaluate(() => {
       const w = window as unknown as { __frames: number[] }
       w.__frames = []
@@ -82,35 +89,67 @@ export default async function appOpenBench(): Promise<BenchResult[]> {
       }
       requestAnimationFrame(tick)
     })
-    await page.getByTestId('timeline').focus()
-    for (const key of [...Array(12).fill('w'), ...Array(10).fill('d'), ...Array(12).fill('s')]) {
-      await page.keyboard.press(key)
-      await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))))
+    const frameCount = () => page.evaluate(() => (window as unknown as { __frames: number[] }).__frames.length)
+    const twoFrames = () => page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))))
+    const gestures: { name: string; from: number; to: number }[] = []
+    const gesture = async (name: string, act: () => Promise<void>) => {
+      const from = await frameCount()
+      await act()
+      gestures.push({ name, from, to: await frameCount() })
     }
+    const keys = (key: string, n: number) => async () => {
+      for (let i = 0; i < n; i++) {
+        await page.keyboard.press(key)
+        await twoFrames()
+      }
+    }
+    await page.getByTestId('timeline').focus()
+    await gesture('zoomed out: pan', keys('d', 10))
+    await gesture('zoom in (keys)', keys('w', 12))
+    await gesture('zoomed in 12 steps: pan', keys('d', 10))
+    await gesture('zoom out (keys)', keys('s', 12))
     // Zoomed in where the first connections are served: the wheel zooms at the pointer.
     await page.keyboard.press('0')
-    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))))
+    await twoFrames()
     const box = (await page.getByTestId('timeline').boundingBox())!
     // Not the drawn snapshot (a copy of every lane, for tests of small runs): the view "fit all" shows, from the file.
     const view = fit(span.first, span.last, 0.02)
     const x = box.x + PLOT_LEFT + ((span.firstAccept - view.start) / (view.end - view.start)) * (box.width - RIGHT_MARGIN - PLOT_LEFT)
     await page.mouse.move(x, box.y + box.height / 2)
-    for (let i = 0; i < 14; i++) {
-      await page.mouse.wheel(0, -300)
-      await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))))
-    }
+    await gesture('zoom in (wheel, to the first connections)', async () => {
+      for (let i = 0; i < 14; i++) {
+        await page.mouse.wheel(0, -300)
+        await twoFrames()
+      }
+    })
+    await gesture('zoomed in (wheel): pan', keys('a', 10))
     await page.mouse.move(box.x + box.width - 4, box.y + 4)
     await page.screenshot({ path: path.join(SHOTS, 'app-1m-zoomed-in.png') })
-    const frames = (await page.evaluate(() => (window as unknown as { __frames: number[] }).__frames)).slice(1)
+    const all = await page.evaluate(() => (window as unknown as { __frames: number[] }).__frames)
+    // (The first interval is from before the gestures began.)
+    const slice = (g: { from: number; to: number }) => all.slice(Math.max(1, g.from), g.to)
+    const frames = all.slice(1)
+    const frameFigures = (xs: readonly number[]) => ({ frames: xs.length, 'p50 ms': quantile(xs, 0.5).toFixed(1), 'p95 ms': quantile(xs, 0.95).toFixed(1), 'max ms': Math.max(...xs).toFixed(1) })
     return [
       {
         name: `app: open ${events.toLocaleString('en-US')} events (${(bytes / 1e6).toFixed(0)} MB)`,
-        figures: { 'read in worker ms': readMs.toFixed(0), 'until in the store ms': openMs.toFixed(0), 'until drawn ms': drawnMs.toFixed(0) },
+        figures: { 'until in the store ms': ends.loaded!.toFixed(0), 'until drawn ms': ends.drawn!.toFixed(0), load: os.loadavg()[0]!.toFixed(2) },
       },
       {
-        name: 'app: frame interval while zooming and panning',
-        figures: { frames: frames.length, 'p50 ms': quantile(frames, 0.5).toFixed(1), 'p95 ms': quantile(frames, 0.95).toFixed(1), 'max ms': Math.max(...frames).toFixed(1) },
+        name: 'app: the open, phase by phase (ms)',
+        figures: {
+          read: phase('', 'read'),
+          '(in the worker)': readMs.toFixed(0),
+          transfer: phase('read', 'store'),
+          'store (adopt, route)': phase('store', 'routed'),
+          'loaded (done)': phase('routed', 'loaded'),
+          derive: phase('loaded', 'derived'),
+          'first layout': phase('derived', 'laid-out'),
+          'first frame': phase('laid-out', 'drawn'),
+        },
       },
+      ...gestures.map((g) => ({ name: `app: frame interval, ${g.name}`, figures: frameFigures(slice(g)) })),
+      { name: 'app: frame interval while zooming and panning, all', figures: frameFigures(frames) },
     ]
   } finally {
     await browser.close()

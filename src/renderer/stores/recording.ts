@@ -1,6 +1,7 @@
 import { defineStore } from 'pinia'
 import { computed, ref, shallowRef, watch } from 'vue'
 import type { OpenedFile } from '../recording/messages.ts'
+import { markOpenEnd, markOpenPhase, markOpenStart } from '../recording/open-marks.ts'
 import { openInWorker } from '../recording/open.ts'
 import { type RecentFile, recentFiles } from '../recording/recents.ts'
 import { download, recordingToTrace, savedName } from '../recording/save.ts'
@@ -58,7 +59,7 @@ export const useRecordingStore = defineStore('recording', () => {
     let readMs = 0
     const started = performance.now()
     // Marks for the browser's performance panel (and the bench): where an open spends its time.
-    performance.mark('sockscope:open')
+    markOpenStart()
     try {
       const events = await openInWorker(
         list.map((f) => ({ name: f.name, blob: f })),
@@ -71,7 +72,7 @@ export const useRecordingStore = defineStore('recording', () => {
             problems.value = bad
             opened = read
             readMs = ms
-            performance.mark('sockscope:open:read')
+            markOpenPhase('read')
             if (read.length === 0) return
             // From here the trace store holds the recording: the live batches stay out.
             mode.value = 'recording'
@@ -80,18 +81,21 @@ export const useRecordingStore = defineStore('recording', () => {
             trace.setLoading(true)
           },
           store: (snapshot) => {
-            performance.mark('sockscope:open:store')
+            markOpenPhase('store')
             trace.adopt(snapshot)
+            markOpenPhase('routed')
           },
         },
         ctrl.signal,
       )
-      performance.mark('sockscope:open:loaded')
+      markOpenPhase('loaded')
+      if (!opened.length) markOpenEnd()
       if (opened.length) {
         lastOpen.value = { events, bytes: opened.reduce((n, f) => n + f.bytes, 0), readMs, totalMs: performance.now() - started }
         void remember(list.filter((f) => opened.some((o) => o.name === f.name)))
       }
     } catch (err) {
+      markOpenEnd()
       if ((err as Error).name === 'AbortError') return
       problems.value = [...problems.value, (err as Error).message]
     } finally {

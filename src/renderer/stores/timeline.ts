@@ -7,6 +7,7 @@ import { osTree, shownObserved } from '../model/process-table.ts'
 import { type ClientGroupInfo, type Layout, layoutLanes, type ObservedGroupInfo, type ServerGroupInfo } from '../timeline/layout.ts'
 import { fit, follow as followEnd, panBy, type Viewport, zoomAt } from '../timeline/viewport.ts'
 import { recordedRuns } from '../model/recorded-runs.ts'
+import { markOpenPhase } from '../recording/open-marks.ts'
 import { useLabStore } from './lab.ts'
 import { usePlayheadStore } from './playhead.ts'
 import { useRecordingStore } from './recording.ts'
@@ -94,18 +95,18 @@ export const useTimelineStore = defineStore('timeline', () => {
         processes: osTree(procs, run.pid).map(({ p, depth }) => ({ proc: osProcessTrack(p), depth, zombie: p.goneT === null && p.latest.state === 'Z' })),
       }
     })
-    return markRaw(
-      layoutLanes({
-        servers,
-        observed,
-        clients,
-        connections,
-        processes: model.processes(),
-        threads: model.threads(),
-        loops: model.loops(),
-        collapsed: new Set(collapsed.value),
-      }),
-    )
+    const laid = layoutLanes({
+      servers,
+      observed,
+      clients,
+      connections,
+      processes: model.processes(),
+      threads: model.threads(),
+      loops: model.loops(),
+      collapsed: new Set(collapsed.value),
+    })
+    if (!trace.loading) markOpenPhase('laid-out')
+    return markRaw(laid)
   })
 
   /** Where open phases of a run end: now while it runs, else when it ended. */

@@ -2,6 +2,7 @@ import { defineStore } from 'pinia'
 import { markRaw, shallowRef } from 'vue'
 import type { SockscopeEvent } from '../../servers/events.ts'
 import { EventStore, type StoreSnapshot } from '../model/event-store.ts'
+import { markOpenPhase } from '../recording/open-marks.ts'
 import { TraceModel } from '../model/trace-model.ts'
 import { FrameBatcher } from './frame-batcher.ts'
 
@@ -44,7 +45,15 @@ export const useTraceStore = defineStore('trace', () => {
   function setLoading(on: boolean): void {
     if (loading.value === on) return
     loading.value = on
-    if (!on) version.value++
+    if (on) return
+    // Every track derived here, once, before any panel asks (they all read the model's lists).
+    model.connections()
+    model.processes()
+    model.threads()
+    model.loops()
+    model.servers()
+    markOpenPhase('derived')
+    version.value++
   }
 
   function syncClock(now: number): void {
