@@ -2,6 +2,7 @@ import { nextTick } from 'vue'
 import { usePlayheadStore } from './stores/playhead.ts'
 import { useRecordingStore } from './stores/recording.ts'
 import { useTimelineStore } from './stores/timeline.ts'
+import { usePresenterStore } from './stores/presenter.ts'
 import { useTraceStore } from './stores/trace.ts'
 import { drawnProbe, drawnSnapshot, lastFrame } from './timeline/drawn.ts'
 
@@ -26,6 +27,9 @@ export interface RecordingState {
  *    taking each frame, so that no frame is half-drawn and none needs a fixed sleep;
  *  - `setView(start, end)`: the timeline's window (µs), as a pan or zoom would leave it;
  *  - `recording()`: see RecordingState;
+ *  - `presenter(on?)`: turn the presenter view on or off (no argument: leave it), and say whether it is on;
+ *  - `caption()`: the caption at the playhead (its text, kind, priority, when it began), or null;
+ *  - `note(text, us?)`: add a note at `us` (default: the playhead), as the caption bar's + Note does;
  *  - `probe()`: a cheap look at the last frame (no phases) and how many events the store holds,
  *    for benchmarks that poll under load.
  * It cannot be replaced; what it returns are copies.
@@ -52,6 +56,16 @@ export function installTestHook(): void {
         end: playhead.edge(),
       }
     },
+    presenter: (on?: boolean) => {
+      const presenter = usePresenterStore()
+      if (typeof on === 'boolean') presenter.setOn(on)
+      return presenter.on
+    },
+    caption: () => {
+      const c = usePresenterStore().captionAt()
+      return c && { ...c }
+    },
+    note: (text: string, us?: number) => usePresenterStore().addNote(String(text), us === undefined ? undefined : Number(us)),
     probe: () => {
       const frame = drawnProbe()
       return frame && { ...frame, events: useTraceStore().store.size }

@@ -11,9 +11,26 @@ import type { SockscopeEvent } from './events.ts'
  */
 
 export const TRACE_FORMAT = 'sockscope-trace'
+/**
+ * The version a trace of events alone is written as. Version 3 adds note records (a
+ * user's notes at instants, `{"record":"note","t":…,"text":…}`), and is written only by a
+ * writer that has notes to save, so a file without them still opens in a Sockscope that
+ * reads version 2.
+ */
 export const TRACE_VERSION = 2
+/** The version of a trace that carries note records. */
+export const TRACE_VERSION_NOTES = 3
 /** The versions this Sockscope reads. */
-export const TRACE_VERSIONS: readonly number[] = [1, 2]
+export const TRACE_VERSIONS: readonly number[] = [1, 2, 3]
+
+/** A user's note at an instant (µs since the file's origin, as events' `t`), shown as a caption there. */
+export interface TraceNote {
+  t: number
+  text: string
+}
+
+/** The longest note text a trace may carry: a caption is a sentence. */
+export const TRACE_NOTE_MAX_CHARS = 1000
 
 /**
  * How a trace's run ended (version 2), or null: the run is still writing it, or never
@@ -107,15 +124,38 @@ export function parseHeader(line: string, name: string): TraceHeader {
   const version = json.version
   if (typeof version !== 'number' || !TRACE_VERSIONS.includes(version)) {
     const newer = typeof version === 'number' && Number.isInteger(version) && version > TRACE_VERSION
-    throw corrupt(`${name} is trace version ${JSON.stringify(version) ?? 'none'}${newer ? ', from a newer Sockscope' : ''}; this Sockscope reads versions ${TRACE_VERSIONS.join(' and ')}`)
+    throw corrupt(`${name} is trace version ${JSON.stringify(version) ?? 'none'}${newer ? ', from a newer Sockscope' : ''}; this Sockscope reads versions ${TRACE_VERSIONS.slice(0, -1).join(', ')} and ${TRACE_VERSIONS.at(-1)}`)
   }
   const { originNs, createdAt, command, ended } = json
   if (typeof originNs !== 'string' || !/^\d+$/.test(originNs) || typeof createdAt !== 'string' || typeof command !== 'string') throw notHeader
   if (version === 1) return { format: TRACE_FORMAT, version, originNs, createdAt, command }
-  // Version 2 always says how the run ended, if only null: a header without it is not one.
+  // Version 2 and later always say how the run ended, if only null: a header without it is not one.
   if (ended !== null && ended !== 'clean' && ended !== 'write-failed') throw notHeader
   return { format: TRACE_FORMAT, version, originNs, createdAt, command, ended }
 }
+
+// ---- Records that are not events (version 3) -------------------------------------------
+
+/**
+ * A line that is a record, not an event (it has `record`, events have `kind`): a note, a
+ * record of a kind a newer writer knows (`other`: skipped and counted), or a note whose
+ * fields are wrong (`wrong`). Undefined: not a record.
+ */
+export function parseRecord(json: unknown): { note: TraceNote } | { other: string } | { wrong: string } | undefined {
+  if (!isObject(json) || !('record' in json) || 'kind' in json) return undefined
+  const record = json.record
+  if (typeof record !== 'string') return { wrong: `a record whose field record is wrong: ${invalid('string', record).message}` }
+  if (record !== 'note') return { other: `record:${record}` }
+  const t = json.t
+  const text = json.text
+  if (typeof t !== 'number' || !Number.isFinite(t)) return { wrong: `a note record whose field t is wrong: ${invalid('number', t).message}` }
+  if (typeof text !== 'string') return { wrong: `a note record whose field text is wrong: ${invalid('string', text).message}` }
+  if (text.length > TRACE_NOTE_MAX_CHARS) return { wrong: `a note record whose text is longer than ${TRACE_NOTE_MAX_CHARS} characters` }
+  return { note: { t, text } }
+}
+
+/** A note as its line in a trace file. */
+export const noteLine = (note: TraceNote): string => JSON.stringify({ record: 'note', t: note.t, text: note.text })
 
 // ---- Field checks, in zod's words ------------------------------------------------------
 
@@ -434,6 +474,8 @@ export class TraceFileReader {
   readonly skipped = new Map<string, number>()
   /** The line cut off at the end of the file, if there was one. */
   truncatedLine: number | null = null
+  /** The user's notes the file carries (version 3), in file order. */
+  readonly notes: TraceNote[] = []
   /** Whether every event so far came at or after the one before it. */
   ordered = true
   firstT = Number.POSITIVE_INFINITY
@@ -505,6 +547,13 @@ export class TraceFileReader {
       json = JSON.parse(text)
     } catch {
       this.pending = { line, message: 'not valid JSON' }
+      return
+    }
+    const record = parseRecord(json)
+    if (record) {
+      if ('note' in record) this.notes.push(record.note)
+      else if ('other' in record) this.skipped.set(record.other, (this.skipped.get(record.other) ?? 0) + 1)
+      else throw badLine(this.name, line, record.wrong)
       return
     }
     const e = json as SockscopeEvent

@@ -7,6 +7,8 @@ import {
   emptyTrace,
   LineSplitter,
   notAnEvent,
+  parseRecord,
+  type TraceNote,
   parseHeader,
   TRACE_FORMAT,
   TRACE_MAX_BAD_LINES,
@@ -211,10 +213,12 @@ export interface Trace {
   events: SockscopeEvent[]
   /** Lines that could not be read (at most maxBadLines); the rest of the file is still loaded. */
   problems: TraceProblem[]
+  /** The user's notes (version 3), by time. */
+  notes: TraceNote[]
 }
 
 /** A piece of a trace as it is read: the header first, then the events and problems of each chunk of the file, in file order. */
-export type TraceRecord = { header: TraceHeader } | { events: SockscopeEvent[]; problems: TraceProblem[] }
+export type TraceRecord = { header: TraceHeader } | { events: SockscopeEvent[]; problems: TraceProblem[]; notes: TraceNote[] }
 
 /**
  * Read a trace file as a stream, in bounded memory whatever the file holds: a missing or
@@ -233,6 +237,7 @@ export async function* streamTrace(path: string, options: TraceReadOptions = {})
   let firstBad: TraceProblem | undefined
   let events: SockscopeEvent[] = []
   let problems: TraceProblem[] = []
+  let notes: TraceNote[] = []
 
   const problem = (line: number, message: string) => {
     badLines++
@@ -255,6 +260,12 @@ export async function* streamTrace(path: string, options: TraceReadOptions = {})
       } catch {
         return problem(line, 'not valid JSON')
       }
+      const record = parseRecord(json)
+      if (record) {
+        if ('note' in record) notes.push(record.note)
+        else if ('wrong' in record) problem(line, record.wrong)
+        return
+      }
       const notEvent = notAnEvent(json)
       if (notEvent) problem(line, notEvent)
       else events.push(json as SockscopeEvent)
@@ -268,10 +279,11 @@ export async function* streamTrace(path: string, options: TraceReadOptions = {})
       headerGiven = true
       yield { header }
     }
-    if (events.length || problems.length) {
-      yield { events, problems }
+    if (events.length || problems.length || notes.length) {
+      yield { events, problems, notes }
       events = []
       problems = []
+      notes = []
     }
   }
 
@@ -302,13 +314,15 @@ export async function readTrace(path: string, options: TraceReadOptions = {}): P
   let header: TraceHeader | undefined
   const events: SockscopeEvent[] = []
   const problems: TraceProblem[] = []
+  const notes: TraceNote[] = []
   for await (const record of streamTrace(path, options)) {
     if ('header' in record) header = record.header
     else {
       for (const event of record.events) events.push(event)
       problems.push(...record.problems)
+      notes.push(...record.notes)
     }
   }
   events.sort((a, b) => a.t - b.t)
-  return { header: header!, events, problems }
+  return { header: header!, events, problems, notes: notes.sort((a, b) => a.t - b.t) }
 }

@@ -77,14 +77,14 @@ describe.skipIf(!haveChromium)('opening recorded traces (Chromium)', { timeout: 
     const newer = path.join(tmp, 'newer.ndjson')
     const torn = path.join(tmp, 'wrong-field.ndjson')
     writeFileSync(garbage, Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0xff, 0xfe, 0x0a]))
-    writeFileSync(newer, `${header.replace('"version":2', '"version":3')}\n`)
+    writeFileSync(newer, `${header.replace('"version":2', '"version":4')}\n`)
     const lines = readFileSync(serverTrace, 'utf8').split('\n')
     writeFileSync(torn, [lines[0], lines[1], lines[2]!.replace(/"pid":\d+/, '"pid":"seven"'), ''].join('\n'))
     await page.getByTestId('open-trace').setInputFiles([garbage, newer, torn])
     const problems = await until('the three messages', () => page.getByTestId('open-problem').allInnerTexts(), (p) => p.length === 3)
     expect(problems).toEqual([
       'garbage.ndjson, line 1: the first line is not JSON, so this is not a Sockscope trace',
-      'newer.ndjson, line 1: the header says it is trace version 3, from a newer Sockscope; this Sockscope reads versions 1 and 2',
+      'newer.ndjson, line 1: the header says it is trace version 4, from a newer Sockscope; this Sockscope reads versions 1, 2 and 3',
       expect.stringMatching(/^wrong-field\.ndjson, line 3: (not an event|a \w+ event whose field src\.pid is wrong): .*expected (number|int), received string$/),
     ])
     expect(await text('open-problems')).toContain('The recording shown is unchanged.')

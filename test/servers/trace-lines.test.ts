@@ -126,7 +126,7 @@ describe('TraceFileReader', () => {
       ['text.ndjson', utf8('hello, world\nnot json either\n'), /^text\.ndjson, line 1: the first line is not JSON/],
       ['no-header.ndjson', utf8([...good, ''].join('\n')), /^no-header\.ndjson, line 1: the first line is not a sockscope-trace header$/],
       ['other-format.ndjson', utf8([line({ format: 'chrome-trace', version: 1 }), ...good, ''].join('\n')), /, line 1: the first line is not a sockscope-trace header$/],
-      ['newer.ndjson', utf8([HEADER.replace('"version":2', '"version":3'), ...good, ''].join('\n')), /^newer\.ndjson, line 1: the header says it is trace version 3, from a newer Sockscope; this Sockscope reads versions 1 and 2$/],
+      ['newer.ndjson', utf8([HEADER.replace('"version":2', '"version":4'), ...good, ''].join('\n')), /^newer\.ndjson, line 1: the header says it is trace version 4, from a newer Sockscope; this Sockscope reads versions 1, 2 and 3$/],
       ['wrong-type.ndjson', utf8([HEADER, good[0], line({ ...recv(3), bytes: '5' }), ''].join('\n')), /^wrong-type\.ndjson, line 3: a recv event whose field bytes is wrong: Invalid input: expected number, received string$/],
       ['wrong-src.ndjson', utf8([HEADER, line({ ...recv(3), src: { ...src, role: 'alien' } }), ''].join('\n')), /, line 2: a recv event whose field src\.role is wrong: Invalid option: expected one of "server"\|"client"\|"lab"\|"os"$/],
       ['wrong-ready.ndjson', utf8([HEADER, line({ kind: 'wakeup', t: 1, src, readable: ['1>2', 3], writable: [], waitedUs: 1 }), ''].join('\n')), /, line 2: a wakeup event whose field readable\.1 is wrong: Invalid input: expected string, received number$/],
@@ -174,5 +174,30 @@ describe('TraceFileReader', () => {
     const json = Math.min(time(parseOnly), time(parseOnly), time(parseOnly))
     console.log(`trace-lines: 100,000 events (${(bytes.length / 1e6).toFixed(1)} MB) split, parsed and checked in ${reader.toFixed(0)} ms; JSON.parse alone ${json.toFixed(0)} ms`)
     expect(reader / json).toBeLessThan(3.5)
+  })
+})
+
+describe('note records (version 3)', () => {
+  const V3 = HEADER.replace('"version":2', '"version":3')
+  const enc = (lines: string[]) => new TextEncoder().encode(lines.join('\n') + '\n')
+
+  it('reads notes beside the events, skips records a newer writer knows, and refuses a note whose fields are wrong', () => {
+    const r = read(enc([V3, line({ record: 'note', t: 5, text: 'watch the queue grow' }), line(recv(10)), line({ record: 'chapter', t: 1 })]))
+    expect(r.notes).toEqual([{ t: 5, text: 'watch the queue grow' }])
+    expect(r.count).toBe(1)
+    expect(Object.fromEntries(r.skipped)).toEqual({ 'record:chapter': 1 })
+    expect(() => read(enc([V3, line({ record: 'note', t: 'soon', text: 'x' }), line(recv(10))]), [], 'bad.ndjson')).toThrow(
+      'bad.ndjson, line 2: a note record whose field t is wrong: Invalid input: expected number, received string',
+    )
+  })
+
+  it('the CLI reads them too; a version 2 file still opens', async () => {
+    const { readTrace } = await import('../../src/servers/trace.ts')
+    const file = path.join(tmp, 'noted.ndjson')
+    writeFileSync(file, enc([V3, line(recv(10)), line({ record: 'note', t: 5, text: 'here' })]))
+    expect(await readTrace(file)).toMatchObject({ header: { version: 3 }, notes: [{ t: 5, text: 'here' }], problems: [] })
+    const old = path.join(tmp, 'old.ndjson')
+    writeFileSync(old, enc([HEADER, line(recv(10))]))
+    expect(await readTrace(old)).toMatchObject({ header: { version: 2 }, notes: [], problems: [] })
   })
 })

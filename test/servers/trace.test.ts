@@ -116,11 +116,11 @@ describe('trace reader', () => {
 
   it('refuses versions it does not know, at once', async () => {
     const cases: [unknown, string][] = [
-      [-7, 'is trace version -7; this Sockscope reads versions 1 and 2'],
-      [0, 'is trace version 0; this Sockscope reads versions 1 and 2'],
-      [1.5, 'is trace version 1.5; this Sockscope reads versions 1 and 2'],
-      ['2', 'is trace version "2"; this Sockscope reads versions 1 and 2'],
-      [3, 'is trace version 3, from a newer Sockscope; this Sockscope reads versions 1 and 2'],
+      [-7, 'is trace version -7; this Sockscope reads versions 1, 2 and 3'],
+      [0, 'is trace version 0; this Sockscope reads versions 1, 2 and 3'],
+      [1.5, 'is trace version 1.5; this Sockscope reads versions 1, 2 and 3'],
+      ['2', 'is trace version "2"; this Sockscope reads versions 1, 2 and 3'],
+      [4, 'is trace version 4, from a newer Sockscope; this Sockscope reads versions 1, 2 and 3'],
     ]
     for (const [version, words] of cases) {
       const at = file('version.ndjson', [header({ version }), JSON.stringify(event(1))])

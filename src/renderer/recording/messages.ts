@@ -1,4 +1,4 @@
-import type { TraceHeader } from '../../servers/trace-lines.ts'
+import type { TraceHeader, TraceNote } from '../../servers/trace-lines.ts'
 import type { StoreSnapshot } from '../model/event-store.ts'
 
 /**
@@ -26,6 +26,8 @@ export interface OpenedFile {
   truncatedLine: number | null
   /** Whether its events were out of time order in the file (they are sorted). */
   sorted: boolean
+  /** The user's notes it carries (version 3), on the recording's axis. */
+  notes: TraceNote[]
   /** Its group (0: the earliest run), the group's label ('' for the first, then 'B'…), and µs from the group's zero to the file's. */
   group: number
   label: string

@@ -137,6 +137,8 @@ export async function parseFiles(files: readonly { name: string; blob: Blob }[],
       skipped: Object.fromEntries(f.reader.skipped),
       truncatedLine: f.reader.truncatedLine,
       sorted: !f.reader.ordered,
+      // On the recording's axis, as its events are.
+      notes: f.reader.notes.map((n) => ({ t: n.t + places[i]!.offsetUs, text: n.text })),
       ...places[i]!,
     }
   })

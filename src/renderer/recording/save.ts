@@ -1,5 +1,5 @@
 import type { SockscopeEvent } from '../../servers/events.ts'
-import { TRACE_FORMAT, TRACE_VERSION, type TraceHeader } from '../../servers/trace-lines.ts'
+import { noteLine, TRACE_FORMAT, TRACE_VERSION, TRACE_VERSION_NOTES, type TraceHeader, type TraceNote } from '../../servers/trace-lines.ts'
 
 /** The command a saved recording's header names: not a CLI command, the app. */
 export const SAVED_COMMAND = 'sockscope (saved from the app)'
@@ -18,11 +18,14 @@ export interface EventSource {
  * The recording as one trace file in the format the CLI writes (trace.ts): a version 2
  * header whose originNs is the recording's zero, `ended: "clean"`, then every event in
  * time order, one JSON line each. The events are read from the store one at a time
- * (`event(seq)`): no second copy of them is made, only the text.
+ * (`event(seq)`): no second copy of them is made, only the text. With notes, the file is
+ * version 3 and its note records follow the header.
  */
-export function recordingToTrace(store: EventSource, zeroNs: string, createdAt = new Date().toISOString()): Blob {
-  const header: TraceHeader = { format: TRACE_FORMAT, version: TRACE_VERSION, createdAt, originNs: zeroNs, command: SAVED_COMMAND, ended: 'clean' }
+export function recordingToTrace(store: EventSource, zeroNs: string, createdAt = new Date().toISOString(), notes: readonly TraceNote[] = []): Blob {
+  const version = notes.length ? TRACE_VERSION_NOTES : TRACE_VERSION
+  const header: TraceHeader = { format: TRACE_FORMAT, version, createdAt, originNs: zeroNs, command: SAVED_COMMAND, ended: 'clean' }
   const parts: string[] = [JSON.stringify(header) + '\n']
+  if (notes.length) parts.push(notes.map((n) => noteLine(n) + '\n').join(''))
   let lines: string[] = []
   for (let i = 0; i < store.size; i++) {
     const e = store.event(store.order[i]!)
@@ -56,4 +59,19 @@ export function download(blob: Blob, name: string): void {
   a.remove()
   // The download has taken the URL by the next task.
   setTimeout(() => URL.revokeObjectURL(url), 0)
+}
+
+/**
+ * A trace file (the live session as the host wrote it) with notes added: its header
+ * becomes version 3 and the note records follow it; the events are the file's own bytes.
+ */
+export async function traceWithNotes(file: Blob, notes: readonly TraceNote[]): Promise<Blob> {
+  if (notes.length === 0) return file
+  const head = await file.slice(0, 64 * 1024).text()
+  const end = head.indexOf('\n')
+  if (end === -1) return file
+  const header = JSON.parse(head.slice(0, end)) as TraceHeader
+  const headerBytes = new TextEncoder().encode(head.slice(0, end + 1)).byteLength
+  const upgraded = { ...header, version: Math.max(header.version, TRACE_VERSION_NOTES) }
+  return new Blob([JSON.stringify(upgraded) + '\n', notes.map((n) => noteLine(n) + '\n').join(''), file.slice(headerBytes)], { type: 'application/x-ndjson' })
 }

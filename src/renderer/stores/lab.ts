@@ -136,6 +136,11 @@ export const useLabStore = defineStore('lab', () => {
    * is asked for. Electron: the host's save dialog and file; resolves once it is written or
    * the person cancelled, and a failure (TRACE_WRITE_FAILED) is reported and rejects.
    */
+  /** Where the live session's trace can be fetched (web mode), or null (Electron saves it through the host). */
+  function traceUrl(): string | null {
+    return client.value?.resourceUrl(TRACE_PATH) ?? null
+  }
+
   async function saveTrace(): Promise<void> {
     const url = client.value?.resourceUrl(TRACE_PATH) ?? null
     if (url === null) {
@@ -169,6 +174,6 @@ export const useLabStore = defineStore('lab', () => {
     servers, clientRuns, observedRuns, liveServers, anyLive,
     attach, setStatus, applyHello, applyRecordings, applyMessage, setRuns, report, dismiss,
     startServer, stopServer, runClients, stopClients, startTrace, observe, stopObserving, listListening, stopRun, stopAll, clear, runDemo,
-    fetchRecording, saveTrace,
+    fetchRecording, saveTrace, traceUrl,
   }
 })

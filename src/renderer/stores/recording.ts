@@ -4,9 +4,10 @@ import type { OpenedFile } from '../recording/messages.ts'
 import { markOpenEnd, markOpenPhase, markOpenStart } from '../recording/open-marks.ts'
 import { openInWorker } from '../recording/open.ts'
 import { type RecentFile, recentFiles } from '../recording/recents.ts'
-import { download, recordingToTrace, savedName } from '../recording/save.ts'
+import { download, recordingToTrace, savedName, traceWithNotes } from '../recording/save.ts'
 import { fileNotes, recordingSummary } from '../recording/summary.ts'
 import { useLabStore } from './lab.ts'
+import { usePresenterStore } from './presenter.ts'
 import { useTraceStore } from './trace.ts'
 
 export type Mode = 'live' | 'recording'
@@ -91,6 +92,8 @@ export const useRecordingStore = defineStore('recording', () => {
       markOpenPhase('loaded')
       if (!opened.length) markOpenEnd()
       if (opened.length) {
+        // (Set once the events are in: the reset that made room for them forgets the old notes.)
+        usePresenterStore().setNotes(opened.flatMap((f) => f.notes ?? []))
         lastOpen.value = { events, bytes: opened.reduce((n, f) => n + f.bytes, 0), readMs, totalMs: performance.now() - started }
         void remember(list.filter((f) => opened.some((o) => o.name === f.name)))
       }
@@ -127,8 +130,17 @@ export const useRecordingStore = defineStore('recording', () => {
 
   /** Save trace: the recording as one NDJSON trace (a download), or the live session through the lab's host. */
   async function save(): Promise<void> {
+    const notes = usePresenterStore().notes
     if (mode.value === 'recording') {
-      download(recordingToTrace(trace.store, zeroNs.value ?? '0'), savedName(files.value.map((f) => f.name)))
+      download(recordingToTrace(trace.store, zeroNs.value ?? '0', undefined, notes), savedName(files.value.map((f) => f.name)))
+      return
+    }
+    // The host writes the live session; notes are the page's, so a page that has them adds them to what the host wrote (web mode).
+    const url = notes.length ? lab.traceUrl() : null
+    if (url) {
+      const response = await fetch(url)
+      if (!response.ok) throw new Error(`cannot fetch the session's trace: HTTP ${response.status}`)
+      download(await traceWithNotes(await response.blob(), notes), savedName([]))
       return
     }
     await lab.saveTrace()

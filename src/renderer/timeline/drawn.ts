@@ -14,6 +14,8 @@ export interface DrawnLane {
   y: number
   height: number
   onScreen: boolean
+  /** Drawn dimmed: a connection is selected (the spotlight), and this lane is not part of it. */
+  dimmed: boolean
   /** `conn`: the connection a thread's blocking call is for; `task`: only the connection's task waits; `sockets`: select()'s. */
   phases: { kind: string; on: string | null; start: number; end: number | null; conn: string | null; task: boolean; sockets: number | null }[]
   marks: number
@@ -92,6 +94,7 @@ export function drawnProbe(): FrameProbe | null {
 export function drawnSnapshot(): DrawnSnapshot | null {
   if (!last) return null
   const { layout, top, bottom } = last
+  const related = last.selectedConn ? new Set(layout.related.get(last.selectedConn) ?? []) : null
   return {
     frames,
     view: { ...last.view },
@@ -125,6 +128,8 @@ export function drawnSnapshot(): DrawnSnapshot | null {
         y: lane.y,
         height: lane.height,
         onScreen: lane.y + lane.height > top && lane.y < bottom,
+        // As frame.ts dims them.
+        dimmed: related !== null && lane.kind !== 'group' && !related.has(lane.key),
         phases: phases.map((p) => ({ kind: p.kind, on: p.on ?? null, start: p.start, end: p.end, conn: p.conn ?? null, task: p.task ?? false, sockets: p.sockets ?? null })),
         marks: marks + (lane.loop?.wakeups.length ?? 0),
         acceptT: lane.conn?.acceptT ?? null,

@@ -154,11 +154,11 @@ describe('opening trace files (the parse worker’s work)', () => {
   it('names each bad file and its line; the good files still open', async () => {
     const header = readFileSync(serverTrace, 'utf8').split('\n')[0]!
     writeFileSync(file('garbage.ndjson'), Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0xff]))
-    writeFileSync(file('newer.ndjson'), `${header.replace('"version":2', '"version":3')}\n`)
+    writeFileSync(file('newer.ndjson'), `${header.replace('"version":2', '"version":4')}\n`)
     const opened = await open([file('garbage.ndjson'), serverTrace, file('newer.ndjson')])
     expect(opened.problems).toEqual([
       'garbage.ndjson, line 1: the first line is not JSON, so this is not a Sockscope trace',
-      'newer.ndjson, line 1: the header says it is trace version 3, from a newer Sockscope; this Sockscope reads versions 1 and 2',
+      'newer.ndjson, line 1: the header says it is trace version 4, from a newer Sockscope; this Sockscope reads versions 1, 2 and 3',
     ])
     expect(opened.files.map((f) => f.name)).toEqual(['fork-server.ndjson'])
     const none = await open([file('garbage.ndjson')])

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { EventStore } from '../../../src/renderer/model/event-store.ts'
 import type { OpenedFile, WorkerMessage } from '../../../src/renderer/recording/messages.ts'
 import { parseFiles } from '../../../src/renderer/recording/parse-files.ts'
-import { recordingToTrace, SAVED_COMMAND, savedName } from '../../../src/renderer/recording/save.ts'
+import { recordingToTrace, SAVED_COMMAND, savedName, traceWithNotes } from '../../../src/renderer/recording/save.ts'
 import type { SockscopeEvent } from '../../../src/servers/events.ts'
 import { forkConnection } from '../events.ts'
 
@@ -28,6 +28,27 @@ describe('saving a recording', () => {
     expect(files).toMatchObject([{ name: 'saved.ndjson', events: events.length, sorted: false, truncatedLine: null, group: 0, offsetUs: 0 }])
     const byTime = (list: SockscopeEvent[]) => [...list].sort((a, b) => a.t - b.t)
     expect(reopened).toEqual(byTime(events).map((e) => store.event(events.indexOf(e))))
+  })
+
+  it('saves notes as version 3 note records, and reopens them on the recording\'s axis; a file without notes stays version 2', async () => {
+    const store = new EventStore()
+    store.append(forkConnection('51000>50007', 1000, 501))
+    const notes = [{ t: 2000, text: 'watch the queue grow' }]
+    const blob = recordingToTrace(store, '123456789', '2026-12-01T00:00:00.000Z', notes)
+    const [header, first] = (await blob.text()).split('\n')
+    expect(JSON.parse(header!)).toMatchObject({ version: 3 })
+    expect(JSON.parse(first!)).toEqual({ record: 'note', t: 2000, text: 'watch the queue grow' })
+    let files: OpenedFile[] = []
+    await parseFiles([{ name: 'noted.ndjson', blob }], (m: WorkerMessage) => {
+      if (m.type === 'files') files = m.files
+    })
+    expect(files).toMatchObject([{ events: 16, notes, skipped: {} }])
+    // The live session's file as the host wrote it, with the page's notes added.
+    const live = new Blob([recordingToTrace(store, '5', '2026-12-01T00:00:00.000Z').slice()])
+    const [liveHeader, liveFirst, ...rest] = (await (await traceWithNotes(live, notes)).text()).trimEnd().split('\n')
+    expect(JSON.parse(liveHeader!)).toMatchObject({ version: 3, originNs: '5' })
+    expect(JSON.parse(liveFirst!)).toMatchObject({ record: 'note' })
+    expect(rest).toHaveLength(16)
   })
 
   it('names the saved file after the opened ones', () => {

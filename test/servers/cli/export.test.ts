@@ -183,7 +183,7 @@ describe('sockscope export', () => {
       ['text.ndjson', 'hello, world\nnot json either\n', 1, /the first line is not JSON/],
       ['no-header.ndjson', [...good, ''].join('\n'), 1, /not a sockscope-trace header/],
       ['other-format.ndjson', [JSON.stringify({ format: 'chrome-trace', version: 1 }), ...good, ''].join('\n'), 1, /not a sockscope-trace header/],
-      ['newer.ndjson', [header.replace('"version":2', '"version":3'), ...good, ''].join('\n'), 1, /version 3, from a newer Sockscope/],
+      ['newer.ndjson', [header.replace('"version":2', '"version":4'), ...good, ''].join('\n'), 1, /version 4, from a newer Sockscope/],
       ['wrong-type.ndjson', [header, good[0], recv, good[1], ''].join('\n'), 3, /a recv event whose field bytes is wrong/],
       ['torn-middle.ndjson', [header, good[0], good[1]!.slice(0, 30), good[2], ''].join('\n'), 3, /not valid JSON/],
       ['binary.ndjson', Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0xff, 0xfe, 0x0a, 0x01, 0x02]), 1, /the first line is not JSON/],

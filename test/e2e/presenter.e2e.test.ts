@@ -1,0 +1,108 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import type { Page } from 'playwright-core'
+import { describe, expect, it } from 'vitest'
+import type { DrawnSnapshot } from '../../src/renderer/timeline/drawn.ts'
+import { cli, runCli } from '../helpers/cli.ts'
+import { drawnTimeline, haveChromium, painted, screenshot, until, useLabPage } from './browser.ts'
+
+/**
+ * The presenter view (issue 14), at the size of a 1280×720 screencast, on a fork run the
+ * CLI recorded (seed 003: three children that sleep, exit, and stay zombies until the next
+ * accept reaps them): P and the button toggle it; the caption at a seeked playhead is the
+ * rule's sentence; a selected connection dims the rest; a note added at an instant is the
+ * caption there, saved in the trace file and shown again when it is reopened.
+ * Screenshots: test-results/e2e/presenter-*.png.
+ */
+
+interface Hook {
+  seek(us: number): void
+  presenter(on?: boolean): boolean
+  caption(): { text: string; kind: string } | null
+}
+let page: Page
+const seek = (us: number) => page.evaluate((t) => (globalThis as unknown as { __sockscope: Hook }).__sockscope.seek(t), us)
+const presenterOn = () => page.evaluate(() => (globalThis as unknown as { __sockscope: Hook }).__sockscope.presenter())
+const caption = () => page.evaluate(() => (globalThis as unknown as { __sockscope: Hook }).__sockscope.caption())
+const captionText = () => page.getByTestId('caption').innerText()
+const timeline = async (): Promise<DrawnSnapshot> => (await drawnTimeline(page))!
+
+describe.skipIf(!haveChromium)('the presenter view on a recorded fork run', () => {
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'sockscope-presenter-e2e-'))
+  const serverTrace = path.join(tmp, 'fork-server.ndjson')
+  const clientTrace = path.join(tmp, 'clients.ndjson')
+
+  useLabPage(
+    {
+      before: async () => {
+        const serve = runCli(['serve', '--model', 'fork', '--app', 'echo-time', '--port', '0', '--delay', '0.3', '--reap', 'on-accept', '--trace', serverTrace])
+        const [, port] = await serve.line(/^listening on 127\.0\.0\.1:(\d+)$/)
+        expect((await cli(['clients', '--port', port!, '--count', '3', '--trace', clientTrace])).code).toBe(0)
+        const exits = () => serve.stdout.filter((l) => / exit .*child pid \d+ code 0/.test(l)).length
+        while (exits() < 3) await new Promise((resolve) => serve.child.stdout!.once('data', resolve))
+        expect((await cli(['clients', '--port', port!, '--count', '1'])).code).toBe(0)
+        await serve.line(/ reap .*child pid/)
+        serve.child.kill('SIGINT')
+        expect((await serve.exited).code).toBe(0)
+      },
+      files: () => [serverTrace, clientTrace],
+      waitForLab: false,
+      after: () => rmSync(tmp, { recursive: true, force: true }),
+      timeoutMs: 60_000,
+    },
+    (lab) => ({ page } = lab),
+  )
+
+  it('toggles by P and the button; narrates the zombies at the playhead; spotlights a connection; a note survives save and reopen', async () => {
+    await page.setViewportSize({ width: 1280, height: 720 })
+    await page.getByTestId('recording-banner').waitFor()
+    const snap = await until('a lane per connection', timeline, (s) => s.lanes.filter((l) => l.kind === 'conn').length === 4)
+    const zombies = snap.lanes.flatMap((l) => (l.kind === 'process' ? l.phases.filter((p) => p.kind === 'zombie') : []))
+    expect(zombies.length).toBeGreaterThanOrEqual(3)
+    const firstExit = Math.min(...zombies.map((p) => p.start))
+
+    // P turns it on: the controls and the log fold away; the title card names model, app and workload.
+    await page.keyboard.press('p')
+    await page.getByTestId('title-card').waitFor()
+    expect(await page.getByTestId('log-count').isVisible()).toBe(false)
+    expect(await presenterOn()).toBe(true)
+    expect(await page.getByTestId('title-card').innerText()).toMatch(/fork server[\s\S]*echo-time[\s\S]*burst · 3 clients/)
+
+    // The caption at the first child's exit: the rule's sentence (one child, or the burst of them).
+    await seek(firstExit)
+    const zombieCaption = /^(Child \d+ has exited; it stays|\d children exit within [\d.]+ (µs|ms|s); each stays) a zombie until the server's next accept reaps it$/
+    await until('the exit caption', captionText, (t) => zombieCaption.test(t))
+    expect((await caption())!.text).toBe(await captionText())
+    await screenshot(page, 'presenter-01-zombies.png')
+
+    // Spotlight: a child's row selects its connection; every lane not of it is drawn dimmed.
+    await page.locator('[data-testid=proc-row][data-kind=child]').first().click()
+    const lit = await until('the spotlight', timeline, (s) => s.selectedConn !== null && s.lanes.some((l) => l.dimmed))
+    expect(lit.lanes.filter((l) => l.kind === 'conn' && !l.dimmed).map((l) => l.conn)).toEqual([lit.selectedConn])
+    await screenshot(page, 'presenter-02-spotlight.png')
+
+    // A note at an instant after the exits, added in the caption bar.
+    const noteAt = firstExit + 50_000
+    await seek(noteAt)
+    await page.getByTestId('note-start').click()
+    await page.getByTestId('note-text').fill('watch the zombies wait for the next accept')
+    await page.getByTestId('note-add').click()
+    await until('the note as the caption', captionText, (t) => t === 'watch the zombies wait for the next accept')
+    await screenshot(page, 'presenter-03-note.png')
+
+    // The button leaves it (and the window API says so); Save trace writes the note; reopened, it is the caption there again.
+    await page.getByTestId('presenter-toggle').click()
+    expect(await presenterOn()).toBe(false)
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('save-trace').click()])
+    const saved = path.join(tmp, 'noted.ndjson')
+    await download.saveAs(saved)
+    await page.getByTestId('open-trace').setInputFiles([saved])
+    await until('the saved recording', timeline, (s) => s.lanes.filter((l) => l.kind === 'conn').length === 4 && s.selectedConn === null)
+    await page.getByTestId('presenter-toggle').click()
+    await page.getByTestId('title-card').waitFor()
+    await seek(noteAt + 1000)
+    await until('the reopened note as the caption', captionText, (t) => t === 'watch the zombies wait for the next accept')
+    await painted(page)
+  }, 40_000)
+})
