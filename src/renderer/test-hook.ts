@@ -28,6 +28,7 @@ export interface RecordingState {
  *  - `setView(start, end)`: the timeline's window (µs), as a pan or zoom would leave it;
  *  - `recording()`: see RecordingState;
  *  - `presenter(on?)`: turn the presenter view on or off (no argument: leave it), and say whether it is on;
+ *  - `speed(x?)`: set the replay speed (0.1–16; captions hold 2.2 s of screen time at it), and read it;
  *  - `caption()`: the caption at the playhead (its text, kind, priority, when it began), or null;
  *  - `note(text, us?)`: add a note at `us` (default: the playhead), as the caption bar's + Note does;
  *  - `probe()`: a cheap look at the last frame (no phases) and how many events the store holds,
@@ -60,6 +61,11 @@ export function installTestHook(): void {
       const presenter = usePresenterStore()
       if (typeof on === 'boolean') presenter.setOn(on)
       return presenter.on
+    },
+    speed: (x?: number) => {
+      const playhead = usePlayheadStore()
+      if (x !== undefined) playhead.setSpeed(Number(x))
+      return playhead.speed
     },
     caption: () => {
       const c = usePresenterStore().captionAt()
