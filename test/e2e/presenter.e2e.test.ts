@@ -4,7 +4,7 @@ import path from 'node:path'
 import type { Page } from 'playwright-core'
 import { describe, expect, it } from 'vitest'
 import type { DrawnSnapshot } from '../../src/renderer/timeline/drawn.ts'
-import { cli, runCli } from '../helpers/cli.ts'
+import { recordForkRun } from '../helpers/cli.ts'
 import { drawnTimeline, haveChromium, painted, screenshot, until, useLabPage } from './browser.ts'
 
 /**
@@ -36,15 +36,7 @@ describe.skipIf(!haveChromium)('the presenter view on a recorded fork run', () =
   useLabPage(
     {
       before: async () => {
-        const serve = runCli(['serve', '--model', 'fork', '--app', 'echo-time', '--port', '0', '--delay', '0.3', '--reap', 'on-accept', '--trace', serverTrace])
-        const [, port] = await serve.line(/^listening on 127\.0\.0\.1:(\d+)$/)
-        expect((await cli(['clients', '--port', port!, '--count', '3', '--trace', clientTrace])).code).toBe(0)
-        const exits = () => serve.stdout.filter((l) => / exit .*child pid \d+ code 0/.test(l)).length
-        while (exits() < 3) await new Promise((resolve) => serve.child.stdout!.once('data', resolve))
-        expect((await cli(['clients', '--port', port!, '--count', '1'])).code).toBe(0)
-        await serve.line(/ reap .*child pid/)
-        serve.child.kill('SIGINT')
-        expect((await serve.exited).code).toBe(0)
+        await recordForkRun({ serverTrace, clientTrace }, { clients: 3, delaySeconds: 0.3 })
       },
       files: () => [serverTrace, clientTrace],
       waitForLab: false,

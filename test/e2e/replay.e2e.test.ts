@@ -4,7 +4,7 @@ import path from 'node:path'
 import type { Page } from 'playwright-core'
 import { describe, expect, it } from 'vitest'
 import type { DrawnLane, DrawnSnapshot } from '../../src/renderer/timeline/drawn.ts'
-import { cli, runCli } from '../helpers/cli.ts'
+import { cli, recordForkRun } from '../helpers/cli.ts'
 import { drawnTimeline, haveChromium, painted, screenshot, until, useLabPage } from './browser.ts'
 
 /**
@@ -128,15 +128,7 @@ describe.skipIf(!haveChromium)('the replay of a recorded run, opened from its fi
       before: async () => {
         // Seed 003's forking server, recorded by the CLI: 3 clients whose children sleep 0.5 s
         // and stay zombies until the 4th client's accept reaps them (reap=on-accept).
-        const serve = runCli(['serve', '--model', 'fork', '--app', 'echo-time', '--port', '0', '--delay', '0.5', '--reap', 'on-accept', '--trace', serverTrace])
-        const [, port] = await serve.line(/^listening on 127\.0\.0\.1:(\d+)$/)
-        expect((await cli(['clients', '--port', port!, '--count', '3', '--trace', clientTrace])).code).toBe(0)
-        const exits = () => serve.stdout.filter((l) => / exit .*child pid \d+ code 0/.test(l)).length
-        while (exits() < 3) await new Promise((resolve) => serve.child.stdout!.once('data', resolve))
-        expect((await cli(['clients', '--port', port!, '--count', '1'])).code).toBe(0)
-        await serve.line(/ reap .*child pid/)
-        serve.child.kill('SIGINT')
-        expect((await serve.exited).code).toBe(0)
+        await recordForkRun({ serverTrace, clientTrace }, { clients: 3, delaySeconds: 0.5 })
       },
       // Opened as a person would from the command line: sockscope web FILE...
       files: () => [serverTrace, clientTrace],

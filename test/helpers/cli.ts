@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import path from 'node:path'
+import { expect } from 'vitest'
 
 export const CLI = path.join(import.meta.dirname, '../../src/servers/cli/sockscope.ts')
 
@@ -66,4 +67,21 @@ export async function cli(args: string[]): Promise<{ code: number | null; stdout
   const { code } = await run.exited
   await new Promise((r) => setImmediate(r))
   return { code, stdout: run.stdout, stderr: run.stderr }
+}
+
+/**
+ * Seed 003's forking server, recorded by the CLI as a person would: `clients` clients whose
+ * children sleep `delaySeconds`, then stay zombies until one more client's accept reaps them
+ * (reap=on-accept). The server's trace and the clients' go to the two files given.
+ */
+export async function recordForkRun(files: { serverTrace: string; clientTrace: string }, options: { clients: number; delaySeconds: number }): Promise<void> {
+  const serve = runCli(['serve', '--model', 'fork', '--app', 'echo-time', '--port', '0', '--delay', String(options.delaySeconds), '--reap', 'on-accept', '--trace', files.serverTrace])
+  const [, port] = await serve.line(/^listening on 127\.0\.0\.1:(\d+)$/)
+  expect((await cli(['clients', '--port', port!, '--count', String(options.clients), '--trace', files.clientTrace])).code).toBe(0)
+  const exits = () => serve.stdout.filter((l) => / exit .*child pid \d+ code 0/.test(l)).length
+  while (exits() < options.clients) await new Promise((resolve) => serve.child.stdout!.once('data', resolve))
+  expect((await cli(['clients', '--port', port!, '--count', '1'])).code).toBe(0)
+  await serve.line(/ reap .*child pid/)
+  serve.child.kill('SIGINT')
+  expect((await serve.exited).code).toBe(0)
 }

@@ -5,7 +5,7 @@ import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { frameTime, planFrames } from '../../../src/servers/render/plan.ts'
 import { ensureBuilt } from '../../helpers/built.ts'
-import { cli, runCli } from '../../helpers/cli.ts'
+import { cli, recordForkRun, runCli } from '../../helpers/cli.ts'
 import { haveChromium, openPage, SHOTS, startWeb } from '../../e2e/browser.ts'
 
 /**
@@ -49,15 +49,7 @@ const probe = (file: string) =>
 beforeAll(async () => {
   await ensureBuilt()
   // Seed 003's forking server: 3 clients whose children sleep 0.5 s, zombies until a 4th client's accept reaps them.
-  const serve = runCli(['serve', '--model', 'fork', '--app', 'echo-time', '--port', '0', '--delay', '0.5', '--reap', 'on-accept', '--trace', serverTrace])
-  const [, port] = await serve.line(/^listening on 127\.0\.0\.1:(\d+)$/)
-  expect((await cli(['clients', '--port', port!, '--count', '3', '--trace', clientTrace])).code).toBe(0)
-  const exits = () => serve.stdout.filter((l) => / exit .*child pid \d+ code 0/.test(l)).length
-  while (exits() < 3) await new Promise((resolve) => serve.child.stdout!.once('data', resolve))
-  expect((await cli(['clients', '--port', port!, '--count', '1'])).code).toBe(0)
-  await serve.line(/ reap .*child pid/)
-  serve.child.kill('SIGINT')
-  expect((await serve.exited).code).toBe(0)
+  await recordForkRun({ serverTrace, clientTrace }, { clients: 3, delaySeconds: 0.5 })
 }, 120_000)
 afterAll(() => rmSync(tmp, { recursive: true, force: true }))
 
