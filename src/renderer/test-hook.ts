@@ -5,16 +5,8 @@ import { useTimelineStore } from './stores/timeline.ts'
 import { usePresenterStore } from './stores/presenter.ts'
 import { useTraceStore } from './stores/trace.ts'
 import { drawnProbe, drawnSnapshot, lastFrame } from './timeline/drawn.ts'
+import type { RecordingState } from '../servers/render/page-hook.ts'
 
-/** What `recording()` says: whether the page shows opened files, whether they are still loading, and the span they cover (µs, store time). */
-export interface RecordingState {
-  mode: 'live' | 'recording'
-  loading: boolean
-  problems: string[]
-  events: number
-  start: number
-  end: number
-}
 
 /**
  * `window.__sockscope`, for tests and scripts:

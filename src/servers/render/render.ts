@@ -7,6 +7,7 @@ import { checkReadable } from '../web/recordings.ts'
 import { startWebHost, type WebHost } from '../web/web-host.ts'
 import { openEncoder } from './encoder.ts'
 import { type FramePlan, frameTime, planFrames, type RangeAsk, type Size, type Theme, type VideoFormat } from './plan.ts'
+import type { RecordingState } from './page-hook.ts'
 import { findBrowser, findFfmpeg } from './programs.ts'
 
 /**
@@ -47,15 +48,6 @@ export interface PictureOptions extends StageOptions {
   out: string
   /** Seconds since the recording's first event (as the app's readout shows); by default its last. */
   at?: number
-}
-
-interface RecordingState {
-  mode: 'live' | 'recording'
-  loading: boolean
-  problems: string[]
-  events: number
-  start: number
-  end: number
 }
 
 interface Hook {
