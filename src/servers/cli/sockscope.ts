@@ -1,34 +1,14 @@
 #!/usr/bin/env node
 /**
  * The sockscope command: the same lab as the app, headless.
+ *
+ * The compile cache goes on before anything else loads: the CLI is ~150 TypeScript files,
+ * and stripping their types again on every start cost about half a second of CPU, in every
+ * `sockscope` a user types and every one a test starts. The lab's own processes share the
+ * same cache (childEnv in entries.ts).
  */
-import { Command, CommanderError } from 'commander'
-import { clientsCommand } from './clients.ts'
-import { compareCommand } from './compare.ts'
-import { usageSentence } from './common.ts'
-import { psCommand } from './ps.ts'
-import { serveCommand } from './serve.ts'
-import { traceCommand } from './trace.ts'
-import { webCommands } from './web.ts'
+import { enableCompileCache } from 'node:module'
+import { COMPILE_CACHE_DIR } from '../entries.ts'
 
-const output = { outputError: (text: string, write: (s: string) => void) => write(`sockscope: ${usageSentence(text)}`) }
-
-const program = new Command('sockscope')
-  .description('Run real TCP servers in the classic concurrency models, drive real clients, and record every event.')
-  .version('0.1.0')
-  .showHelpAfterError('(run with --help for usage)')
-  .configureOutput(output)
-  .exitOverride()
-
-for (const command of [serveCommand(), traceCommand(), clientsCommand(), psCommand(), compareCommand(), ...webCommands(), (await import('./export.ts')).exportCommand(), (await import('./render.ts')).renderCommand()]) {
-  program.addCommand(command.configureOutput(output).showHelpAfterError('(run with --help for usage)').exitOverride())
-}
-
-// A usage error exits 2 whichever check found it (commander's parsers or the spec's, in
-// fail()), as Unix tools do; commander's own default would be 1. Help and --version exit 0.
-try {
-  await program.parseAsync(process.argv)
-} catch (err) {
-  if (!(err instanceof CommanderError)) throw err
-  process.exit(err.exitCode === 0 ? 0 : 2)
-}
+enableCompileCache(process.env.NODE_COMPILE_CACHE ?? COMPILE_CACHE_DIR)
+await import('./program.ts')

@@ -1,6 +1,6 @@
 import { writeFile, rename, rm } from 'node:fs/promises'
 import path from 'node:path'
-import { type Browser, type CDPSession, chromium, type Page } from 'playwright-core'
+import type { Browser, CDPSession, Page } from 'playwright-core'
 import { osErrorWords, SockscopeError } from '../errors.ts'
 import { buildStatus, RENDERER_DIR, RENDERER_OUTPUTS, runBuild } from '../web/artifacts.ts'
 import { checkReadable } from '../web/recordings.ts'
@@ -85,6 +85,8 @@ async function openStage(options: StageOptions): Promise<Stage> {
   }
   try {
     host = await startWebHost({ rendererDir: RENDERER_DIR, port: 0, recordings: options.files, log: () => {}, maxSessions: 1 })
+    // Loaded here, not at the top: playwright-core alone costs the CLI ~0.9 s of start-up on every command.
+    const { chromium } = await import('playwright-core')
     browser = await chromium.launch({
       executablePath,
       headless: true,
