@@ -153,12 +153,12 @@ describe('sockscope CLI', () => {
       [['serve', '--model', 'socketserver', '--max-children', '8'], '--max-children means nothing to the socketserver model with --mixin threading (it needs --mixin forking)'],
       [['serve', '--model', 'fork', '--max-threads', '8'], '--max-threads means nothing to the fork model with the echo app (it is for the thread and socketserver models)'],
     ]
-    for (const [args, sentence] of cases) {
-      const run = await cli(args)
-      expect(run.code, args.join(' ')).toBe(2)
-      expect(run.stderr[0], args.join(' ')).toBe(`sockscope: ${sentence} (BAD_OPTION)`)
-    }
-    const unknown = await cli(['serv'])
+    // All at once: each is its own short-lived process, and nothing they check is timing.
+    const [unknown, ...runs] = await Promise.all([cli(['serv']), ...cases.map(([args]) => cli(args))])
+    cases.forEach(([args, sentence], i) => {
+      expect(runs[i]!.code, args.join(' ')).toBe(2)
+      expect(runs[i]!.stderr[0], args.join(' ')).toBe(`sockscope: ${sentence} (BAD_OPTION)`)
+    })
     expect(unknown.code).toBe(2)
     expect(unknown.stderr[0]).toMatch(/^sockscope: unknown command 'serv'.* \(UNKNOWN_COMMAND\)$/)
   })
