@@ -67,6 +67,11 @@ describe.skipIf(!haveChromium)('the presenter view on a recorded fork run', () =
     await until('the exit caption', captionText, (t) => zombieCaption.test(t))
     expect((await caption())!.text).toBe(await captionText())
     await screenshot(page, 'presenter-01-zombies.png')
+    // The process table fits its third of a 1280×720 frame: the kernel's letter and memory
+    // beside the model's state, nothing cut off at the right (its head's counts neither).
+    expect(await page.$$eval('[data-testid=process-table] thead tr:last-child th', (ths) => ths.map((th) => th.textContent))).toEqual(['PID', 'PPID', 'S', 'STATE', 'S', 'RSS'])
+    const overflow = await page.evaluate(() => [...document.querySelectorAll('.procs .scroll, .procs .panel-head')].map((el) => el.scrollWidth - el.clientWidth))
+    expect(overflow).toEqual([0, 0])
 
     // Spotlight: a child's row selects its connection; every lane not of it is drawn dimmed.
     await page.locator('[data-testid=proc-row][data-kind=child]').first().click()
