@@ -72,6 +72,8 @@ describe.skipIf(!haveChromium)('the presenter view on a recorded fork run', () =
     expect(await page.$$eval('[data-testid=process-table] thead tr:last-child th', (ths) => ths.map((th) => th.textContent))).toEqual(['PID', 'PPID', 'S', 'STATE', 'S', 'RSS'])
     const overflow = await page.evaluate(() => [...document.querySelectorAll('.procs .scroll, .procs .panel-head')].map((el) => el.scrollWidth - el.clientWidth))
     expect(overflow).toEqual([0, 0])
+    // The timeline draws a fifth larger for the video (its text 15 px, not 12.5).
+    expect((await timeline()).drawScale).toBe(1.2)
 
     // Spotlight: a child's row selects its connection; every lane not of it is drawn dimmed.
     await page.locator('[data-testid=proc-row][data-kind=child]').first().click()
@@ -91,6 +93,7 @@ describe.skipIf(!haveChromium)('the presenter view on a recorded fork run', () =
     // The button leaves it (and the window API says so); Save trace writes the note; reopened, it is the caption there again.
     await page.getByTestId('presenter-toggle').click()
     expect(await presenterOn()).toBe(false)
+    await until('the timeline drawn at its own size again', timeline, (s) => s.drawScale === 1)
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('save-trace').click()])
     const saved = path.join(tmp, 'noted.ndjson')
     await download.saveAs(saved)

@@ -41,6 +41,8 @@ export interface DrawnSnapshot {
   selectedConn: string | null
   /** The palette it drew with. */
   theme: string
+  /** CSS pixels per pixel of the drawing (lane y and height are the drawing's): 1.2 in the presenter view. */
+  drawScale: number
   /** The lane under the pointer (drawn with a hover line), if any. */
   hoverLane: string | null
   lanes: DrawnLane[]
@@ -107,6 +109,7 @@ export function drawnSnapshot(): DrawnSnapshot | null {
     markers: last.markers,
     selectedConn: last.selectedConn,
     theme: last.theme,
+    drawScale: last.drawScale,
     hoverLane: last.hoverLane,
     lanes: layout.lanes.map((lane) => {
       const phases = lane.conn?.phases ?? lane.proc?.phases ?? lane.thread?.phases ?? lane.loop?.phases ?? []

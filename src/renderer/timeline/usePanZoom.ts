@@ -19,6 +19,8 @@ export interface PanZoomTarget {
   onAxis(y: number): boolean
   /** Move the playhead to the time at x. */
   scrub(x: number): void
+  /** CSS pixels per pixel of the drawing (the presenter view draws larger): x and y are the drawing's. */
+  drawScale(): number
 }
 
 const KEY_ZOOM = 1.35
@@ -36,7 +38,8 @@ export function usePanZoom(element: Ref<HTMLElement | null>, target: PanZoomTarg
 
   const local = (e: MouseEvent) => {
     const rect = element.value!.getBoundingClientRect()
-    return { x: e.clientX - rect.left, y: e.clientY - rect.top }
+    const k = target.drawScale()
+    return { x: (e.clientX - rect.left) / k, y: (e.clientY - rect.top) / k }
   }
 
   const onWheel = (e: WheelEvent) => {
