@@ -39,6 +39,9 @@ export type ErrorCode =
   | 'BROWSER_MISSING'
   /** A video or picture could not be made (the encoder died, the disk filled up, the page failed); the partial output is removed. */
   | 'RENDER_FAILED'
+  | 'UNKNOWN_PROGRAM'
+  /** A code-panel program whose file cannot be read, or whose lineMap names text on no line or on two. */
+  | 'BAD_PROGRAM'
   | 'INTERNAL'
 
 export interface ErrorInfo {

@@ -1,0 +1,30 @@
+import type { ProgramDef } from './program.ts'
+
+export const c10k: ProgramDef = {
+  id: 'c10k',
+  language: 'python',
+  title: 'C10k: a thousand clients on threads and on select',
+  summary: 'beyond the seeds: the same echo with a thread per client, or one selector loop for all',
+  model: 'thread',
+  control: 'process',
+  controlByModel: { select: 'loop' },
+  parts: [{ file: 'programs/python/c10k.py' }],
+  lineMap: {
+    listen: { at: 'lsock.listen(1024)', call: 'listen()' },
+    'block:accept': { at: '# the main thread only accepts', call: 'accept()' },
+    accept: { at: '# the main thread only accepts', call: 'accept()' },
+    'thread-start': { at: 'def handle_client(conn):', call: 'handle_client()' },
+    'block:recv': { at: '# waits for this client alone', call: 'recv()' },
+    recv: { at: '# waits for this client alone', call: 'recv()' },
+    send: { at: 'conn.sendall(data)', call: 'sendall()' },
+    'block:send': { at: 'conn.sendall(data)', call: 'sendall()' },
+    close: { at: '# and the thread ends', call: 'close()' },
+    'select/block:select': { at: 'for key, mask in sel.select(timeout=None)', call: 'sel.select()' },
+    'select/wakeup': { at: 'for key, mask in sel.select(timeout=None)', call: 'sel.select()' },
+    'select/accept': { at: '# ready to accept', call: 'accept()' },
+    'select/recv': { at: '# ready to read', call: 'recv()' },
+    'select/send': { at: 'conn.send(data)', call: 'send()' },
+    'select/block:send': { at: 'conn.send(data)', call: 'send()' },
+    'select/close': { at: '# the peer closed', call: 'close()' },
+  },
+}
