@@ -7,12 +7,14 @@ import {
   emptyTrace,
   LineSplitter,
   notAnEvent,
+  noteLine,
   parseRecord,
   type TraceNote,
   parseHeader,
   TRACE_FORMAT,
   TRACE_MAX_BAD_LINES,
   TRACE_VERSION,
+  TRACE_VERSION_NOTES,
   type TraceEnding,
   type TraceHeader,
   type TraceProblem,
@@ -46,6 +48,8 @@ export interface TraceWriterOptions {
   elsewhere?: string
   /** Default TRACE_MAX_PENDING_BYTES. */
   maxPendingBytes?: number
+  /** The user's notes, written after the header (the file is then version 3). */
+  notes?: readonly TraceNote[]
 }
 
 /** Errors a person fixes by making room; the others by fixing the path. */
@@ -98,7 +102,8 @@ export class TraceWriter {
    */
   static async open(path: string, fields: Pick<TraceHeader, 'originNs' | 'command'>, options: TraceWriterOptions = {}): Promise<TraceWriter> {
     const elsewhere = options.elsewhere ?? 'write it to another file'
-    const header = { format: TRACE_FORMAT, version: TRACE_VERSION, createdAt: new Date().toISOString(), ...fields } as const
+    const notes = options.notes ?? []
+    const header: Omit<TraceHeader, 'ended'> = { format: TRACE_FORMAT, version: notes.length ? TRACE_VERSION_NOTES : TRACE_VERSION, createdAt: new Date().toISOString(), ...fields }
     // Wide enough for the longest ending, so the rewrite at close always fits.
     const headerWidth = Buffer.byteLength(headerLine(header, 'write-failed', 0))
     let file: FileHandle
@@ -109,7 +114,7 @@ export class TraceWriter {
     }
     try {
       const regular = (await file.stat()).isFile()
-      await writeAll(file, Buffer.from(headerLine(header, null, headerWidth)))
+      await writeAll(file, Buffer.from(headerLine(header, null, headerWidth) + notes.map((n) => noteLine(n) + '\n').join('')))
       return new TraceWriter(path, file, header, headerWidth, regular, options)
     } catch (err) {
       await file.close().catch(() => {})

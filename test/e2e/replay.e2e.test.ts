@@ -23,10 +23,16 @@ interface Hook {
   timeline(): DrawnSnapshot | null
   seek(us: number): void
   playhead(): number
+  note(text: string, us?: number): void
+  presenter(on?: boolean): boolean
+  caption(): { text: string } | null
 }
 const timeline = async (): Promise<DrawnSnapshot> => (await drawnTimeline(page))!
 const seek = (us: number) => page.evaluate((t) => (globalThis as unknown as { __sockscope: Hook }).__sockscope.seek(t), us)
 const playhead = () => page.evaluate(() => (globalThis as unknown as { __sockscope: Hook }).__sockscope.playhead())
+const addNote = (text: string, us: number) => page.evaluate(([t, u]) => (globalThis as unknown as { __sockscope: Hook }).__sockscope.note(t, u), [text, us] as const)
+const presenter = (on: boolean) => page.evaluate((o) => (globalThis as unknown as { __sockscope: Hook }).__sockscope.presenter(o), on)
+const caption = () => page.evaluate(() => (globalThis as unknown as { __sockscope: Hook }).__sockscope.caption()?.text ?? '')
 
 /** The process table's rows of children: pid → state. */
 const children = (): Promise<Record<string, string>> =>
@@ -115,6 +121,21 @@ describe.skipIf(!haveChromium)('the replay: every panel at the playhead', () => 
     const held = await playhead()
     await painted(page)
     expect(await playhead()).toBe(held)
+  }, 60_000)
+
+  it("keeps a note made on the live session in the lab: a reload shows it again, and Save trace writes it", async () => {
+    const firstAccept = Math.min(...(await timeline()).lanes.filter((l) => l.kind === 'conn').map((l) => l.acceptT!))
+    await addNote('the first client is accepted', firstAccept)
+    await page.reload()
+    await until('the live session again', timeline, (s) => s.lanes.filter((l) => l.kind === 'conn').length === 8)
+    await seek(firstAccept + 1)
+    await presenter(true)
+    await until('the note as the caption', caption, (t) => t === 'the first client is accepted')
+    await presenter(false)
+    const [saved] = await Promise.all([page.waitForEvent('download'), page.getByTestId('save-trace').click()])
+    const lines = readFileSync((await saved.path())!, 'utf8').split('\n')
+    expect(JSON.parse(lines[0]!)).toMatchObject({ version: 3 })
+    expect(JSON.parse(lines[1]!)).toEqual({ record: 'note', t: firstAccept, text: 'the first client is accepted' })
   }, 60_000)
 })
 

@@ -1,5 +1,6 @@
 import { watch } from 'vue'
 import { useLabStore } from '../stores/lab.ts'
+import { usePresenterStore } from '../stores/presenter.ts'
 import { useRecordingStore } from '../stores/recording.ts'
 import { useTraceStore } from '../stores/trace.ts'
 import { LabClient } from './lab-client.ts'
@@ -22,6 +23,7 @@ export function connectLab(transport: Transport = pickTransport(), makeTransport
   const lab = useLabStore()
   const trace = useTraceStore()
   const recording = useRecordingStore()
+  const presenter = usePresenterStore()
   const showingLive = () => recording.mode === 'live'
   let current = { transport, client: new LabClient(transport) }
 
@@ -37,6 +39,7 @@ export function connectLab(transport: Transport = pickTransport(), makeTransport
           // A (re)connection: the host replays its history next, so start from empty.
           if (showingLive()) trace.reset(message.now, { since: message.clearedAt ?? null })
           lab.applyHello(message)
+          if (showingLive()) presenter.setNotes(message.notes)
           break
         case 'events':
           if (showingLive()) trace.ingest(message.events, message.now)
@@ -47,6 +50,9 @@ export function connectLab(transport: Transport = pickTransport(), makeTransport
           break
         case 'problem':
           lab.report({ code: message.code, message: `${message.run}: ${message.message}` })
+          break
+        case 'notes':
+          if (showingLive()) presenter.setNotes(message.notes)
           break
         case 'cleared':
           if (showingLive()) trace.reset(message.now, { keepLiveOs: true, since: message.now })

@@ -60,18 +60,3 @@ export function download(blob: Blob, name: string): void {
   // The download has taken the URL by the next task.
   setTimeout(() => URL.revokeObjectURL(url), 0)
 }
-
-/**
- * A trace file (the live session as the host wrote it) with notes added: its header
- * becomes version 3 and the note records follow it; the events are the file's own bytes.
- */
-export async function traceWithNotes(file: Blob, notes: readonly TraceNote[]): Promise<Blob> {
-  if (notes.length === 0) return file
-  const head = await file.slice(0, 64 * 1024).text()
-  const end = head.indexOf('\n')
-  if (end === -1) return file
-  const header = JSON.parse(head.slice(0, end)) as TraceHeader
-  const headerBytes = new TextEncoder().encode(head.slice(0, end + 1)).byteLength
-  const upgraded = { ...header, version: Math.max(header.version, TRACE_VERSION_NOTES) }
-  return new Blob([JSON.stringify(upgraded) + '\n', notes.map((n) => noteLine(n) + '\n').join(''), file.slice(headerBytes)], { type: 'application/x-ndjson' })
-}

@@ -121,6 +121,8 @@ export const useLabStore = defineStore('lab', () => {
   const listListening = () => call<ListeningProcessInfo[]>('listListening', {})
   const stopAll = () => call<null>('stopAll', {})
   const clear = () => call<null>('clear', {})
+  /** The live session's notes, all of them: the host keeps them (a reload, another page, Save trace). */
+  const setNotes = (notes: readonly { t: number; text: string }[]) => call<null>('setNotes', { notes })
 
   /**
    * A listed recording's file, byte for byte (LabClient.fetchRecording: an HTTP GET in web
@@ -136,11 +138,6 @@ export const useLabStore = defineStore('lab', () => {
    * is asked for. Electron: the host's save dialog and file; resolves once it is written or
    * the person cancelled, and a failure (TRACE_WRITE_FAILED) is reported and rejects.
    */
-  /** Where the live session's trace can be fetched (web mode), or null (Electron saves it through the host). */
-  function traceUrl(): string | null {
-    return client.value?.resourceUrl(TRACE_PATH) ?? null
-  }
-
   async function saveTrace(): Promise<void> {
     const url = client.value?.resourceUrl(TRACE_PATH) ?? null
     if (url === null) {
@@ -174,6 +171,6 @@ export const useLabStore = defineStore('lab', () => {
     servers, clientRuns, observedRuns, liveServers, anyLive,
     attach, setStatus, applyHello, applyRecordings, applyMessage, setRuns, report, dismiss,
     startServer, stopServer, runClients, stopClients, startTrace, observe, stopObserving, listListening, stopRun, stopAll, clear, runDemo,
-    fetchRecording, saveTrace, traceUrl,
+    fetchRecording, saveTrace, setNotes,
   }
 })

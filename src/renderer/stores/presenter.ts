@@ -3,6 +3,7 @@ import { computed, markRaw, ref, shallowRef, watch } from 'vue'
 import { modelCaptionContext } from '../model/captions/context.ts'
 import { type Caption, CaptionSchedule, type Note } from '../model/captions/schedule.ts'
 import { presenterTitle, type PresenterTitle } from '../presenter/title.ts'
+import { useLabStore } from './lab.ts'
 import { usePlayheadStore } from './playhead.ts'
 import { useRecordingStore } from './recording.ts'
 import { useTimelineStore } from './timeline.ts'
@@ -22,6 +23,7 @@ export const usePresenterStore = defineStore('presenter', () => {
   const timeline = useTimelineStore()
   const playhead = usePlayheadStore()
   const recording = useRecordingStore()
+  const lab = useLabStore()
   const on = ref(false)
   const notes = ref<Note[]>([])
 
@@ -66,13 +68,20 @@ export const usePresenterStore = defineStore('presenter', () => {
     const clean = text.trim().replace(/\s+/g, ' ').slice(0, NOTE_MAX_CHARS)
     if (!clean || !Number.isFinite(t)) return
     notes.value = [...notes.value, { t, text: clean }].sort((a, b) => a.t - b.t)
+    keepInSession()
   }
 
   function removeNote(note: Note): void {
     notes.value = notes.value.filter((n) => n !== note)
+    keepInSession()
   }
 
-  /** The notes of a recording just opened (its files' note records). */
+  /** A live session's notes are the lab's: it keeps them for a reload, other pages and Save trace (it answers with them to every page). */
+  function keepInSession(): void {
+    if (recording.mode === 'live') void lab.setNotes(notes.value.map(({ t, text }) => ({ t, text }))).catch(() => {})
+  }
+
+  /** The notes of a recording just opened (its files' note records), or the live session's (the host's). */
   function setNotes(list: readonly Note[]): void {
     notes.value = [...list].sort((a, b) => a.t - b.t)
   }

@@ -4,7 +4,7 @@ import type { OpenedFile } from '../recording/messages.ts'
 import { markOpenEnd, markOpenPhase, markOpenStart } from '../recording/open-marks.ts'
 import { openInWorker } from '../recording/open.ts'
 import { type RecentFile, recentFiles } from '../recording/recents.ts'
-import { download, recordingToTrace, savedName, traceWithNotes } from '../recording/save.ts'
+import { download, recordingToTrace, savedName } from '../recording/save.ts'
 import { fileNotes, recordingSummary } from '../recording/summary.ts'
 import { useLabStore } from './lab.ts'
 import { usePresenterStore } from './presenter.ts'
@@ -135,14 +135,7 @@ export const useRecordingStore = defineStore('recording', () => {
       download(recordingToTrace(trace.store, zeroNs.value ?? '0', undefined, notes), savedName(files.value.map((f) => f.name)))
       return
     }
-    // The host writes the live session; notes are the page's, so a page that has them adds them to what the host wrote (web mode).
-    const url = notes.length ? lab.traceUrl() : null
-    if (url) {
-      const response = await fetch(url)
-      if (!response.ok) throw new Error(`cannot fetch the session's trace: HTTP ${response.status}`)
-      download(await traceWithNotes(await response.blob(), notes), savedName([]))
-      return
-    }
+    // The host writes the live session, its notes with it (the page gave them to the lab as they were made).
     await lab.saveTrace()
   }
 

@@ -11,6 +11,7 @@ import { workloadOutcome } from './outcome.ts'
 import { type Catalog, type HostMessage, PROTOCOL_VERSION, type Request, RequestSchema, type RunInfo, type SavedTrace, TRACE_PATH } from './protocol.ts'
 import { RecordingList } from './recordings.ts'
 import type { SessionRecord } from './session-trace.ts'
+import type { TraceNote } from '../trace-lines.ts'
 
 export type SessionSink = (message: HostMessage) => void
 
@@ -88,6 +89,8 @@ export class LabService {
   private pending: SockscopeEvent[] = []
   /** The lab's time of the last clear, if any: sessions forget what came before it. */
   private clearedAt: number | null = null
+  /** The session's notes (a page's, kept here so that a reload, another page and Save trace have them). */
+  private notes: TraceNote[] = []
   private flushTimer: NodeJS.Timeout | undefined
   private readonly heartbeat: NodeJS.Timeout
   private readonly flushMs: number
@@ -149,6 +152,7 @@ export class LabService {
       clearedAt: this.clearedAt,
       recordings: this.recordings.list(),
       openAtStart: this.openAtStart,
+      notes: this.notes,
     })
     this.sessions.add(member)
     void this.replay(member)
@@ -229,6 +233,7 @@ export class LabService {
       trimmed: this.trimmed,
       historyLimit: this.historyLimit,
       clearedAt: this.clearedAt,
+      notes: this.notes,
     }
   }
 
@@ -280,6 +285,10 @@ export class LabService {
         return this.clear()
       case 'readRecording':
         return this.recordings.read(request.params.index, request.params.offset, request.params.length)
+      case 'setNotes':
+        this.notes = [...request.params.notes].sort((a, b) => a.t - b.t)
+        this.broadcast({ type: 'notes', notes: this.notes })
+        return null
       case 'saveTrace':
         if (!this.saveTraceHook) throw new SockscopeError('BAD_MESSAGE', `this host saves the session as a download of ${TRACE_PATH}, not through saveTrace`)
         return this.saveTraceHook()
@@ -298,6 +307,8 @@ export class LabService {
     this.historyBase += this.history.length
     this.trimmed = 0
     this.history = [...this.osLatest.values()].sort((a, b) => a.t - b.t)
+    // Notes belong to the events they were made at.
+    this.notes = []
     for (const [id, run] of this.runs) if (!isLive(run)) this.runs.delete(id)
     this.broadcast({ type: 'cleared', now })
     this.broadcastRuns()

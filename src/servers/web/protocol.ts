@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import type { SockscopeEvent } from '../events.ts'
 import { WorkloadVerdictSchema } from '../clients/verdict.ts'
+import { TRACE_NOTE_MAX_CHARS } from '../trace-lines.ts'
 
 /**
  * The API between a host (web mode's WebSocket, Electron's IPC) and the renderer. Both
@@ -42,6 +43,11 @@ const runId = z.string().regex(/^[a-z]\d+$/)
 /** Spec input: validated in full by the lab (ServerSpec / ClientSpec), so a bad value
  *  comes back as the lab's own BAD_OPTION message. */
 const specInput = z.record(z.string(), z.unknown())
+
+/** The most notes a session keeps: a screencast's worth many times over, and a bound. */
+export const MAX_SESSION_NOTES = 500
+/** A session's notes: each at an instant (µs on the lab's clock), one sentence; the bound is the trace format's. */
+export const SessionNotesSchema = z.array(z.object({ t: z.number().finite(), text: z.string().min(1).max(TRACE_NOTE_MAX_CHARS) })).max(MAX_SESSION_NOTES)
 
 /** Renderer → host. `id` pairs a request with its response. */
 export const RequestSchema = z.discriminatedUnion('method', [
@@ -85,6 +91,8 @@ export const RequestSchema = z.discriminatedUnion('method', [
   }),
   /** Electron: save the live session as a trace file, through a save dialog. Result: SavedTrace, or null when the person cancelled. Web mode downloads TRACE_PATH instead. */
   z.object({ type: z.literal('request'), id: z.number().int().nonnegative(), method: z.literal('saveTrace'), params: z.object({}).optional() }),
+  /** The session's notes, all of them (the page edits the list; the host keeps it, saves it, and tells every page). */
+  z.object({ type: z.literal('request'), id: z.number().int().nonnegative(), method: z.literal('setNotes'), params: z.object({ notes: SessionNotesSchema }) }),
 ])
 export type Request = z.infer<typeof RequestSchema>
 export type Method = Request['method']
@@ -199,6 +207,8 @@ export const HostMessageSchema = z.discriminatedUnion('type', [
     recordings: z.array(RecordingInfoSchema).default([]),
     /** The host was started with files to open: the page opens every listed recording, and no live run is started for it. */
     openAtStart: z.boolean().default(false),
+    /** The live session's notes (µs on the lab's clock), so a reloaded page has them again. */
+    notes: SessionNotesSchema.default([]),
   }),
   /** ok: `result` holds the method's result; not ok: `error` says why. */
   z.object({ type: z.literal('response'), id: z.number().int(), ok: z.boolean(), result: z.unknown().optional(), error: errorInfo.optional() }),
@@ -206,6 +216,8 @@ export const HostMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('runs'), now: z.number(), runs: z.array(RunInfoSchema) }),
   z.object({ type: z.literal('problem'), run: z.string(), code: z.string(), message: z.string() }),
   z.object({ type: z.literal('cleared'), now: z.number() }),
+  /** The session's notes changed (a page set them): every page shows these. */
+  z.object({ type: z.literal('notes'), notes: SessionNotesSchema }),
   /** The host's list of recordings changed (File › Open in Electron); `open`: the indices the page should open now. */
   z.object({ type: z.literal('recordings'), recordings: z.array(RecordingInfoSchema), open: z.array(z.number().int().nonnegative()) }),
 ])

@@ -1,5 +1,6 @@
 import type { Writable } from 'node:stream'
 import type { SockscopeEvent } from '../events.ts'
+import { noteLine, TRACE_VERSION_NOTES, type TraceNote } from '../trace-lines.ts'
 import { TRACE_FORMAT, TRACE_VERSION, TraceWriter } from '../trace.ts'
 import type { SavedTrace } from './protocol.ts'
 
@@ -10,7 +11,8 @@ import type { SavedTrace } from './protocol.ts'
  * and `"ended":"clean"`. What the session no longer holds (trimmed at the front to its
  * bound, or forgotten by a clear) is said in the header's `command`, the one free-text
  * field a version 2 reader keeps: the file has no event it did not see, and no marker
- * event that would look like one.
+ * event that would look like one. The notes the pages added to the session are its note
+ * records (and the file is then version 3).
  */
 
 /** What the lab's session holds now, as LabService.recorded() hands it out. */
@@ -26,6 +28,8 @@ export interface SessionRecord {
   readonly historyLimit: number
   /** The lab's time (µs) of the last clear, or null. */
   readonly clearedAt: number | null
+  /** The notes the pages added (µs on the lab's clock, as events' `t`), in time order. */
+  readonly notes: readonly TraceNote[]
 }
 
 /** Events serialized per piece: about 300 KB of text, so no piece is large and the file never is whole in memory. */
@@ -53,8 +57,12 @@ export function sessionCommand(record: SessionRecord, savedAt: Date): string {
  * since it knows the ending before it starts.
  */
 function headerLine(record: SessionRecord, savedAt: Date): string {
-  return JSON.stringify({ format: TRACE_FORMAT, version: TRACE_VERSION, createdAt: savedAt.toISOString(), originNs: String(record.originNs), command: sessionCommand(record, savedAt), ended: 'clean' }) + '\n'
+  const version = record.notes.length ? TRACE_VERSION_NOTES : TRACE_VERSION
+  return JSON.stringify({ format: TRACE_FORMAT, version, createdAt: savedAt.toISOString(), originNs: String(record.originNs), command: sessionCommand(record, savedAt), ended: 'clean' }) + '\n'
 }
+
+/** The header and the note records after it: what comes before the events. */
+const prologue = (record: SessionRecord, savedAt: Date): string => headerLine(record, savedAt) + record.notes.map((n) => noteLine(n) + '\n').join('')
 
 function* eventPieces(record: SessionRecord): Generator<string> {
   for (let i = 0; i < record.count; i += EVENTS_PER_PIECE) {
@@ -86,7 +94,7 @@ export async function streamSessionTrace(record: SessionRecord, out: Writable, s
       out.on('close', onClose)
     })
   if (out.destroyed) return 0
-  if (!out.write(headerLine(record, savedAt)) && !(await room())) return 0
+  if (!out.write(prologue(record, savedAt)) && !(await room())) return 0
   for (const piece of eventPieces(record)) {
     if (out.destroyed) return written
     written += countLines(piece)
@@ -108,7 +116,7 @@ function countLines(text: string): number {
  * elsewhere.
  */
 export async function writeSessionTrace(record: SessionRecord, file: string, savedAt: Date = new Date()): Promise<SavedTrace> {
-  const writer = await TraceWriter.open(file, { originNs: String(record.originNs), command: sessionCommand(record, savedAt) }, { elsewhere: 'save it to another file' })
+  const writer = await TraceWriter.open(file, { originNs: String(record.originNs), command: sessionCommand(record, savedAt) }, { elsewhere: 'save it to another file', notes: record.notes })
   for (let i = 0; i < record.count && !writer.failure; i += EVENTS_PER_PIECE) {
     writer.write(record.events.slice(i, Math.min(record.count, i + EVENTS_PER_PIECE)))
     // TraceWriter has no drain to wait for: a turn of the event loop per piece lets its

@@ -107,6 +107,55 @@ describe('Save trace in web mode', () => {
   })
 })
 
+describe('the live session\'s notes', () => {
+  let host: WebHost
+
+  beforeAll(async () => {
+    host = await startWebHost({ rendererDir, port: 0 })
+  })
+
+  afterAll(async () => {
+    await host?.close()
+  })
+
+  it('are kept by the lab: every page is told, a reloaded page has them, both saves write them as version 3 note records, a clear forgets them', async () => {
+    const a = await session(host)
+    const b = await session(host)
+    await liveRun(a, 2)
+    const accept = a.events().find((e) => e.kind === 'accept')!
+    const notes = [{ t: accept.t + 10, text: 'watch the queue grow' }, { t: accept.t, text: 'the first accept' }]
+    expect(await a.request('setNotes', { notes })).toMatchObject({ ok: true })
+    // In time order, to every page.
+    const inOrder = [notes[1], notes[0]]
+    await b.until(() => b.messages.some((m) => m.type === 'notes' && JSON.stringify(m.notes) === JSON.stringify(inOrder)), 'the other page to be told')
+    const reloaded = await session(host)
+    const hello = reloaded.messages.find((m) => m.type === 'hello') as Extract<HostMessage, { type: 'hello' }>
+    expect(hello.notes).toEqual(inOrder)
+
+    const file = path.join(dir, 'noted.ndjson')
+    await download(host, file)
+    const downloaded = await readTrace(file)
+    expect(downloaded.header).toMatchObject({ version: 3, ended: 'clean' })
+    expect(downloaded.notes).toEqual(inOrder)
+    expect(downloaded.events.length).toBeGreaterThan(10)
+    const written = path.join(dir, 'noted-electron.ndjson')
+    await writeSessionTrace(host.service.recorded(), written)
+    const saved = await readTrace(written)
+    expect(saved.header).toMatchObject({ version: 3, ended: 'clean' })
+    expect(saved.notes).toEqual(inOrder)
+    expect(saved.events).toHaveLength(downloaded.events.length)
+
+    // Bad notes are refused, and the kept ones stay.
+    expect(await a.request('setNotes', { notes: [{ t: 1, text: 'x'.repeat(5000) }] })).toMatchObject({ ok: false, error: { code: 'BAD_MESSAGE' } })
+    expect(await a.request('setNotes', { notes: Array.from({ length: 501 }, (_, i) => ({ t: i, text: 'n' })) })).toMatchObject({ ok: false, error: { code: 'BAD_MESSAGE' } })
+    expect(host.service.recorded().notes).toEqual(inOrder)
+
+    await a.request('clear', {})
+    expect(host.service.recorded().notes).toEqual([])
+    for (const s of [a, b, reloaded]) s.ws.close()
+  })
+})
+
 describe('Save trace of a trimmed history', () => {
   let host: WebHost
 
@@ -174,7 +223,7 @@ describe('Save trace in Electron (writeSessionTrace, what main calls after its s
 describe('streamSessionTrace', () => {
   it('holds at most a piece or so of the file however large the session, at the pace of a slow reader, and stops when it goes away', async () => {
     const events = Array.from({ length: 60_000 }, (_, i) => ({ kind: 'recv', t: i * 10, src: { role: 'server', run: 's1', pid: 10, tid: 0 }, conn: `${50000 + (i % 100)}>4000`, bytes: 64, preview: 'x'.repeat(64) }))
-    const record: SessionRecord = { events: events as unknown as SockscopeEvent[], count: events.length, originNs: 123n, host: 'web', trimmed: 0, historyLimit: 1_000_000, clearedAt: null }
+    const record: SessionRecord = { events: events as unknown as SockscopeEvent[], count: events.length, originNs: 123n, host: 'web', trimmed: 0, historyLimit: 1_000_000, clearedAt: null, notes: [] }
     let total = 0
     let most = 0
     const slow = new Writable({
