@@ -8,6 +8,7 @@ export type ErrorCode =
   | 'UNKNOWN_MODEL'
   | 'UNKNOWN_APP'
   | 'UNKNOWN_WORKLOAD'
+  | 'UNKNOWN_LESSON'
   | 'PORT_IN_USE'
   | 'LISTEN_FAILED'
   | 'CONNECTION_REFUSED'

@@ -2,7 +2,7 @@ import { InvalidArgumentError } from 'commander'
 import { z } from 'zod'
 import { SockscopeError } from '../errors.ts'
 import { type NumberRange, rangeOf, rangeWords } from '../spec.ts'
-import { Lab, type StopReason } from '../lab/lab.ts'
+import { Lab, type LabOptions, type StopReason } from '../lab/lab.ts'
 import { TraceWriter } from '../trace.ts'
 
 /**
@@ -60,8 +60,8 @@ export function fail(err: unknown): never {
  * exit 1): what the run did after that would go unrecorded, and with --trace the record
  * is what the run was for.
  */
-export async function openLab(tracePath: string | undefined, command: string) {
-  const lab = new Lab()
+export async function openLab(tracePath: string | undefined, command: string, options: LabOptions = {}) {
+  const lab = new Lab(options)
   let trace: TraceWriter | undefined
   if (tracePath) {
     trace = await TraceWriter.open(tracePath, { originNs: String(lab.clock.originNs), command }, { elsewhere: 'give --trace another file' })

@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander'
 import { clientsCommand } from './clients.ts'
 import { compareCommand } from './compare.ts'
+import { lessonCommand } from './lesson.ts'
 import { usageSentence } from './common.ts'
 import { psCommand } from './ps.ts'
 import { serveCommand } from './serve.ts'
@@ -20,7 +21,7 @@ const program = new Command('sockscope')
   .configureOutput(output)
   .exitOverride()
 
-for (const command of [serveCommand(), traceCommand(), clientsCommand(), psCommand(), compareCommand(), ...webCommands(), (await import('./export.ts')).exportCommand(), (await import('./render.ts')).renderCommand()]) {
+for (const command of [serveCommand(), traceCommand(), clientsCommand(), psCommand(), compareCommand(), lessonCommand(), ...webCommands(), (await import('./export.ts')).exportCommand(), (await import('./render.ts')).renderCommand()]) {
   program.addCommand(command.configureOutput(output).showHelpAfterError('(run with --help for usage)').exitOverride())
 }
 
