@@ -16,6 +16,7 @@ interface RenderOpts {
   from?: number
   to?: number
   theme: Theme
+  captions?: boolean
   quiet?: boolean
 }
 
@@ -72,6 +73,8 @@ export function renderCommand(): Command {
     .option('--from <seconds>', "start of the range, in seconds since the recording's first event, as the app's time readout shows them (default: its first event)", numberOption('--from'))
     .option('--to <seconds>', "end of the range, in seconds since the recording's first event, as the app's time readout shows them (default: its last event)", numberOption('--to'))
     .addOption(new Option('--theme <name>', 'colours').choices(THEMES).default('dark'))
+    .option('--captions', 'the presenter view: timeline and process table under a title card, with a caption that narrates the playhead (held for --speed)')
+    .option('--no-captions', 'the app as it opens, without the presenter view (the default)')
     .option('-q, --quiet', 'print no progress')
     .addHelpText(
       'after',
@@ -84,7 +87,7 @@ and, for videos, ffmpeg (apt-get install ffmpeg).
 Examples:
   sockscope serve --model fork --delay 1 --port 50007 --trace server.ndjson
   sockscope clients --port 50007 --count 3 --trace clients.ndjson
-  sockscope render server.ndjson clients.ndjson -o fork.mp4 --size 1280x720 --fps 30 --speed 0.5 --from 1 --to 8
+  sockscope render server.ndjson clients.ndjson -o fork.mp4 --size 1280x720 --fps 30 --speed 0.5 --from 1 --to 8 --captions
   sockscope render server.ndjson clients.ndjson -o fork.gif --size 960x540 --fps 10
   sockscope render server.ndjson clients.ndjson --png fork.png --at 3.2`,
     )
@@ -102,7 +105,7 @@ Examples:
         if (!opts.png && !opts.output) throw new SockscopeError('BAD_OPTION', '-o FILE (a video: .mp4, .webm, .gif) or --png FILE (a picture) is required')
         if (opts.png) {
           if (opts.from !== undefined || opts.to !== undefined) throw new SockscopeError('BAD_OPTION', '--png shows one instant: give --at, not --from / --to')
-          const shot = await renderPicture({ files: absolute, size, theme: opts.theme, out: path.resolve(base, opts.png), at: opts.at })
+          const shot = await renderPicture({ files: absolute, size, theme: opts.theme, captions: Boolean(opts.captions), out: path.resolve(base, opts.png), at: opts.at })
           console.log(`wrote ${opts.png}: ${shot.width}×${shot.height} px at ${((shot.atUs - shot.startUs) / 1e6).toFixed(3)} s`)
           return
         }
@@ -114,6 +117,7 @@ Examples:
           files: absolute,
           size,
           theme: opts.theme,
+          captions: Boolean(opts.captions),
           out,
           format,
           fps: opts.fps,

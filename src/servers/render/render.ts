@@ -30,6 +30,13 @@ export interface StageOptions {
   view?: { start: number; end: number }
   /** The browser to draw with (findBrowser() by default). */
   browser?: string
+  /**
+   * The presenter view with its caption bar (the app's P): the timeline and the process
+   * table fill the frame under a title card, and the caption narrates the playhead.
+   */
+  captions?: boolean
+  /** The replay speed the captions are held for (the page's speed(x)); the video's own speed by default. */
+  captionSpeed?: number
 }
 
 export interface VideoOptions extends StageOptions, RangeAsk {
@@ -54,6 +61,8 @@ interface Hook {
   frameAt(us: number): Promise<number>
   setView(start: number, end: number): void
   recording(): RecordingState
+  presenter(on?: boolean): boolean
+  speed(x?: number): number
 }
 
 /** How long opening the files in the page may take, at most. */
@@ -116,6 +125,15 @@ async function openStage(options: StageOptions): Promise<Stage> {
       })
     const recording = await page.evaluate(() => (globalThis as unknown as { __sockscope: Hook }).__sockscope.recording())
     if (recording.problems.length) throw new SockscopeError('TRACE_CORRUPT', recording.problems.join('; '))
+    if (options.captions !== undefined || options.captionSpeed !== undefined)
+      await page.evaluate(
+        ([on, speed]) => {
+          const hook = (globalThis as unknown as { __sockscope: Hook }).__sockscope
+          if (typeof on === 'boolean') hook.presenter(on)
+          if (typeof speed === 'number') hook.speed(speed)
+        },
+        [options.captions ?? null, options.captionSpeed ?? null] as const,
+      )
     if (options.view) await page.evaluate(([start, end]) => (globalThis as unknown as { __sockscope: Hook }).__sockscope.setView(start!, end!), [options.view.start, options.view.end])
     return { page, recording, close }
   } catch (err) {
@@ -148,7 +166,8 @@ export async function renderVideo(options: VideoOptions): Promise<VideoResult> {
   const ffmpeg = options.ffmpeg ?? findFfmpeg()
   // The range's checks that need no recording, before a browser starts.
   planFrames({ ...options, to: options.to ?? (options.from ?? 0) + 1 }, { start: 0, end: Number.POSITIVE_INFINITY })
-  const stage = await openStage(options)
+  // Captions are held long enough to read at the speed the video plays the recording.
+  const stage = await openStage({ ...options, captionSpeed: options.captionSpeed ?? (options.captions ? options.speed : undefined) })
   let encoder: Awaited<ReturnType<typeof openEncoder>> | undefined
   try {
     const plan = planFrames(options, stage.recording)

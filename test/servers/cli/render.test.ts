@@ -103,11 +103,44 @@ describe.skipIf(!haveChromium || !haveFfmpeg)('sockscope render', () => {
         expect(f.mean).toBeLessThan(3)
         expect(f.changed).toBeLessThan(0.01)
       }
+
+      // --captions: the presenter view, its caption narrating the first zombie, held for the video's speed.
+      type Presenter = { presenter(on?: boolean): boolean; speed(x?: number): number; caption(): { text: string } | null; timeline(): { lanes: { kind: string; phases: { kind: string; start: number }[] }[] } }
+      const zombieAt = await page.evaluate(() => {
+        const hook = (globalThis as unknown as { __sockscope: Presenter }).__sockscope
+        const starts = hook.timeline().lanes.flatMap((l) => (l.kind === 'process' ? l.phases.filter((p) => p.kind === 'zombie').map((p) => p.start) : []))
+        return Math.min(...starts) + 2_000
+      })
+      const plain = path.join(SHOTS, 'render-app-zombie.png')
+      await page.evaluate((t) => (globalThis as unknown as { __sockscope: Hook }).__sockscope.frameAt(t), zombieAt)
+      await page.screenshot({ path: plain })
+      const from = (zombieAt - span.start) / 1e6
+      const captioned = path.join(tmp, 'captions.webm')
+      const run = await cli(['render', serverTrace, clientTrace, '-o', captioned, '--captions', '--speed', '0.5', '--fps', '10', '--from', String(from), '--to', String(from + 0.05), '--quiet'])
+      expect(run.code, run.stderr.join('\n')).toBe(0)
+      const caption = await page.evaluate(async (t) => {
+        const hook = (globalThis as unknown as { __sockscope: Presenter & Hook }).__sockscope
+        hook.presenter(true)
+        hook.speed(0.5)
+        await hook.frameAt(t)
+        return hook.caption()
+      }, zombieAt)
+      expect(caption?.text).toMatch(/a zombie until the server's next accept reaps it$/)
+      const presenterShot = path.join(SHOTS, 'render-app-captions.png')
+      await page.screenshot({ path: presenterShot })
+      execFileSync('ffmpeg', ['-v', 'error', '-y', '-i', captioned, '-frames:v', '1', path.join(SHOTS, 'render-frame-captions.png')])
+      const frame = rgb(captioned, 0)
+      const same = difference(frame, rgb(presenterShot))
+      console.log('render --captions: frame vs presenter view', JSON.stringify(same))
+      expect(same.mean).toBeLessThan(3)
+      expect(same.changed).toBeLessThan(0.01)
+      // Not the app as it opens: the title card and the caption bar are in the frame.
+      expect(difference(frame, rgb(plain)).changed).toBeGreaterThan(0.05)
     } finally {
       await browser.close()
       await web.stop()
     }
-  }, 120_000)
+  }, 150_000)
 
   it('writes a PNG of the view at 2× pixel ratio, and a GIF', async () => {
     const png = path.join(tmp, 'view.png')
