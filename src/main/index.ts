@@ -15,6 +15,7 @@ import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { app, BrowserWindow, dialog, ipcMain, type IpcMainEvent, type IpcMainInvokeEvent, Menu, session, type WebContents } from 'electron'
 import { appOptionsFromArgv } from '../servers/cli/lab-limits.ts'
+import { exportForApp } from '../servers/render/export-job.ts'
 import { Lab } from '../servers/lab/lab.ts'
 import { AppDocuments } from '../servers/web/app-documents.ts'
 import { LabService } from '../servers/web/lab-service.ts'
@@ -46,6 +47,14 @@ function wireIpc(lab: LabService): void {
     if (!trusted(event)) return { type: 'response', id: -1, ok: false, error: { code: 'BAD_MESSAGE', message: 'refused: not the app page' } }
     return lab.handle(message)
   })
+  // Export video… / Export PNG: the save dialog, then the same render as `sockscope render` (export-job.ts).
+  ipcMain.handle(CHANNELS.export, async (event, ask: unknown, trace: unknown, name: unknown) => {
+    if (!trusted(event) || !(trace instanceof ArrayBuffer || trace instanceof Uint8Array)) return { ok: false, error: { code: 'BAD_MESSAGE', message: 'refused: not the app page' } }
+    const contents = event.sender
+    return exportForApp(ask, trace, String(name), { pickSavePath: (suggested) => pickSavePath('Export', suggested) }, (line) => {
+      if (!contents.isDestroyed()) contents.send(CHANNELS.exportProgress, line)
+    })
+  })
   ipcMain.on(CHANNELS.subscribe, (event) => {
     if (!trusted(event)) return
     const contents: WebContents = event.sender
@@ -59,6 +68,13 @@ function wireIpc(lab: LabService): void {
       sessions.delete(contents.id)
     })
   })
+}
+
+async function pickSavePath(title: string, suggestedName: string): Promise<string | null> {
+  const win = BrowserWindow.getFocusedWindow() ?? BrowserWindow.getAllWindows()[0]
+  const options = { title, defaultPath: path.join(app.getPath('documents'), suggestedName) }
+  const picked = win ? await dialog.showSaveDialog(win, options) : await dialog.showSaveDialog(options)
+  return picked.canceled || !picked.filePath ? null : picked.filePath
 }
 
 function lockDown(): void {

@@ -9,6 +9,10 @@ export const CHANNELS = {
   subscribe: 'sockscope:subscribe',
   /** main → page: host messages (event batches, run lists, problems). */
   message: 'sockscope:message',
+  /** invoke: export the page's recording as a video or a picture (save dialog, then render). */
+  export: 'sockscope:export',
+  /** main → page: an export's progress lines. */
+  exportProgress: 'sockscope:export-progress',
 } as const
 
 export type Channel = (typeof CHANNELS)[keyof typeof CHANNELS]

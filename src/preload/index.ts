@@ -18,6 +18,15 @@ const bridge: SockscopeBridge = {
       ipcRenderer.removeListener(CHANNELS.message, forward)
     }
   },
+  async exportFile(ask, trace, name, onLine) {
+    const forward = (_event: IpcRendererEvent, line: unknown) => onLine(line)
+    ipcRenderer.on(CHANNELS.exportProgress, forward)
+    try {
+      return await ipcRenderer.invoke(CHANNELS.export, ask, trace, String(name))
+    } finally {
+      ipcRenderer.removeListener(CHANNELS.exportProgress, forward)
+    }
+  },
 }
 
 contextBridge.exposeInMainWorld(BRIDGE_NAME, bridge)

@@ -90,6 +90,6 @@ const OS_ERROR_WORDS: Record<string, string> = {
 
 /** An OS error as words a person reads, with its code: `no space left on device (ENOSPC)`; else its message. */
 export function osErrorWords(err: unknown): string {
-  const code = (err as NodeJS.ErrnoException).code
+  const code = (err as { code?: string }).code
   return code && OS_ERROR_WORDS[code] ? `${OS_ERROR_WORDS[code]} (${code})` : (err as Error).message
 }

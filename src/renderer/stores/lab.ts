@@ -132,6 +132,11 @@ export const useLabStore = defineStore('lab', () => {
     return withClient((c) => c.fetchRecording(index))
   }
 
+  /** Web mode: the URL of one of the host's HTTP paths (with the page's token); null in Electron. */
+  function resourceUrl(path: string): string | null {
+    return client.value?.resourceUrl(path) ?? null
+  }
+
   /**
    * Save the live session as a trace file. Web mode: the browser downloads the host's
    * TRACE_PATH (streamed by the host, never whole in the page); resolves once the download
@@ -171,6 +176,6 @@ export const useLabStore = defineStore('lab', () => {
     servers, clientRuns, observedRuns, liveServers, anyLive,
     attach, setStatus, applyHello, applyRecordings, applyMessage, setRuns, report, dismiss,
     startServer, stopServer, runClients, stopClients, startTrace, observe, stopObserving, listListening, stopRun, stopAll, clear, runDemo,
-    fetchRecording, saveTrace, setNotes,
+    fetchRecording, saveTrace, setNotes, resourceUrl,
   }
 })

@@ -1,11 +1,11 @@
-import path from 'node:path'
 import { SockscopeError } from '../errors.ts'
 
 /**
  * What a render is asked for, checked in one place for the CLI, the web host and the app:
  * the output's kind (by its extension), the frame size, the frame rate, the replay speed and
  * the range of the recording. Pure: the frame times are a function of these alone, so that
- * a 10 s range at 30 fps is 300 frames whatever the machine's speed.
+ * a 10 s range at 30 fps is 300 frames whatever the machine's speed. No Node imports: the
+ * app's Export video… dialog checks its fields with these very functions.
  */
 
 export const VIDEO_FORMATS = ['mp4', 'webm', 'gif'] as const
@@ -30,7 +30,7 @@ export interface Size {
 }
 
 export function videoFormatOf(file: string): VideoFormat {
-  const ext = path.extname(file).slice(1).toLowerCase()
+  const ext = /\.([^./\\]+)$/.exec(file)?.[1]?.toLowerCase() ?? ''
   if ((VIDEO_FORMATS as readonly string[]).includes(ext)) return ext as VideoFormat
   throw new SockscopeError('BAD_OPTION', `-o ${file}: the output's extension says its format, one of ${VIDEO_FORMATS.map((f) => `.${f}`).join(', ')} (or --png FILE for a picture)`)
 }

@@ -206,8 +206,9 @@ export async function renderPicture(options: PictureOptions): Promise<PictureRes
     const { start, end } = stage.recording
     const wanted = options.at === undefined ? end : start + options.at * 1e6
     if (!Number.isFinite(wanted) || wanted < start) throw new SockscopeError('BAD_OPTION', `--at must be seconds since the recording's first event, not '${options.at}'`)
-    if (wanted > end) throw new SockscopeError('BAD_OPTION', `--at ${options.at} s is past the recording's end (${((end - start) / 1e6).toFixed(3)} s)`)
-    const atUs = await frameAt(stage.page, wanted)
+    // (A playhead at the last event, sent as seconds and back, may land a rounding error past it.)
+    if (wanted > end + 1) throw new SockscopeError('BAD_OPTION', `--at ${options.at} s is past the recording's end (${((end - start) / 1e6).toFixed(3)} s)`)
+    const atUs = await frameAt(stage.page, Math.min(wanted, end))
     const png = await stage.page.screenshot({ type: 'png', scale: 'device' })
     const partial = path.join(path.dirname(options.out), `.${path.basename(options.out)}.${process.pid}.partial`)
     try {

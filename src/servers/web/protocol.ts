@@ -18,6 +18,23 @@ export const RECORDINGS_PATH = '/api/recordings/'
 /** Web mode: `GET /api/trace` streams the live session as a trace file, as a download. */
 export const TRACE_PATH = '/api/trace'
 /**
+ * Web mode: `POST /api/export` renders the recording in its body (a trace file) as the
+ * EXPORT_ASK_HEADER header asks (render/export-ask.ts), answering ExportLine lines as NDJSON;
+ * `GET /api/export/<id>` downloads the file (see web/export-route.ts).
+ */
+export const EXPORT_PATH = '/api/export'
+/** The export's ask, as URI-encoded JSON; EXPORT_NAME_HEADER: the recording's name, for the file's. */
+export const EXPORT_ASK_HEADER = 'sockscope-export-ask'
+export const EXPORT_NAME_HEADER = 'sockscope-export-name'
+/** What an export answers as it goes: its phase, frames done of total, then the file to download, or why it failed. */
+export const ExportLineSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('phase'), phase: z.enum(['opening', 'frames', 'encoding']) }),
+  z.object({ type: z.literal('progress'), done: z.number().int(), total: z.number().int() }),
+  z.object({ type: z.literal('done'), url: z.string(), name: z.string(), bytes: z.number().int(), frames: z.number().int() }),
+  z.object({ type: z.literal('error'), code: z.string(), message: z.string() }),
+])
+export type ExportLine = z.infer<typeof ExportLineSchema>
+/**
  * The most one `readRecording` may ask for. The bytes travel base64-encoded in one
  * response (5.3 MB of text for 4 MiB): small enough for one IPC message and one atob,
  * large enough that a 300 MB trace is 75 requests.

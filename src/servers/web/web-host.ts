@@ -7,6 +7,7 @@ import { WebSocketServer, type WebSocket } from 'ws'
 import { SockscopeError } from '../errors.ts'
 import { Lab, type LabLimits } from '../lab/lab.ts'
 import { contentSecurityPolicy } from './csp.ts'
+import { ExportRoute } from './export-route.ts'
 import { LabService } from './lab-service.ts'
 import { isLoopback } from './loopback.ts'
 import { API_PATH, CLOSE_CODES, RECORDINGS_PATH, TRACE_PATH } from './protocol.ts'
@@ -91,6 +92,8 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
     }
   }
 
+  const exports = new ExportRoute({ log })
+
   let port = 0
   // The names this host answers to: loopback, the address it serves on and, on a wildcard
   // address, every address of this machine's interfaces.
@@ -111,17 +114,21 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
     if (!names.has(req.headers.host ?? '')) return refuse(res, 421, 'This server answers only to its own address.')
     const given = tokenGiven(req)
     if (!given) return refuse(res, 403, 'This lab is served beyond loopback: open the URL that `sockscope web` printed, with its token.')
-    if (req.method !== 'GET' && req.method !== 'HEAD') return refuse(res, 405, 'Method not allowed.')
+    const pathname = new URL(req.url ?? '/', 'http://x').pathname
+    // Export video… and Export PNG: the page's own request only (its Origin, not another site's form or script).
+    const exporting = ExportRoute.owns(pathname)
+    if (exporting && req.method === 'POST' && !origins.has(req.headers.origin ?? '')) return refuse(res, 403, 'Exports are for the lab’s own page.')
+    if (req.method !== 'GET' && req.method !== 'HEAD' && !(exporting && req.method === 'POST')) return refuse(res, 405, 'Method not allowed.')
     // The page's own scripts and styles carry no token: a cookie for this origin serves them.
     if (token && given === 'query') res.setHeader('Set-Cookie', `${cookieName()}=${token}; Path=/; HttpOnly; SameSite=Strict`)
     // CSP sources cannot name IPv6 literals; 'self' covers the page's own origin anyway.
     setSecurityHeaders(res, [...names].filter((name) => !name.startsWith('[')).map((name) => `ws://${name}`))
-    const pathname = new URL(req.url ?? '/', 'http://x').pathname
-    if (pathname === TRACE_PATH || pathname.startsWith(RECORDINGS_PATH)) {
+    if (pathname === TRACE_PATH || pathname.startsWith(RECORDINGS_PATH) || exporting) {
       // The lab's data goes to its own page, or to a URL typed in: not to a request another
       // site makes (even one on another port of this machine, which browsers call same-site).
       const site = req.headers['sec-fetch-site']
       if (site !== undefined && site !== 'same-origin' && site !== 'none') return refuse(res, 403, 'The lab’s recordings are for its own page.')
+      if (exporting) return exports.handle(req, res, pathname)
       if (pathname === TRACE_PATH) return serveSessionTrace(service, req, res)
       return serveRecording(service, pathname.slice(RECORDINGS_PATH.length), req, res)
     }
@@ -175,6 +182,7 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
       closing ??= (async () => {
         for (const ws of sockets) ws.close(1001, 'server stopping')
         wss.close()
+        await exports.close()
         await new Promise<void>((resolve) => {
           server.close(() => resolve())
           server.closeAllConnections()
