@@ -24,12 +24,33 @@ export interface ScenarioRun {
 export const UNTIL_TIMEOUT_MS = 30_000
 /** The longest a `leaveWhen` is waited for; past it the workload ends by its own hold. */
 export const LEAVE_TIMEOUT_MS = 120_000
+/** The longest the end of a run waits for the servers to report every connection's close. */
+export const SETTLE_TIMEOUT_MS = 10_000
+
+/**
+ * Every connection the scenario's clients made has its close reported by the server too.
+ * A server that was stuck (a blocked send) reports late, on a busy machine up to seconds
+ * after its clients are done; stopping it before its reports are in would lose them.
+ */
+export function serversSettled({ events, runs }: LessonView): boolean {
+  const clientRuns = new Set(Object.values(runs.clients))
+  const serverRuns = new Set(Object.values(runs.servers))
+  const connected = new Set<string>()
+  const closed = new Set<string>()
+  for (const e of events) {
+    if (e.kind === 'connect' && clientRuns.has(e.src.run)) connected.add(e.conn)
+    else if (e.kind === 'close' && e.src.role === 'server' && serverRuns.has(e.src.run)) closed.add(e.conn)
+  }
+  for (const conn of connected) if (!closed.has(conn)) return false
+  return true
+}
 
 const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 
 /**
  * Run a lesson's scenario on a lab: its servers together, then its workloads, each when
- * its conditions hold; resolves once every workload has finished. The caller
+ * its conditions hold; resolves once every workload has finished and the servers have
+ * reported the end of every connection (serversSettled, bounded). The caller
  * collects the events (subscribe before calling, so nothing is missed) and stops the lab.
  */
 export async function runScenario(lesson: Lesson, lab: LessonLab): Promise<ScenarioRun> {
@@ -104,6 +125,7 @@ export async function runScenario(lesson: Lesson, lab: LessonLab): Promise<Scena
     })
     for (const { promise } of finished.values()) promise.catch(() => {})
     await Promise.all(started)
+    await holds(serversSettled, SETTLE_TIMEOUT_MS)
     return { runs, results, problems }
   } finally {
     unsubscribe()

@@ -7,7 +7,7 @@ import { lostUpdates, mostAtOnce } from '../../../src/servers/lessons/measure.ts
 import { naiveServerLesson } from '../../../src/servers/lessons/naive-server.ts'
 import { selectTwoPortsLesson } from '../../../src/servers/lessons/select-two-ports.ts'
 import { sigchldIgnoreLesson } from '../../../src/servers/lessons/sigchld-ignore.ts'
-import { evaluate } from '../../../src/servers/lessons/runner.ts'
+import { evaluate, serversSettled } from '../../../src/servers/lessons/runner.ts'
 
 /** Small hand-made streams, in the shape the lab records (µs since the run's origin). */
 const server = (run = 's1', tid = 0): EventSource => ({ role: 'server', run, pid: 100, tid })
@@ -117,5 +117,15 @@ describe('lesson checkpoints, over small event streams', () => {
     expect(mostAtOnce([{ from: 0, to: 1 }, { from: 1, to: 2 }])).toBe(1)
     expect(mostAtOnce([{ from: 0, to: 2 }, { from: 1, to: 3 }, { from: 1.5 }])).toBe(3)
     expect(mostAtOnce([])).toBe(0)
+  })
+
+  it('a run is settled once the servers have reported the close of every connection the clients made', () => {
+    const runs = { servers: { naive: 's1' }, clients: { clients: 'c1' } }
+    const connect = ev(0, client(), { kind: 'connect', conn: '1>80', local: '', remote: '', handshakeUs: 50 })
+    const clientClose = ev(1, client(), { kind: 'close', conn: '1>80', by: 'local' })
+    const serverClose = ev(1.2, server(), { kind: 'close', conn: '1>80', by: 'peer' })
+    expect(serversSettled({ events: [connect, clientClose], runs })).toBe(false)
+    expect(serversSettled({ events: [connect, clientClose, serverClose], runs })).toBe(true)
+    expect(serversSettled({ events: [], runs })).toBe(true)
   })
 })
