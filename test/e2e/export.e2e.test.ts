@@ -5,7 +5,7 @@ import path from 'node:path'
 import type { Page } from 'playwright-core'
 import { describe, expect, it } from 'vitest'
 import { recordForkRun } from '../helpers/cli.ts'
-import { haveChromium, screenshot, SHOTS, useLabPage } from './browser.ts'
+import { haveChromium, screenshot, SHOTS, until, useLabPage } from './browser.ts'
 
 /**
  * Export video… and Export PNG (issue 14) in web mode, on a recorded fork run: the dialog's
@@ -103,4 +103,30 @@ describe.skipIf(!haveChromium || !haveFfmpeg)('exporting a recorded run from the
     const ihdr = readFileSync(file).subarray(16, 24)
     expect([ihdr.readUInt32BE(0), ihdr.readUInt32BE(4)]).toEqual([2560, 1440])
   }, 120_000)
+
+  it('K shows the keys pressed and a ripple at each click, for screencasts; off by default, and off again with K', async () => {
+    const indicator = page.getByTestId('key-indicator')
+    expect(await indicator.count()).toBe(0)
+    await page.keyboard.press('k')
+    await page.keyboard.press('ArrowRight')
+    await page.keyboard.press('ArrowRight')
+    await page.keyboard.press('Shift+ArrowLeft')
+    await expect.poll(() => indicator.innerText()).toMatch(/^K\s+→\s*×2\s+⇧←$/)
+    // A ripple lives half a second: note where each one is drawn as it comes.
+    await page.evaluate(() => {
+      const seen: { left: string; top: string }[] = ((globalThis as unknown as { ripples: unknown[] }).ripples = [])
+      new MutationObserver((changes) => {
+        for (const c of changes) for (const n of c.addedNodes) if (n instanceof HTMLElement && n.dataset.testid === 'click-ripple') seen.push({ left: n.style.left, top: n.style.top })
+      }).observe(document.body, { childList: true, subtree: true })
+    })
+    const box = (await page.getByTestId('fit').boundingBox())!
+    await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2)
+    const ripples = await until('a ripple', () => page.evaluate(() => (globalThis as unknown as { ripples: { left: string; top: string }[] }).ripples), (r) => r.length > 0)
+    expect(ripples).toHaveLength(1)
+    expect(Math.abs(parseFloat(ripples[0]!.left) - (box.x + box.width / 2))).toBeLessThanOrEqual(1)
+    expect(Math.abs(parseFloat(ripples[0]!.top) - (box.y + box.height / 2))).toBeLessThanOrEqual(1)
+    await screenshot(page, 'export-06-key-indicators.png')
+    await page.keyboard.press('k')
+    expect(await indicator.count()).toBe(0)
+  })
 })
