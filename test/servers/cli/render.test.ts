@@ -140,7 +140,7 @@ describe.skipIf(!haveChromium || !haveFfmpeg)('sockscope render', () => {
       await browser.close()
       await web.stop()
     }
-  }, 150_000)
+  }, 240_000)
 
   it('writes a PNG of the view at 2× pixel ratio, and a GIF', async () => {
     const png = path.join(tmp, 'view.png')
