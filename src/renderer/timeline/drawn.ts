@@ -45,6 +45,8 @@ export interface DrawnSnapshot {
   drawScale: number
   /** The lane under the pointer (drawn with a hover line), if any. */
   hoverLane: string | null
+  /** Events ringed for the code panel's picked line. */
+  highlights?: number
   lanes: DrawnLane[]
 }
 
@@ -111,6 +113,7 @@ export function drawnSnapshot(): DrawnSnapshot | null {
     theme: last.theme,
     drawScale: last.drawScale,
     hoverLane: last.hoverLane,
+    highlights: last.highlights ?? 0,
     lanes: layout.lanes.map((lane) => {
       const phases = lane.conn?.phases ?? lane.proc?.phases ?? lane.thread?.phases ?? lane.loop?.phases ?? []
       const closes = (['server', 'client'] as const).flatMap((side) => {

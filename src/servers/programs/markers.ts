@@ -1,4 +1,4 @@
-import type { SockscopeEvent } from '../events.ts'
+import type { BlockReason, SockscopeEvent } from '../events.ts'
 import type { ControlStyle, Program } from './program.ts'
 
 /** An event with its sequence number in whatever holds it (the renderer's store, a trace's line). */
@@ -25,6 +25,8 @@ export interface CodeMarker {
   /** The call there, as the lineMap says (`recv()`), or the wait's own name where the line is null. */
   call: string
   state: MarkerState
+  /** What it waits on, while blocked (the timeline colours its lane by it). */
+  on: BlockReason | null
   /** The event that put it there. */
   seq: number
   since: number
@@ -70,7 +72,7 @@ interface Replay {
  * Replays the server side's events in time order through the program's lineMap; `visit`
  * sees each event with the line it put its thread of control on (null: none).
  */
-function replay(program: Program, events: readonly SeqEvent[], upTo: number, visit?: (item: SeqEvent, line: number | null) => void): Replay {
+function replay(program: Program, events: readonly SeqEvent[], upTo: number, visit?: (item: SeqEvent, line: number | null, laneKey: string | null) => void): Replay {
   const state: Replay = { controls: new Map(), connIndex: new Map(), serverPid: new Map() }
   const { controls, connIndex, serverPid } = state
   /** The model each server run says it is (its listen event): a program may read differently per model (c10k). */
@@ -98,11 +100,12 @@ function replay(program: Program, events: readonly SeqEvent[], upTo: number, vis
       c.call = e.kind === 'block' ? `${e.on} (not in this code)` : 'waiting (not in this code)'
     }
     c.state = st
+    c.on = st !== 'blocked' ? null : e.kind === 'block' ? e.on : 'lock'
     c.seq = seq
     c.since = e.t
   }
-  const open = (id: string, m: Omit<Control, 'line' | 'call' | 'state' | 'seq' | 'since'>, e: SockscopeEvent, seq: number, keys: readonly string[]) => {
-    const c: Control = { ...m, line: null, call: '', state: 'running', seq, since: e.t }
+  const open = (id: string, m: Omit<Control, 'line' | 'call' | 'state' | 'on' | 'seq' | 'since'>, e: SockscopeEvent, seq: number, keys: readonly string[]) => {
+    const c: Control = { ...m, line: null, call: '', state: 'running', on: null, seq, since: e.t }
     place(c, e, seq, keys, 'running')
     controls.set(id, c)
     return c
@@ -132,7 +135,7 @@ function replay(program: Program, events: readonly SeqEvent[], upTo: number, vis
       if (!runModel.has(run)) runModel.set(run, e.model)
       const c = mainControl(run, pid, tid, e, seq)
       place(c, e, seq, ['listen'], 'running')
-      visit?.(item, c.line)
+      visit?.(item, c.line, c.laneKey)
       continue
     }
     if (!serverPid.has(run)) serverPid.set(run, pid)
@@ -144,7 +147,7 @@ function replay(program: Program, events: readonly SeqEvent[], upTo: number, vis
       if (e.kind === 'task-end') {
         const c = controls.get(id)
         if (c) place(c, e, seq, ['task-end'], 'running')
-        visit?.(item, c?.line ?? null)
+        visit?.(item, c?.line ?? null, c?.laneKey ?? null)
         controls.delete(id)
         continue
       }
@@ -153,12 +156,12 @@ function replay(program: Program, events: readonly SeqEvent[], upTo: number, vis
         open(id, { laneKey: `conn:${conn}`, kind: 'task', label: `task #${connIndex.get(conn)}`, run, pid, tid, conn }, e, seq, ['task-start'])
       const blocked = e.kind === 'block' || e.kind === 'lock-wait'
       place(c, e, seq, lineKeys(e), blocked ? 'blocked' : 'running')
-      visit?.(item, c.line)
+      visit?.(item, c.line, c.laneKey)
       continue
     }
     // A loop's parked connection (a handler waiting for its socket): the loop goes on.
     if (controlOf(run) === 'loop' && (e.kind === 'block' || e.kind === 'unblock' || e.kind === 'lock-wait') && e.waiter === 'task') {
-      visit?.(item, null)
+      visit?.(item, null, null)
       continue
     }
 
@@ -166,7 +169,7 @@ function replay(program: Program, events: readonly SeqEvent[], upTo: number, vis
       case 'fork': {
         const parent = mainControl(run, pid, tid, e, seq)
         place(parent, e, seq, ['fork'], 'running')
-        visit?.(item, parent.line)
+        visit?.(item, parent.line, parent.laneKey)
         open(`${run}:${e.childPid}:0`, { laneKey: `proc:${e.childPid}`, kind: 'process', label: `pid ${e.childPid}`, run, pid: e.childPid, tid: 0, conn }, e, seq, ['child'])
         continue
       }
@@ -174,7 +177,7 @@ function replay(program: Program, events: readonly SeqEvent[], upTo: number, vis
         // Seen by the parent: the child is gone, a zombie at its exit until reaped.
         const child = controls.get(`${run}:${e.childPid}:0`)
         if (child) place(child, e, seq, ['exit'], 'zombie')
-        visit?.(item, child?.line ?? null)
+        visit?.(item, child?.line ?? null, child?.laneKey ?? null)
         continue
       }
       case 'reap': {
@@ -182,13 +185,13 @@ function replay(program: Program, events: readonly SeqEvent[], upTo: number, vis
         const parent = controls.get(`${run}:${pid}:${tid}`)
         // Reaped by the parent's own call (before its next fork), or by the kernel / init: no line of the parent's then.
         if (parent && e.trigger === 'accept') place(parent, e, seq, ['reap'], 'running')
-        visit?.(item, parent && e.trigger === 'accept' ? parent.line : null)
+        visit?.(item, parent && e.trigger === 'accept' ? parent.line : null, parent?.laneKey ?? null)
         continue
       }
       case 'thread-end': {
         const c = controls.get(`${run}:${pid}:${tid}`)
         if (c) place(c, e, seq, ['thread-end'], 'running')
-        visit?.(item, c?.line ?? null)
+        visit?.(item, c?.line ?? null, c?.laneKey ?? null)
         controls.delete(`${run}:${pid}:${tid}`)
         continue
       }
@@ -197,7 +200,7 @@ function replay(program: Program, events: readonly SeqEvent[], upTo: number, vis
         if (e.kind === 'thread-start') c.conn = e.conn
         const blocked = e.kind === 'block' || e.kind === 'lock-wait'
         place(c, e, seq, lineKeys(e), blocked ? 'blocked' : 'running')
-        visit?.(item, c.line)
+        visit?.(item, c.line, c.laneKey)
       }
     }
   }
@@ -214,11 +217,26 @@ export function markersAt(program: Program, events: readonly SeqEvent[], atUs: n
   return [...controls.values()].map((c) => ({ ...c }))
 }
 
-/** The events (their seqs) that put a thread of control on `line`: what that line produced. */
-export function eventsForLine(program: Program, events: readonly SeqEvent[], line: number): number[] {
-  const seqs: number[] = []
-  replay(program, events, Number.POSITIVE_INFINITY, (item, at) => {
-    if (at === line) seqs.push(item.seq)
+/** One event a line produced: when, and the timeline lane that shows it (its connection's, else its thread of control's). */
+export interface LineHit {
+  seq: number
+  t: number
+  kind: SockscopeEvent['kind']
+  laneKey: string
+}
+
+/** The events that put a thread of control on `line`: what that line produced, in time order. */
+export function lineHits(program: Program, events: readonly SeqEvent[], line: number): LineHit[] {
+  const hits: LineHit[] = []
+  replay(program, events, Number.POSITIVE_INFINITY, (item, at, laneKey) => {
+    if (at !== line) return
+    const conn = 'conn' in item.e && typeof item.e.conn === 'string' ? item.e.conn : null
+    hits.push({ seq: item.seq, t: item.e.t, kind: item.e.kind, laneKey: conn ? `conn:${conn}` : (laneKey ?? '') })
   })
-  return seqs
+  return hits
+}
+
+/** The seqs of the events `line` produced (see lineHits). */
+export function eventsForLine(program: Program, events: readonly SeqEvent[], line: number): number[] {
+  return lineHits(program, events, line).map((h) => h.seq)
 }

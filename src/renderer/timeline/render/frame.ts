@@ -18,6 +18,8 @@ export interface FrameExtras {
   /** The replay's playhead when it is not pinned to now: a line with a handle on the axis, what comes after it veiled. */
   playhead?: number | null
   markers?: readonly AxisMarker[]
+  /** Events picked elsewhere (the code panel's line): a ring at each, on its lane. */
+  highlights?: readonly { t: number; laneKey: string }[]
   /** The pointer's time, drawn as a hairline. */
   hoverT: number | null
   hoverLane: string | null
@@ -85,6 +87,7 @@ export function renderFrame(rc: RenderContext, layout: Layout, extras: FrameExtr
     TRACKS[lane.kind](rc, lane, top)
   }
   ctx.globalAlpha = 1
+  if (extras.highlights?.length) drawHighlights(rc, shown, extras.highlights)
   ctx.restore()
 
   // The label column, over whatever reached under it.
@@ -264,4 +267,23 @@ function drawLabel(rc: RenderContext, lane: Lane, top: number, dim: boolean, at:
     ctx.fill()
   }
   ctx.globalAlpha = 1
+}
+
+/** A ring at each highlighted event on its lane (only lanes drawn, only instants in view). */
+function drawHighlights(rc: RenderContext, shown: readonly Lane[], highlights: readonly { t: number; laneKey: string }[]): void {
+  const { ctx, palette, geometry: g, scale } = rc
+  const lanes = new Map(shown.map((l) => [l.key, l]))
+  ctx.strokeStyle = palette.playhead
+  ctx.lineWidth = 2
+  for (const h of highlights) {
+    const lane = lanes.get(h.laneKey)
+    if (!lane || !scale.contains(h.t)) continue
+    const x = scale.toX(h.t)
+    if (x < g.labelWidth) continue
+    const y = screenY(g, lane.y) + lane.height / 2
+    ctx.beginPath()
+    ctx.arc(x, y, Math.min(7, lane.height / 2 - 1), 0, Math.PI * 2)
+    ctx.stroke()
+  }
+  ctx.lineWidth = 1
 }
