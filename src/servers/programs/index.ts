@@ -1,7 +1,12 @@
 import { SockscopeError } from '../errors.ts'
 import { c10k } from './c10k.ts'
+import { modelAsyncio } from './model-asyncio.ts'
 import { modelFork } from './model-fork.ts'
 import { modelIterative } from './model-iterative.ts'
+import { modelReactor } from './model-reactor.ts'
+import { modelSelect } from './model-select.ts'
+import { modelSocketserver } from './model-socketserver.ts'
+import { modelThread } from './model-thread.ts'
 import type { ProgramDef } from './program.ts'
 import { seed000NaiveServer } from './seed000-naive-server.ts'
 import { seed000ThreadingTcpServer } from './seed000-threading-tcpserver.ts'
@@ -27,6 +32,11 @@ export const programs: readonly ProgramDef[] = [
   c10k,
   modelIterative,
   modelFork,
+  modelThread,
+  modelSocketserver,
+  modelSelect,
+  modelAsyncio,
+  modelReactor,
 ]
 
 export function findProgram(id: string): ProgramDef {

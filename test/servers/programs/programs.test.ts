@@ -30,6 +30,10 @@ describe('programs', () => {
     expect(new Set(programs.map((p) => p.id)).size).toBe(programs.length)
   })
 
+  it('has the own TypeScript program of every model, the code panel\'s default', () => {
+    for (const m of models) expect(modelProgram(m.name)?.id, m.name).toBe(`model-${m.name}`)
+  })
+
   it('resolves every lineMap entry to exactly one line of its program', () => {
     for (const def of programs) {
       const program = resolveProgram(def, readProgramFile)
