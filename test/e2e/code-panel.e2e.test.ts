@@ -45,7 +45,7 @@ describe.skipIf(!haveChromium)('the code panel on a recorded fork run', () => {
       files: () => [serverTrace, clientTrace],
       waitForLab: false,
       after: () => rmSync(tmp, { recursive: true, force: true }),
-      timeoutMs: 60_000,
+      timeoutMs: 120_000,
     },
     (lab) => ({ page } = lab),
   )
