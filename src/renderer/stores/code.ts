@@ -61,8 +61,10 @@ export const useCodeStore = defineStore('code', () => {
 
   /** The events the selected line produced (the timeline rings them). */
   const lineEvents = computed<LineHit[]>(() => {
+    // Read nothing else while no line is picked: the timeline asks on every frame.
+    if (selectedLine.value === null || !open.value) return []
     const p = program.value
-    if (!p || selectedLine.value === null) return []
+    if (!p) return []
     return lineHits(p, serverEvents.value, selectedLine.value)
   })
 

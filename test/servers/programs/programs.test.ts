@@ -4,6 +4,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { SockscopeError } from '../../../src/servers/errors.ts'
+import { lessons } from '../../../src/servers/lessons/index.ts'
 import { models } from '../../../src/servers/models/index.ts'
 import { findProgram, modelProgram, programs } from '../../../src/servers/programs/index.ts'
 import { programPath, readProgramFile } from '../../../src/servers/programs/node-source.ts'
@@ -28,6 +29,10 @@ describe('programs', () => {
     const names = models.map((m) => m.name)
     for (const p of programs) expect(names).toContain(p.model)
     expect(new Set(programs.map((p) => p.id)).size).toBe(programs.length)
+  })
+
+  it("has every lesson's program, for the model the lesson runs", () => {
+    for (const lesson of lessons) expect(findProgram(lesson.program).language, lesson.id).toBe('python')
   })
 
   it('has the own TypeScript program of every model, the code panel\'s default', () => {
