@@ -113,5 +113,5 @@ describe.skipIf(!haveChromium)('the code panel on a recorded fork run', () => {
     await recvLine.click()
     await until('no rings', timeline, (s) => !s.highlights)
     expect(await events.count()).toBe(0)
-  })
+  }, 90_000)
 })
