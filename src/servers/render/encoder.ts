@@ -12,8 +12,7 @@ import type { Size, VideoFormat } from './plan.ts'
  * name and renamed when ffmpeg has finished: a render that fails (ffmpeg dying, a full
  * disk, Ctrl-C) leaves no half-written video behind.
  *
- * MP4: H.264 in yuv420p (what every player opens), moov atom first for the web.
- * WebM: VP9. GIF: a palette made for the whole video (palettegen), then applied
+ * MP4: H.264 in yuv420p (what every player opens), moov atom first for the web. GIF: a palette made for the whole video (palettegen), then applied
  * (paletteuse); palettegen must see every frame before the first is written, so the frames
  * go to a lossless temporary video first and two more ffmpeg passes read it, rather than
  * ffmpeg holding every frame in memory.
@@ -43,7 +42,7 @@ export function encodeArgs(format: VideoFormat | 'lossless', fps: number): strin
     case 'mp4':
       return ['-c:v', 'libx264', '-preset', 'medium', '-crf', '18', '-tune', 'stillimage', '-pix_fmt', 'yuv420p', '-r', String(fps), '-movflags', '+faststart', '-f', 'mp4']
     case 'webm':
-      return ['-c:v', 'libvpx-vp9', '-crf', '32', '-b:v', '0', '-deadline', 'good', '-cpu-used', '4', '-row-mt', '1', '-pix_fmt', 'yuv420p', '-r', String(fps), '-f', 'webm']
+      throw new Error('a WebM is encoded in the browser, without ffmpeg (see webm-encoder.ts)')
     case 'lossless':
       return ['-c:v', 'libx264rgb', '-preset', 'ultrafast', '-qp', '0', '-r', String(fps), '-f', 'matroska']
     case 'gif':

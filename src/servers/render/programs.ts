@@ -3,7 +3,7 @@ import path from 'node:path'
 import { SockscopeError } from '../errors.ts'
 
 /**
- * The programs a render needs from the machine: ffmpeg (Debian's package) to encode, and a
+ * The programs a render needs from the machine: ffmpeg (Debian's package) to encode MP4 and GIF, and a
  * browser to draw the frames with the app's own renderer (Debian's Chromium, driven by
  * playwright-core). Looked up on PATH as a shell would, so that `PATH=… sockscope render`
  * means what it says; SOCKSCOPE_CHROMIUM names a browser elsewhere.
@@ -27,7 +27,7 @@ export function findFfmpeg(pathVar?: string): string {
   if (found) return found
   throw new SockscopeError(
     'ENCODER_MISSING',
-    'ffmpeg is not installed (not found on PATH), and sockscope render encodes .mp4, .webm and .gif with it: install it with `apt-get install ffmpeg` (Debian/Ubuntu), `dnf install ffmpeg` or `brew install ffmpeg`; --png FILE needs no ffmpeg',
+    'ffmpeg is not installed (not found on PATH), and sockscope render encodes .mp4 and .gif with it: install it with `apt-get install ffmpeg` (Debian/Ubuntu), `dnf install ffmpeg` or `brew install ffmpeg`; a .webm video and --png FILE need no ffmpeg',
   )
 }
 

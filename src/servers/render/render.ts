@@ -5,10 +5,11 @@ import { osErrorWords, SockscopeError } from '../errors.ts'
 import { buildStatus, RENDERER_DIR, RENDERER_OUTPUTS, runBuild } from '../web/artifacts.ts'
 import { checkReadable } from '../web/recordings.ts'
 import { startWebHost, type WebHost } from '../web/web-host.ts'
-import { openEncoder } from './encoder.ts'
+import { type Encoder, openEncoder } from './encoder.ts'
 import { type FramePlan, frameTime, planFrames, type RangeAsk, type Size, type Theme, type VideoFormat } from './plan.ts'
 import type { RecordingState } from './page-hook.ts'
 import { findBrowser, findFfmpeg } from './programs.ts'
+import { openWebmEncoder } from './webm-encoder.ts'
 
 /**
  * Sockscope's own renderer, drawing a recording frame by frame at virtual time: a private
@@ -71,6 +72,9 @@ const OPEN_TIMEOUT_MS = 120_000
 interface Stage {
   page: Page
   recording: RecordingState
+  browser: Browser
+  /** The private web host's origin (a secure context, as WebCodecs needs). */
+  origin: string
   close(): Promise<void>
 }
 
@@ -135,7 +139,7 @@ async function openStage(options: StageOptions): Promise<Stage> {
         [options.captions ?? null, options.captionSpeed ?? null] as const,
       )
     if (options.view) await page.evaluate(([start, end]) => (globalThis as unknown as { __sockscope: Hook }).__sockscope.setView(start!, end!), [options.view.start, options.view.end])
-    return { page, recording, close }
+    return { page, recording, close, browser, origin: host.url }
   } catch (err) {
     await close()
     if (err instanceof SockscopeError) throw err
@@ -163,15 +167,18 @@ export interface VideoResult {
 /** The frames of `options`' range, encoded to options.out. */
 export async function renderVideo(options: VideoOptions): Promise<VideoResult> {
   const started = performance.now()
-  const ffmpeg = options.ffmpeg ?? findFfmpeg()
+  // WebM is encoded in the browser (WebCodecs); MP4 and GIF need ffmpeg, found before anything starts.
+  const ffmpeg = options.format === 'webm' ? null : (options.ffmpeg ?? findFfmpeg())
   // The range's checks that need no recording, before a browser starts.
   planFrames({ ...options, to: options.to ?? (options.from ?? 0) + 1 }, { start: 0, end: Number.POSITIVE_INFINITY })
   // Captions are held long enough to read at the speed the video plays the recording.
   const stage = await openStage({ ...options, captionSpeed: options.captionSpeed ?? (options.captions ? options.speed : undefined) })
-  let encoder: Awaited<ReturnType<typeof openEncoder>> | undefined
+  let encoder: Encoder | undefined
   try {
     const plan = planFrames(options, stage.recording)
-    encoder = await openEncoder({ ffmpeg, out: options.out, format: options.format, fps: plan.fps, size: options.size })
+    encoder = ffmpeg
+      ? await openEncoder({ ffmpeg, out: options.out, format: options.format, fps: plan.fps, size: options.size })
+      : await openWebmEncoder({ browser: stage.browser, origin: stage.origin, out: options.out, fps: plan.fps, size: options.size })
     const cdp = await stage.page.context().newCDPSession(stage.page)
     for (let i = 0; i < plan.frames; i++) {
       if (options.signal?.aborted) throw new SockscopeError('RENDER_FAILED', 'the render was stopped')

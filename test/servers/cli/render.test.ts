@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, existsSync, readdirSync } from 'node:fs'
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, existsSync, readdirSync, symlinkSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -155,6 +155,20 @@ describe.skipIf(!haveChromium || !haveFfmpeg)('sockscope render', () => {
     expect(run.stderr).toEqual([])
     expect(probe(gif).streams[0]).toMatchObject({ codec_name: 'gif', width: 640, height: 360 })
   }, 90_000)
+
+  it('encodes a WebM in the browser, with no ffmpeg on the machine', async () => {
+    // /usr/bin as it is but for ffmpeg and its tools (the Chromium launcher needs the rest).
+    const bin = path.join(tmp, 'bin-without-ffmpeg')
+    mkdirSync(bin)
+    for (const name of readdirSync('/usr/bin')) if (!/^ff(mpeg|probe|play)$/.test(name)) symlinkSync(path.join('/usr/bin', name), path.join(bin, name))
+    const out = path.join(tmp, 'no-ffmpeg.webm')
+    const run = runCli(['render', serverTrace, clientTrace, '-o', out, '--fps', '10', '--from', '0.3', '--to', '0.6', '--quiet'], { env: { ...process.env, PATH: `${path.dirname(process.execPath)}${path.delimiter}${bin}` } })
+    expect((await run.exited).code, run.stderr.join('\n')).toBe(0)
+    const video = probe(out)
+    expect(video.streams[0]).toMatchObject({ codec_name: 'vp9', width: SIZE.width, height: SIZE.height, r_frame_rate: '10/1' })
+    expect(Number(video.format.duration)).toBeCloseTo(0.3, 1)
+    expect(readdirSync(tmp).filter((f) => f.endsWith('.partial'))).toEqual([])
+  })
 
   it('refuses bad options and a missing ffmpeg with a coded error, and writes nothing', async () => {
     const out = path.join(tmp, 'bad.mp4')

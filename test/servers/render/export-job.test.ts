@@ -30,12 +30,13 @@ describe("the app's export, as Electron's main runs it", () => {
     expect(await exportForApp(video, new Uint8Array(), 'x', never, () => {})).toMatchObject({ ok: false, error: { code: 'BAD_OPTION', message: 'the export carried no recording' } })
 
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sockscope-export-job-'))
-    const out = path.join(dir, 'video.webm')
+    // (An MP4: a WebM needs no ffmpeg.)
+    const out = path.join(dir, 'video.mp4')
     const saved = process.env.PATH
     process.env.PATH = path.dirname(process.execPath)
     try {
       const lines: ExportLine[] = []
-      const answer = await exportForApp(video, trace, 'x', { pickSavePath: async () => out }, (l) => lines.push(l))
+      const answer = await exportForApp({ ...video, format: 'mp4' }, trace, 'x', { pickSavePath: async () => out }, (l) => lines.push(l))
       expect(answer).toMatchObject({ ok: false, error: { code: 'ENCODER_MISSING', message: expect.stringMatching(/apt-get install ffmpeg/) } })
       expect(lines).toEqual([{ type: 'phase', phase: 'opening' }])
       expect(fs.readdirSync(dir)).toEqual([])
