@@ -1,9 +1,9 @@
 import { Command, InvalidArgumentError, Option } from 'commander'
 import { summarize, type ModelSummary } from '../compare/summary.ts'
 import type { SockscopeEvent } from '../events.ts'
+import { compareWorkloads, parseCompareSpec, startCompare } from '../compare/run.ts'
 import { models } from '../models/index.ts'
-import { workloads } from '../clients/workloads/index.ts'
-import { ClientSpec, ServerSpec } from '../spec.ts'
+import { ClientSpec, LOCK_MODES, ServerSpec } from '../spec.ts'
 import { fail, numberOption, openLab, stopWhenAsked } from './common.ts'
 
 function modelList(value: string): string[] {
@@ -18,9 +18,9 @@ function modelList(value: string): string[] {
 
 const f = (n: number | null, digits = 3) => (n == null ? '-' : n.toFixed(digits))
 
-/** The summary table, one row per model. */
-export function formatTable(rows: (ModelSummary & { lost: string })[]): string {
-  const head = ['model', 'total s', 'p50 s', 'p95 s', 'max s', 'queue wait s', 'procs', 'threads', 'RSS MB', 'CPU ms', 'bank']
+/** The summary table, one row per model; the bank's verdict in a last column when the app is the bank. */
+export function formatTable(rows: (ModelSummary & { lost: string })[], options: { bank?: boolean } = {}): string {
+  const head = ['model', 'total s', 'p50 s', 'p95 s', 'max s', 'queue wait s', 'handler start s', 'procs', 'threads', 'RSS MB', 'CPU ms', ...(options.bank ? ['bank'] : [])]
   const body = rows.map((r) => [
     r.model,
     f(r.totalS),
@@ -28,49 +28,55 @@ export function formatTable(rows: (ModelSummary & { lost: string })[]): string {
     f(r.latency.p95),
     f(r.latency.max),
     f(r.longestQueueWaitS),
+    f(r.longestHandlerStartS),
     String(r.peakProcesses),
     String(r.peakThreads),
     r.peakRssBytes == null ? '-' : (r.peakRssBytes / 2 ** 20).toFixed(0),
     f(r.cpuMs, 0),
-    r.lost,
+    ...(options.bank ? [r.lost] : []),
   ])
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)))
-  return [head, ...body].map((row) => row.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')).join('\n')
+  return [head, ...body].map((row) => row.map((c, i) => (i === 0 || i === 11 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd()).join('\n')
 }
 
 export function compareCommand(): Command {
   return new Command('compare')
     .description('run one client workload against 2–4 models at once, each on its own port, and print a summary per model')
     .requiredOption('--models <list>', 'models to compare, comma-separated (2 to 4)', modelList)
-    .addOption(new Option('-w, --workload <name>', 'client workload').choices(workloads.filter((w) => w.name !== 'interactive').map((w) => w.name)).default('burst'))
-    .option('-a, --app <name>', 'application protocol (bank for the bank workload)')
+    .addOption(new Option('-w, --workload <name>', 'client workload').choices(compareWorkloads()).default('burst'))
+    .option('-a, --app <name>', 'application protocol (default: bank for the bank workload, else echo-time)')
     .option('-n, --count <n>', 'clients per model', numberOption('--count', ClientSpec.shape.count), 8)
-    .option('-d, --delay <seconds>', 'simulated work per connection in each server', numberOption('--delay', ServerSpec.shape.delay), 1)
+    .option('-d, --delay <seconds>', 'simulated work per connection in each server (not the bank\'s)', numberOption('--delay', ServerSpec.shape.delay), 1)
     .option('--ops <n>', 'bank: operations per client', numberOption('--ops', ClientSpec.shape.ops), 100)
-    .option('--json', 'print {models: [{model, totalS, latency: {p50, p95, max}, ...}]}')
+    .addOption(new Option('--lock <mode>', 'bank: guard each update with the lock (off: updates can be lost)').choices([...LOCK_MODES]).default('on'))
+    .option('--json', 'print {models: [{model, totalS, latency: {p50, p95, max}, ..., runs: {server, clients}}]}')
     .option('--trace <file>', 'write every event as NDJSON')
-    .addHelpText('after', '\nExample:\n  sockscope compare --models iterative,fork,thread,select --workload burst --count 8 --delay 1')
+    .addHelpText('after', '\nExample:\n  sockscope compare --models iterative,fork,thread,select --workload burst --count 8 --delay 1\n  sockscope compare --models iterative,thread,asyncio --workload bank --lock off')
     .action(async (opts) => {
-      const names: string[] = opts.models
-      const app = opts.app ?? (opts.workload === 'bank' ? 'bank' : 'echo-time')
+      let spec: ReturnType<typeof parseCompareSpec>
+      try {
+        spec = parseCompareSpec({ models: opts.models, workload: opts.workload, app: opts.app, count: opts.count, delay: opts.delay, ops: opts.ops, lock: opts.lock })
+      } catch (err) {
+        fail(err)
+      }
       const { lab, shutdown } = await openLab(opts.trace, 'compare').catch(fail)
       const events: SockscopeEvent[] = []
       lab.onEvents((batch) => void events.push(...batch))
       stopWhenAsked(lab, () => void shutdown().then(() => process.exit(130), fail))
       try {
-        const servers = await Promise.all(names.map((model) => lab.startServer({ model, app, port: 0, delay: app === 'bank' ? 0 : opts.delay })))
-        // Every driver is started and ready first, so the loads begin together, not one driver boot apart.
-        const runs = await Promise.all(
-          servers.map((server) => lab.runClients({ workload: opts.workload, port: server.ports[0]!, count: opts.count, ops: opts.ops, words: ['Hello', 'network', 'world'] })),
-        )
-        const results = await Promise.all(runs.map((r) => r.results))
+        const pairs = await startCompare(lab, spec)
+        const results = await Promise.all(pairs.map((p) => p.clients.results))
         await shutdown()
-        const rows = names.map((model, i) => {
-          const verdict = results[i]!.find((r) => r.verdict)?.verdict
-          return { ...summarize(events, model, servers[i]!.id, runs[i]!.id), bank: verdict ?? null, lost: verdict ? verdict.headline : '-' }
+        const rows = pairs.map(({ model, server, clients }, i) => {
+          const verdict = results[i]!.find((r) => r.verdict)?.verdict ?? null
+          return { ...summarize(events, model, server.id, clients.id), runs: { server: server.id, clients: clients.id }, bank: verdict, lost: verdict ? verdict.headline : '-' }
         })
-        if (opts.json) console.log(JSON.stringify({ workload: opts.workload, count: opts.count, delayS: opts.delay, models: rows.map(({ lost, ...r }) => r) }, null, 2))
-        else console.log(`${opts.workload}, ${opts.count} clients, ${opts.delay} s delay, started together:\n${formatTable(rows)}`)
+        const bank = spec.app === 'bank'
+        if (opts.json) console.log(JSON.stringify({ workload: spec.workload, app: spec.app, count: spec.count, delayS: spec.delay, ...(bank && { lock: spec.lock }), models: rows.map(({ lost, ...r }) => r) }, null, 2))
+        else {
+          const load = bank ? `${spec.ops} operations each, lock ${spec.lock}` : `${spec.delay} s delay`
+          console.log(`${spec.workload}, ${spec.count} clients per model, ${load}, started together:\n${formatTable(rows, { bank })}`)
+        }
         const failed = results.flat().filter((r) => r.error).length
         process.exit(failed ? 1 : 0)
       } catch (err) {

@@ -11,15 +11,20 @@ import { LineQueue } from './workloads/workload.ts'
 let emitter: EventEmitter | undefined
 const abort = new AbortController()
 const input = new LineQueue()
+let go: () => void = () => {}
+const released = new Promise<void>((resolve) => (go = resolve))
+abort.signal.addEventListener('abort', () => go())
 process.on('message', (message: LabToChild) => {
   if (message?.type === 'input') input.push(message.line)
+  else if (message?.type === 'go') go()
 })
 
 runChildProcess<Extract<LabToChild, { type: 'start-clients' }>>('start-clients', {
-  async start({ run, spec }) {
+  async start({ run, spec, held }) {
     emitter = createProcessEmitter('client', run)
     const workload = findWorkload(spec.workload)
     await sendToLab({ type: 'ready', host: spec.host, ports: [spec.port] })
+    if (held) await released
     const results = await workload.run({ emitter, spec, signal: abort.signal, input })
     emitter.flush()
     await sendToLab({ type: 'results', results })

@@ -14,6 +14,13 @@ export interface ModelSummary {
   clients: number
   /** The longest a connection waited in the accept queue, seconds. */
   longestQueueWaitS: number
+  /**
+   * The longest an accepted connection waited for its own handler to start (fork's child,
+   * thread's worker), seconds: a Node process or thread booting its V8 isolate, where a C
+   * or Python fork() or thread start costs µs to ms. 0 for a model that serves a connection
+   * on the thread that accepted it.
+   */
+  longestHandlerStartS: number
   /** Most processes of the server's tree alive at once, as the OS sampler saw them. */
   peakProcesses: number
   /** Most threads across that tree at once. */
@@ -22,6 +29,8 @@ export interface ModelSummary {
   peakRssBytes: number | null
   /** CPU time the tree used, ms (sum of each process's last reading; null: not sampled). */
   cpuMs: number | null
+  /** Bank: updates the final balance is missing (see lostUpdates); null where the app writes no state. */
+  lostUpdates: number | null
 }
 
 /** Nearest-rank percentile of sorted values (0 for none). */
@@ -72,6 +81,54 @@ export function processPeaks(events: readonly SockscopeEvent[], serverRun: strin
   return { peakProcesses, peakThreads, peakRssBytes: peakRss, cpuMs }
 }
 
+/**
+ * Updates the server's state lost, from its `state` events alone: what its writes meant to
+ * add (each write's value less what that connection last read of the key) less what the
+ * key's value moved from its first reading to its last. A lost update is a write made on a
+ * stale read (threads, tasks at an await) or into a forked child's own copy, which the next
+ * reader never sees. Exact once the last reading is an audit made after every write (the
+ * bank workload's auditor); before that, a running figure. Null: no state was written.
+ */
+export function lostUpdates(events: readonly SockscopeEvent[], serverRun: string): number | null {
+  const keys = new Map<string, { first: number; last: number; meant: number }>()
+  const lastRead = new Map<string, number>()
+  let writes = 0
+  for (const e of events) {
+    if (e.kind !== 'state' || e.src.run !== serverRun) continue
+    let key = keys.get(e.key)
+    if (!key) keys.set(e.key, (key = { first: e.value, last: e.value, meant: 0 }))
+    const reader = `${e.conn ?? `${e.src.pid}:${e.src.tid}`}\u0000${e.key}`
+    if (e.access === 'read') lastRead.set(reader, e.value)
+    else {
+      writes++
+      key.meant += e.value - (lastRead.get(reader) ?? key.last)
+      lastRead.set(reader, e.value)
+    }
+    key.last = e.value
+  }
+  if (!writes) return null
+  let lost = 0
+  // A lost deposit leaves the balance short, a lost withdrawal leaves it over: either is an update lost.
+  for (const k of keys.values()) lost += Math.abs(k.meant - (k.last - k.first))
+  return lost
+}
+
+/** Per connection of a server run: accept → the first event on it from another process or thread than the acceptor's, µs. */
+export function handlerStarts(events: readonly SockscopeEvent[], serverRun: string): Map<string, number> {
+  const accepted = new Map<string, { t: number; pid: number; tid: number }>()
+  const starts = new Map<string, number>()
+  for (const e of events) {
+    if (e.src.run !== serverRun || e.src.role !== 'server' || !('conn' in e) || !e.conn) continue
+    if (e.kind === 'accept') accepted.set(e.conn, { t: e.t, pid: e.src.pid, tid: e.src.tid })
+    const a = accepted.get(e.conn)
+    if (a && (e.src.pid !== a.pid || e.src.tid !== a.tid)) {
+      starts.set(e.conn, e.t - a.t)
+      accepted.delete(e.conn)
+    }
+  }
+  return starts
+}
+
 /** The summary of one model's run: its server run's and its client run's events. */
 export function summarize(events: readonly SockscopeEvent[], model: string, serverRun: string, clientRun: string): ModelSummary {
   const latencies = [...clientLatencies(events, clientRun).values()].sort((a, b) => a - b)
@@ -86,6 +143,8 @@ export function summarize(events: readonly SockscopeEvent[], model: string, serv
     latency: { p50: s(percentile(latencies, 50)), p95: s(percentile(latencies, 95)), max: s(latencies.at(-1) ?? 0) },
     clients: latencies.length,
     longestQueueWaitS: s(longestWait),
+    longestHandlerStartS: s(Math.max(0, ...handlerStarts(events, serverRun).values())),
     ...processPeaks(events, serverRun),
+    lostUpdates: lostUpdates(events, serverRun),
   }
 }

@@ -32,7 +32,10 @@ export interface ClientResult {
 /** Lab → child process. */
 export type LabToChild =
   | { type: 'start-server'; run: string; spec: ServerSpec }
-  | { type: 'start-clients'; run: string; spec: ClientSpec }
+  /** `held`: the driver says ready, then waits for `go` before its first connect (compare starts every model's load at once). */
+  | { type: 'start-clients'; run: string; spec: ClientSpec; held?: boolean }
+  /** A held workload's start signal. */
+  | { type: 'go' }
   /** A line for a running workload that reads input (interactive); null ends the input. */
   | { type: 'input'; line: string | null }
   | { type: 'stop' }
@@ -41,6 +44,8 @@ export type LabToChild =
 export type ChildToLab =
   | { type: 'events'; events: SockscopeEvent[]; upTo: number }
   | { type: 'ready'; host: string; ports: number[] }
+  /** After ready: the server's spare handlers are all booted (at once for a model that keeps none). */
+  | { type: 'warm' }
   | { type: 'results'; results: ClientResult[] }
   | { type: 'fatal'; error: ErrorInfo }
 
@@ -80,6 +85,7 @@ const errorInfo = z.object({ code: z.string(), message: z.string() })
  */
 export const ChildToLabSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('ready'), host: z.string(), ports: z.array(z.number()) }),
+  z.object({ type: z.literal('warm') }),
   z.object({
     type: z.literal('results'),
     results: z.array(

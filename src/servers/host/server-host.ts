@@ -18,6 +18,9 @@ runChildProcess<Extract<LabToChild, { type: 'start-server' }>>('start-server', {
     running = await findModel(spec.model).start({ emitter, app: findApp(spec.app), spec })
     emitter.flush()
     await sendToLab({ type: 'ready', host: running.host, ports: running.ports })
+    // A spare that fails to boot is reported when a connection takes it: warm all the same.
+    await running.warm?.catch(() => {})
+    await sendToLab({ type: 'warm' })
   },
   async stop() {
     await running?.stop()

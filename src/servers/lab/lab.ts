@@ -192,7 +192,12 @@ export class Lab {
     return [...this.clients.values()].map((c) => c.run)
   }
 
-  async startServer(input: ServerSpecInput): Promise<ServerRun> {
+  /**
+   * Start a server; resolves once it listens. `warm`: once its spare handlers are booted
+   * too (thread keeps 8, booted one after another), so that a load started then meets the
+   * model, not its warm-up.
+   */
+  async startServer(input: ServerSpecInput, options: { warm?: boolean } = {}): Promise<ServerRun> {
     const spec = parseSpec(ServerSpec, input)
     findModel(spec.model)
     findApp(spec.app)
@@ -210,9 +215,13 @@ export class Lab {
       run.state = 'stopped'
       this.servers.delete(id)
     })
+    // Listened for before the start: `warm` may come in the same breath as `ready`.
+    const warm = options.warm ? process.waitFor('warm') : null
+    warm?.catch(() => {})
     process.send({ type: 'start-server', run: id, spec })
     try {
       const ready = await process.waitFor('ready')
+      await warm
       run.ports = ready.ports
       run.host = ready.host
       run.state = process.state = 'running'
@@ -235,8 +244,12 @@ export class Lab {
     await this.merger.settle()
   }
 
-  /** Start a client workload; resolves once its driver is ready, with results to await. */
-  async runClients(input: ClientSpecInput): Promise<ClientRun> {
+  /**
+   * Start a client workload; resolves once its driver is ready, with results to await.
+   * `held`: the driver waits, ready, for releaseClients() before its first connect, so
+   * several workloads can start at one instant rather than one driver boot apart.
+   */
+  async runClients(input: ClientSpecInput, options: { held?: boolean } = {}): Promise<ClientRun> {
     const spec = parseSpec(ClientSpec, input)
     findWorkload(spec.workload)
     this.checkClientCaps(spec.count)
@@ -260,11 +273,16 @@ export class Lab {
       () => this.finishClients(id),
       () => this.finishClients(id),
     )
-    process.send({ type: 'start-clients', run: id, spec })
+    process.send({ type: 'start-clients', run: id, spec, ...(options.held && { held: true }) })
     await process.waitFor('ready')
     run.state = process.state = 'running'
     this.watchTree(process.pid, id)
     return run
+  }
+
+  /** Let a held workload (runClients' `held`) begin; a no-op for one already going or gone. */
+  releaseClients(id: string): void {
+    this.clients.get(id)?.process.send({ type: 'go' })
   }
 
   /** Push a line to a running workload that reads input (interactive); null ends its input. */

@@ -14,6 +14,8 @@ export interface ModelContext {
 export interface RunningServer {
   readonly host: string
   readonly ports: number[]
+  /** Resolves once the handlers it starts ahead (spares.ts) are all booted; absent: it starts none. */
+  readonly warm?: Promise<void>
   stop(): Promise<void>
 }
 

@@ -63,6 +63,7 @@ export class SparePool<S> {
   private busy = 0
   private lastTake = Number.NEGATIVE_INFINITY
   private refill: NodeJS.Timeout | undefined
+  private whenFull: (() => void)[] = []
 
   constructor(options: SpareOptions<S>) {
     this.options = options
@@ -83,6 +84,25 @@ export class SparePool<S> {
     return entry
   }
 
+  /**
+   * Resolves once the pool first holds all the spares it can (`size`, within the cap), each
+   * booted; at once for a pool of none. For a caller that wants a fair start (compare: a
+   * load that begins while the spares still boot meets those boots on its accept path).
+   */
+  full(): Promise<void> {
+    if (this.isFull()) return Promise.resolve()
+    return new Promise((resolve) => this.whenFull.push(resolve))
+  }
+
+  private isFull(): boolean {
+    const room = Math.min(this.options.size, this.options.cap - this.busy)
+    return this.stopped || (this.waiting.length >= room && this.waiting.every((e) => e.startUs !== undefined))
+  }
+
+  private checkFull(): void {
+    if (this.whenFull.length && this.isFull()) for (const resolve of this.whenFull.splice(0)) resolve()
+  }
+
   /** A taken spare's connection has ended (its process or thread is gone): room for another. */
   released(): void {
     this.busy = Math.max(0, this.busy - 1)
@@ -99,6 +119,7 @@ export class SparePool<S> {
     this.stopped = true
     clearTimeout(this.refill)
     for (const entry of this.waiting.splice(0)) this.options.dispose(entry.spare)
+    this.checkFull()
   }
 
   private launch(ahead = true): TakenSpare<S> {
@@ -106,8 +127,14 @@ export class SparePool<S> {
     const { spare, ready } = this.options.start()
     const entry: TakenSpare<S> = { spare, startedAt, startUs: undefined, ready, ahead }
     ready.then(
-      () => (entry.startUs = this.options.clock.nowUs() - startedAt),
-      () => this.lost(spare),
+      () => {
+        entry.startUs = this.options.clock.nowUs() - startedAt
+        this.checkFull()
+      },
+      () => {
+        this.lost(spare)
+        this.checkFull()
+      },
     )
     return entry
   }
@@ -135,6 +162,8 @@ export class SparePool<S> {
           await entry.ready
         } catch {
           this.topping = false
+          // No retry: a pool that cannot fill is as full as it gets.
+          for (const resolve of this.whenFull.splice(0)) resolve()
           return
         }
       }

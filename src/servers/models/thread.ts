@@ -116,11 +116,11 @@ export async function startThreadServer(ctx: ModelContext, style: HandlerStyle):
   })
   accepting.listening()
 
-  return runningServer(spec.host, [server], async () => {
+  return Object.assign(runningServer(spec.host, [server], async () => {
     stopping = true
     pool.stop()
     accepting.stop()
     stopListening(server)
     await Promise.all([...threads].map((thread) => thread.worker.terminate()))
-  })
+  }), { warm: pool.full() })
 }

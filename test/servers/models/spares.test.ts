@@ -140,6 +140,28 @@ describe('handlers started ahead of time (spares)', () => {
     pool.stop()
   })
 
+  it('says when it is full: every spare it can keep booted (compare waits for it); at once for a pool of none', async () => {
+    const boots: (() => void)[] = []
+    const pool = new SparePool<number>({
+      size: 2,
+      cap: 10,
+      clock: createClock(),
+      start: () => ({ spare: boots.length, ready: new Promise<void>((resolve) => boots.push(resolve)) }),
+      dispose: () => {},
+    })
+    let full = false
+    void pool.full().then(() => (full = true))
+    boots[0]!()
+    await expect.poll(() => boots.length).toBe(2)
+    expect(full).toBe(false)
+    boots[1]!()
+    await expect.poll(() => full).toBe(true)
+    pool.stop()
+    const none = new SparePool<number>({ size: 0, cap: 10, clock: createClock(), start: () => ({ spare: 0, ready: Promise.resolve() }), dispose: () => {} })
+    await none.full()
+    none.stop()
+  })
+
   it('reads the Python probe’s line, and refuses anything else', () => {
     expect(parseProbe('2171.99 235.356 3.11\n')).toEqual({ forkUs: 2172, threadUs: 235, by: 'Python 3.11 on this machine, median of 21' })
     expect(parseProbe('Traceback (most recent call last):')).toBeUndefined()
