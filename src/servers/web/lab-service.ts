@@ -8,7 +8,8 @@ import type { ListeningProcess } from '../os/index.ts'
 import { buildCatalog, forPeople } from './catalog.ts'
 import { TargetPolicy } from './loopback.ts'
 import { workloadOutcome } from './outcome.ts'
-import { type Catalog, type HostMessage, PROTOCOL_VERSION, type Request, RequestSchema, type RunInfo, type SavedTrace, TRACE_PATH } from './protocol.ts'
+import { parseCompareSpec, startCompare } from '../compare/run.ts'
+import { type Catalog, type CompareStarted, type HostMessage, PROTOCOL_VERSION, type Request, RequestSchema, type RunInfo, type SavedTrace, TRACE_PATH } from './protocol.ts'
 import { RecordingList } from './recordings.ts'
 import type { SessionRecord } from './session-trace.ts'
 import type { TraceNote } from '../trace-lines.ts'
@@ -289,6 +290,8 @@ export class LabService {
         this.notes = [...request.params.notes].sort((a, b) => a.t - b.t)
         this.broadcast({ type: 'notes', notes: this.notes })
         return null
+      case 'startCompare':
+        return this.startCompare(request.params)
       case 'saveTrace':
         if (!this.saveTraceHook) throw new SockscopeError('BAD_MESSAGE', `this host saves the session as a download of ${TRACE_PATH}, not through saveTrace`)
         return this.saveTraceHook()
@@ -315,11 +318,11 @@ export class LabService {
     return null
   }
 
-  private async startServer(params: Record<string, unknown>): Promise<RunInfo> {
+  private async startServer(params: Record<string, unknown>, options: { warm?: boolean } = {}): Promise<RunInfo> {
     const startedAt = this.now()
     this.targets.check(params.host, 'server')
     // The lab validates the spec (ServerSpec) and answers a bad one with BAD_OPTION.
-    const server = await this.lab.startServer(params as unknown as ServerSpecInput)
+    const server = await this.lab.startServer(params as unknown as ServerSpecInput, options)
     const run: RunInfo = {
       id: server.id,
       kind: 'server',
@@ -391,10 +394,10 @@ export class LabService {
     return null
   }
 
-  private async runClients(params: Record<string, unknown>): Promise<RunInfo> {
+  private async runClients(params: Record<string, unknown>, options: { held?: boolean } = {}): Promise<RunInfo> {
     const startedAt = this.now()
     this.targets.check(params.host, 'client workload')
-    const clients = await this.lab.runClients(params as unknown as ClientSpecInput)
+    const clients = await this.lab.runClients(params as unknown as ClientSpecInput, options)
     // The UI has no input box: its lines are the whole input, so the session ends after them.
     if (clients.spec.workload === 'interactive') this.lab.sendInput(clients.id, null)
     const run: RunInfo = { id: clients.id, kind: 'clients', pid: clients.pid, state: 'running', spec: { ...clients.spec }, startedAt, endedAt: null }
@@ -411,6 +414,22 @@ export class LabService {
       },
     )
     return structuredClone(run)
+  }
+
+  /** compare/run.ts's start, with every run listed here as the forms' own are. */
+  private async startCompare(params: Record<string, unknown>): Promise<CompareStarted> {
+    const spec = parseCompareSpec(params)
+    const pairs = await startCompare(
+      {
+        startServer: (s, options) => this.startServer(s as Record<string, unknown>, options),
+        runClients: (s, options) => this.runClients(s as Record<string, unknown>, options),
+        releaseClients: (id) => this.lab.releaseClients(id),
+        stopServer: (id) => this.stopServer(id),
+        stopClients: (id) => this.stopClients(id),
+      },
+      spec,
+    )
+    return { pairs: pairs.map(({ model, server, clients }) => ({ model, server, clients })) }
   }
 
   private async stopClients(id: string): Promise<null> {

@@ -106,6 +106,12 @@ export const RequestSchema = z.discriminatedUnion('method', [
     method: z.literal('readRecording'),
     params: z.object({ index: z.number().int().nonnegative(), offset: z.number().int().nonnegative(), length: z.number().int().positive() }),
   }),
+  /**
+   * One client load against 2–4 models at once (compare/run.ts's CompareSpec: models,
+   * workload, count, delay, ops, lock): every server started, every workload held ready,
+   * then all released together. Result: CompareStarted.
+   */
+  z.object({ type: z.literal('request'), id: z.number().int().nonnegative(), method: z.literal('startCompare'), params: specInput }),
   /** Electron: save the live session as a trace file, through a save dialog. Result: SavedTrace, or null when the person cancelled. Web mode downloads TRACE_PATH instead. */
   z.object({ type: z.literal('request'), id: z.number().int().nonnegative(), method: z.literal('saveTrace'), params: z.object({}).optional() }),
   /** The session's notes, all of them (the page edits the list; the host keeps it, saves it, and tells every page). */
@@ -193,6 +199,10 @@ export type RecordingInfo = z.infer<typeof RecordingInfoSchema>
  */
 export const RecordingChunkSchema = z.object({ offset: z.number().int(), bytes: z.number().int(), size: z.number().int(), eof: z.boolean(), data: z.string() })
 export type RecordingChunk = z.infer<typeof RecordingChunkSchema>
+
+/** The result of `startCompare`: per model, in the order asked, its server's run and its workload's. */
+export const CompareStartedSchema = z.object({ pairs: z.array(z.object({ model: z.string(), server: RunInfoSchema, clients: RunInfoSchema })) })
+export type CompareStarted = z.infer<typeof CompareStartedSchema>
 
 /** The result of `saveTrace`: where the file went and how many events it holds. */
 export const SavedTraceSchema = z.object({ path: z.string(), events: z.number().int() })

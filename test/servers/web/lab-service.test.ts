@@ -2,7 +2,7 @@ import net from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Lab } from '../../../src/servers/lab/lab.ts'
 import { LabService, MAX_EVENTS_PER_MESSAGE } from '../../../src/servers/web/lab-service.ts'
-import { type HostMessage, HostMessageSchema, type RunInfo } from '../../../src/servers/web/protocol.ts'
+import { type CompareStarted, type HostMessage, HostMessageSchema, type RunInfo } from '../../../src/servers/web/protocol.ts'
 
 /**
  * The lab behind the UI's API, with a real lab (real servers and clients on port 0): what
@@ -85,6 +85,22 @@ describe('the lab service', () => {
     expect(done.outcome).toMatchObject({ ok: 1, failed: 0 })
     s.detach()
     await call('stopServer', { id: server.id })
+  })
+
+  it('startCompare: a server per model, each workload listed and released together; a bad model list refused, nothing started', async () => {
+    const s = session()
+    const { pairs } = await call<CompareStarted>('startCompare', { models: ['iterative', 'asyncio'], workload: 'burst', count: 2, delay: 0 })
+    expect(pairs.map((p) => [p.model, p.server.kind, p.server.spec.model, p.clients.kind, p.clients.spec.port])).toEqual([
+      ['iterative', 'server', 'iterative', 'clients', pairs[0]!.server.ports![0]],
+      ['asyncio', 'server', 'asyncio', 'clients', pairs[1]!.server.ports![0]],
+    ])
+    for (const p of pairs) expect((await finished(s, p.clients.id)).runs.find((r) => r.id === p.clients.id)!.outcome).toMatchObject({ ok: 2, failed: 0 })
+    const before = service.listRuns().length
+    const bad = await service.handle({ type: 'request', id: 9, method: 'startCompare', params: { models: ['iterative'] } })
+    expect(bad).toMatchObject({ ok: false, error: { code: 'BAD_OPTION' } })
+    expect(service.listRuns()).toHaveLength(before)
+    s.detach()
+    for (const p of pairs) await call('stopServer', { id: p.server.id })
   })
 
   it("says the lab's refusals in the form's words, not the command line's", async () => {
