@@ -1,12 +1,17 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
 import type { Page } from 'playwright-core'
 import { describe, expect, it } from 'vitest'
+import { cli } from '../helpers/cli.ts'
 import { haveChromium, screenshot, until, useLabPage } from './browser.ts'
 
 /**
  * The compare view (issue 15), at the size of a 1280×720 screencast: four models under
  * one burst of clients, started together from the view's own controls; the summary has a
  * row per model with iterative's total well above thread's, the charts are drawn, and the
- * panels follow the playhead when it is moved back. Screenshots: test-results/e2e/compare-*.png.
+ * panels follow the playhead when it is moved back; a compare the CLI recorded, reopened,
+ * shows the same view. Screenshots: test-results/e2e/compare-*.png.
  */
 let page: Page
 const drawn = async (testid: string) => Number(await page.getByTestId(testid).getAttribute('data-drawn'))
@@ -52,4 +57,35 @@ describe.skipIf(!haveChromium)('the compare view', () => {
     expect((await totals()).iterative!).toBeLessThan(total.iterative!)
     await screenshot(page, 'compare-playhead.png')
   }, 120_000)
+})
+
+describe.skipIf(!haveChromium)('the compare view of a recorded compare', () => {
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'sockscope-compare-e2e-'))
+  const trace = path.join(tmp, 'compare.ndjson')
+  let cliRows: { model: string; totalS: number }[] = []
+  useLabPage(
+    {
+      before: async () => {
+        const run = await cli(['compare', '--models', 'iterative,thread', '--count', '3', '--delay', '0.3', '--json', '--trace', trace])
+        expect(run.code).toBe(0)
+        cliRows = (JSON.parse(run.stdout.join('\n')) as { models: { model: string; totalS: number }[] }).models
+      },
+      files: () => [trace],
+      waitForLab: false,
+      after: () => rmSync(tmp, { recursive: true, force: true }),
+    },
+    (lab) => ({ page } = lab),
+  )
+
+  it('pairs the servers and their clients from the events and shows the CLI’s figures', async () => {
+    await page.setViewportSize({ width: 1280, height: 720 })
+    await page.getByTestId('recording-banner').waitFor()
+    await page.getByTestId('compare-toggle').click()
+    await until('both clients’ latencies', () => drawn('chart-latency'), (n) => n === 6)
+    const shown = await totals()
+    expect(Object.keys(shown)).toEqual(['iterative', 'thread'])
+    for (const row of cliRows) expect(shown[row.model], row.model).toBeCloseTo(row.totalS, 2)
+    // A recording is not run again from here.
+    expect(await page.getByTestId('compare-run').isDisabled()).toBe(true)
+  }, 60_000)
 })
