@@ -20,6 +20,8 @@ import type { RecordingState } from '../servers/render/page-hook.ts'
  *  - `setView(start, end)`: the timeline's window (µs), as a pan or zoom would leave it;
  *  - `recording()`: see RecordingState;
  *  - `presenter(on?)`: turn the presenter view on or off (no argument: leave it), and say whether it is on;
+ *  - `filming(on?)`: a video is being made of the page: the presenter view's buttons (+ Note,
+ *    Exit presenter) are left out of the picture; say whether it is so;
  *  - `speed(x?)`: set the replay speed (0.1–16; captions hold 2.2 s of screen time at it), and read it;
  *  - `caption()`: the caption at the playhead (its text, kind, priority, when it began), or null;
  *  - `note(text, us?)`: add a note at `us` (default: the playhead), as the caption bar's + Note does;
@@ -53,6 +55,11 @@ export function installTestHook(): void {
       const presenter = usePresenterStore()
       if (typeof on === 'boolean') presenter.setOn(on)
       return presenter.on
+    },
+    filming: (on?: boolean) => {
+      const presenter = usePresenterStore()
+      if (typeof on === 'boolean') presenter.filming = on
+      return presenter.filming
     },
     speed: (x?: number) => {
       const playhead = usePlayheadStore()

@@ -25,6 +25,8 @@ export const usePresenterStore = defineStore('presenter', () => {
   const recording = useRecordingStore()
   const lab = useLabStore()
   const on = ref(false)
+  /** A video is being made of the page (sockscope render): controls that need a pointer are left out of the picture. */
+  const filming = ref(false)
   const notes = ref<Note[]>([])
 
   let context = { version: -1, ctx: null as ReturnType<typeof modelCaptionContext> | null }
@@ -103,5 +105,5 @@ export const usePresenterStore = defineStore('presenter', () => {
     { flush: 'sync' },
   )
 
-  return { on, notes, caption, title, captionAt, setOn, toggle: () => setOn(!on.value), addNote, removeNote, setNotes }
+  return { on, filming, notes, caption, title, captionAt, setOn, toggle: () => setOn(!on.value), addNote, removeNote, setNotes }
 })

@@ -63,6 +63,7 @@ interface Hook {
   setView(start: number, end: number): void
   recording(): RecordingState
   presenter(on?: boolean): boolean
+  filming(on?: boolean): boolean
   speed(x?: number): number
 }
 
@@ -129,6 +130,8 @@ async function openStage(options: StageOptions): Promise<Stage> {
       })
     const recording = await page.evaluate(() => (globalThis as unknown as { __sockscope: Hook }).__sockscope.recording())
     if (recording.problems.length) throw new SockscopeError('TRACE_CORRUPT', recording.problems.join('; '))
+    // No pointer in a video: the presenter view's buttons stay out of its frames.
+    await page.evaluate(() => (globalThis as unknown as { __sockscope: Hook }).__sockscope.filming(true))
     if (options.captions !== undefined || options.captionSpeed !== undefined)
       await page.evaluate(
         ([on, speed]) => {

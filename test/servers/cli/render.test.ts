@@ -105,7 +105,7 @@ describe.skipIf(!haveChromium || !haveFfmpeg)('sockscope render', () => {
       }
 
       // --captions: the presenter view, its caption narrating the first zombie, held for the video's speed.
-      type Presenter = { presenter(on?: boolean): boolean; speed(x?: number): number; caption(): { text: string } | null; timeline(): { lanes: { kind: string; phases: { kind: string; start: number }[] }[] } }
+      type Presenter = { presenter(on?: boolean): boolean; filming(on?: boolean): boolean; speed(x?: number): number; caption(): { text: string } | null; timeline(): { lanes: { kind: string; phases: { kind: string; start: number }[] }[] } }
       const zombieAt = await page.evaluate(() => {
         const hook = (globalThis as unknown as { __sockscope: Presenter }).__sockscope
         const starts = hook.timeline().lanes.flatMap((l) => (l.kind === 'process' ? l.phases.filter((p) => p.kind === 'zombie').map((p) => p.start) : []))
@@ -121,6 +121,8 @@ describe.skipIf(!haveChromium || !haveFfmpeg)('sockscope render', () => {
       const caption = await page.evaluate(async (t) => {
         const hook = (globalThis as unknown as { __sockscope: Presenter & Hook }).__sockscope
         hook.presenter(true)
+        // As the render films it: no pointer, so no buttons in the picture.
+        hook.filming(true)
         hook.speed(0.5)
         await hook.frameAt(t)
         return hook.caption()
@@ -134,8 +136,10 @@ describe.skipIf(!haveChromium || !haveFfmpeg)('sockscope render', () => {
       console.log('render --captions: frame vs presenter view', JSON.stringify(same))
       expect(same.mean).toBeLessThan(3)
       expect(same.changed).toBeLessThan(0.01)
-      // Not the app as it opens: the title card and the caption bar are in the frame.
+      // Not the app as it opens: the title card and the caption bar are in the frame, without the buttons a pointer needs.
       expect(difference(frame, rgb(plain)).changed).toBeGreaterThan(0.05)
+      expect(await page.getByTestId('note-start').count()).toBe(0)
+      expect(await page.getByTestId('title-card').innerText()).not.toContain('Exit presenter')
     } finally {
       await browser.close()
       await web.stop()
