@@ -54,6 +54,12 @@ describe.skipIf(!haveChromium)('the presenter view on a recorded fork run', () =
     expect(zombies.length).toBeGreaterThanOrEqual(3)
     const firstExit = Math.min(...zombies.map((p) => p.start))
 
+    // At a screencast's width the top bar holds everything on one row, nothing drawn over anything else.
+    const bar = await page.$$eval('.topbar > *', (els) => els.map((el) => el.getBoundingClientRect()).filter((r) => r.width > 0).map((r) => ({ left: r.left, right: r.right })))
+    for (let i = 1; i < bar.length; i++) expect(bar[i]!.left, `top bar item ${i}`).toBeGreaterThanOrEqual(bar[i - 1]!.right)
+    expect(bar.at(-1)!.right).toBeLessThanOrEqual(1280)
+    await screenshot(page, 'presenter-00-recording-1280.png')
+
     // P turns it on: the controls and the log fold away; the title card names model, app and workload.
     await page.keyboard.press('p')
     await page.getByTestId('title-card').waitFor()
