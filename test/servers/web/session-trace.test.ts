@@ -143,7 +143,8 @@ describe('the live session\'s notes', () => {
     const saved = await readTrace(written)
     expect(saved.header).toMatchObject({ version: 3, ended: 'clean' })
     expect(saved.notes).toEqual(inOrder)
-    expect(saved.events).toHaveLength(downloaded.events.length)
+    // (The OS sampler goes on: the later save may hold a reading or two more.)
+    expect(saved.events.length).toBeGreaterThanOrEqual(downloaded.events.length)
 
     // Bad notes are refused, and the kept ones stay.
     expect(await a.request('setNotes', { notes: [{ t: 1, text: 'x'.repeat(5000) }] })).toMatchObject({ ok: false, error: { code: 'BAD_MESSAGE' } })

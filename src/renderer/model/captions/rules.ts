@@ -188,7 +188,7 @@ export function captionRule(e: SockscopeEvent, ctx: CaptionContext): CaptionRule
     case 'error':
       return { text: `error${L ? ` on ${L}` : ''}: ${e.code}, ${e.message}`, priority: PRIORITY.key, family: null }
     case 'proc':
-      return proc(e.change, e.pid, e.state, e.command)
+      return proc(e.change, e.pid, e.state, e.command, ctx.isChild(e.pid))
     case 'sockets': {
       const waiting = (e.sockets ?? []).reduce((n, s) => n + (s.state === 'LISTEN' ? (s.acceptQueue ?? 0) : 0), 0)
       return waiting > 0 ? { text: `the kernel holds ${plural(waiting, 'connection')} in pid ${e.pid}'s accept queue`, priority: PRIORITY.flow, family: null } : null
@@ -262,14 +262,20 @@ function phase(name: string, edge: 'begin' | 'end', L: string, model: string | u
 
 const STATE_WORDS: Record<string, string> = { R: 'running', S: 'sleeping', D: 'in an uninterruptible wait', T: 'stopped', Z: 'a zombie' }
 
-function proc(change: string, pid: number, state: string, command: string): CaptionRule | null {
+/**
+ * The OS's readings. Of a server's own child (`modelChild`), the kernel's zombie confirms
+ * what the child's exit event says: the exit's sentence leads (the sampler may see the Z a
+ * moment before the exit event is in), and the OS's follows when nothing more is held.
+ */
+function proc(change: string, pid: number, state: string, command: string, modelChild: boolean): CaptionRule | null {
+  const zombie = modelChild ? PRIORITY.step : PRIORITY.key
   switch (change) {
     case 'appeared':
       return state === 'Z'
-        ? { text: `the OS lists pid ${pid} as a zombie (state Z): its parent has not reaped it`, priority: PRIORITY.key, family: null }
+        ? { text: `the OS lists pid ${pid} as a zombie (state Z): its parent has not reaped it`, priority: zombie, family: null }
         : { text: `the OS lists a new process, pid ${pid}: ${shortCommand(command, 40)}`, priority: PRIORITY.flow, family: null }
     case 'changed':
-      if (state === 'Z') return { text: `the OS lists pid ${pid} as a zombie (state Z): it has exited, and its parent has not reaped it`, priority: PRIORITY.key, family: null }
+      if (state === 'Z') return { text: `the OS lists pid ${pid} as a zombie (state Z): it has exited, and its parent has not reaped it`, priority: zombie, family: null }
       return { text: `the OS: pid ${pid} is ${STATE_WORDS[state] ?? `in state ${state}`}`, priority: PRIORITY.idle, family: null }
     case 'gone':
       // A gone reading repeats the last state the sampler saw: Z, a zombie until then.

@@ -49,6 +49,10 @@ describe('captions: one sentence per event kind', () => {
     expect(say(find('fork'), ctx)).toBe('The server forks child 12866 to serve #1, and goes straight back to accept()')
     expect(say(find('exit'), ctx)).toBe("Child 12866 has exited; it stays a zombie until the server's next accept reaps it")
     expect(captionRule(find('exit'), ctx)!.priority).toBe(PRIORITY.key)
+    // The kernel's Z for that child confirms the exit: the exit's sentence leads, even when the sampler saw it first.
+    const osZombie = captionRule(procEvent(2, 'changed', 12866, 100, 'Z'), ctx)!
+    expect(osZombie.text).toMatch(/^the OS lists pid 12866 as a zombie/)
+    expect(osZombie.priority).toBeLessThan(PRIORITY.key)
     expect(say(find('reap'), ctx)).toBe("The server's next accept reaps child 12866, a zombie for 1.70 s (modelled: Node reaps at once)")
     // The child's own events name it.
     expect(say(find('recv'), ctx)).toBe('Child 12866 reads 5 bytes from #1: "Hello"')
