@@ -13,7 +13,7 @@ export interface CompareEntry {
 
 /**
  * The models a recording compares: each server run (from its listen) and the first client
- * run that connected to it, in the order the servers started, at most MAX_COMPARED.
+ * run that connected to it, in the order the compare asked for them, at most MAX_COMPARED.
  * From the events alone, so a reopened recording of a compare shows as the live one did;
  * `only` (the server runs a compare started here) keeps other runs of the session out.
  */
@@ -26,7 +26,10 @@ export function compareEntries(servers: readonly ServerInfo[], connections: read
     if (!seen || t < seen.t) firstClient.set(c.serverRun, { run: c.clientRun, t })
   }
   const entries: CompareEntry[] = []
-  for (const s of [...servers].sort((a, b) => a.listenT - b.listenT)) {
+  // In the order the compare asked for them: the lab numbers server runs as they are asked
+  // for (s1, s2, …), while their listens, started together, come in any order.
+  const asked = (run: string) => Number(/^s(\d+)$/.exec(run)?.[1] ?? Number.POSITIVE_INFINITY)
+  for (const s of [...servers].sort((a, b) => asked(a.run) - asked(b.run) || a.listenT - b.listenT)) {
     const client = firstClient.get(s.run)
     if (!client || (only && !only.includes(s.run)) || entries.some((e) => e.serverRun === s.run)) continue
     entries.push({ model: s.model, serverRun: s.run, clientRun: client.run, port: s.ports[0] ?? 0 })

@@ -45,6 +45,9 @@ describe('the compare view’s figures', () => {
       ['fork', 's9', 'c10', 4009],
     ])
     expect(compareEntries(model.servers(), model.connections(), ['s2', 's1']).map((e) => e.model)).toEqual(['thread', 'iterative'])
+    // Servers started together listen in any order: the order is the one they were asked for in (s1, s2, …).
+    const raced = storeOf([...modelRun('iterative', 's1', 'c3', 4001, 1, true, 300), ...modelRun('thread', 's2', 'c4', 4002, 1, false, 0)])
+    expect(compareEntries(raced.model.servers(), raced.model.connections()).map((e) => e.model)).toEqual(['iterative', 'thread'])
   })
 
   it('decodes only the kinds and runs the figures read, in time order', () => {
