@@ -35,10 +35,15 @@ export const useCodeStore = defineStore('code', () => {
     void trace.epoch
     return events.update(trace.store)
   })
-  /** The model the first server of the events runs (its listen event). */
+  /**
+   * The model the first server of the events runs (its listen event): from the track
+   * model's servers, not the decoded events, which are decoded only while the panel shows
+   * (a million-event recording's server side is half a million objects).
+   */
   const model = computed<string | null>(() => {
-    for (const { e } of serverEvents.value) if (e.kind === 'listen') return e.model
-    return null
+    void trace.version
+    void trace.epoch
+    return trace.model.servers()[0]?.model ?? null
   })
 
   const resolved = new Map<string, Program>()
