@@ -520,6 +520,11 @@ export class TraceFileReader {
     }
   }
 
+  /** Empty lines skipped so far (they count towards maxBadLines). */
+  get emptyLines(): number {
+    return this.empties
+  }
+
   /** An event taken as bytes, counted as take counts one (false: none was). */
   private taken(t: number | undefined): boolean {
     if (t === undefined) return false

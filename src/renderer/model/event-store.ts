@@ -289,6 +289,87 @@ export function snapshotBuffers(snapshot: StoreSnapshot): ArrayBuffer[] {
 }
 
 /**
+ * Two stores as one, `a`'s events first (seqs kept), then `b`'s (seqs moved up by a.size):
+ * a file read in two parts at once, by two workers (recording/split-read.ts), each building
+ * a store of its own. `b`'s names (connections, runs, ready-set names) are given the ids
+ * they would have had in one store (a's names first, b's new ones after, in b's order),
+ * its texts and numbers are moved behind a's, and the time order is the two merged, ties
+ * to `a`: what one store given a's events and then b's would hold (short texts b shares
+ * with a are kept twice, the only difference, and not one a reader sees).
+ */
+export function joinSnapshots(a: StoreSnapshot, b: StoreSnapshot): StoreSnapshot {
+  const size = a.size + b.size
+  const names = (left: readonly string[], right: readonly string[]) => {
+    const joined = new Interner()
+    joined.load(left)
+    return { names: joined.names, ids: Int32Array.from(right, (name) => joined.id(name)) }
+  }
+  const conns = names(a.conns, b.conns)
+  const runs = names(a.runs, b.runs)
+  const ready = names(a.readyNames, b.readyNames)
+  const wide = (x: Column, y: Column, Narrow: new (n: number) => Column, Wide: new (n: number) => Column) => (x instanceof Narrow && y instanceof Narrow ? new Narrow(size) : new Wide(size))
+  const columns = {} as Record<ColumnName, Column>
+  for (const name of COLUMNS) {
+    const x = a.columns[name]
+    const y = b.columns[name]
+    const joined =
+      name === 'run' ? (runs.names.length > 0x100 ? new Uint16Array(size) : wide(x, y, Uint8Array, Uint16Array)) : name === 'tid' ? wide(x, y, Uint16Array, Int32Array) : new (x.constructor as new (n: number) => Column)(size)
+    joined.set(x.subarray(0, a.size) as never)
+    joined.set(y.subarray(0, b.size) as never, a.size)
+    columns[name] = joined
+  }
+  const text = new Uint8Array(Math.max(1 << 16, a.textSize + b.textSize))
+  text.set(a.text.subarray(0, a.textSize))
+  text.set(b.text.subarray(0, b.textSize), a.textSize)
+  const aux = new Float64Array(Math.max(1 << 14, a.auxSize + b.auxSize))
+  aux.set(a.aux.subarray(0, a.auxSize))
+  aux.set(b.aux.subarray(0, b.auxSize), a.auxSize)
+  const { conn, run, kind, flags, detail } = columns as { conn: Int32Array; run: Uint8Array | Uint16Array; kind: Uint8Array; flags: Uint8Array; detail: Uint32Array }
+  for (let seq = a.size; seq < size; seq++) {
+    if (conn[seq]! >= 0) conn[seq] = conns.ids[conn[seq]!]!
+    run[seq] = runs.ids[run[seq]!]!
+    const f = flags[seq]!
+    const at = detail[seq]!
+    if (at === NO_DETAIL) continue
+    if (f & FLAG_COMPACT) {
+      const moved = at + a.auxSize
+      detail[seq] = moved
+      // A wake-up's ready names follow its three numbers.
+      if (kind[seq] === WAKEUP) for (let p = moved + 3, end = p + aux[moved + 1]! + aux[moved + 2]!; p < end; p++) aux[p] = ready.ids[aux[p]!]!
+    } else detail[seq] = at + a.textSize
+  }
+  // The time order: each part's, merged (a's first on equal times, as one store orders by arrival).
+  const order = columns.order as Uint32Array
+  const t = columns.t as Float64Array
+  const left = a.columns.order.subarray(0, a.size) as Uint32Array
+  const right = b.columns.order.subarray(0, b.size) as Uint32Array
+  if (a.size === 0 || b.size === 0 || t[left[a.size - 1]!]! <= t[right[0]! + a.size]!) {
+    order.set(left)
+    for (let k = 0; k < b.size; k++) order[a.size + k] = right[k]! + a.size
+  } else {
+    let i = 0
+    let j = 0
+    for (let pos = 0; pos < size; pos++) {
+      const takeLeft = j >= b.size || (i < a.size && t[left[i]!]! <= t[right[j]! + a.size]!)
+      order[pos] = takeLeft ? left[i++]! : right[j++]! + a.size
+    }
+  }
+  return {
+    size,
+    columns,
+    text,
+    textSize: a.textSize + b.textSize,
+    aux,
+    auxSize: a.auxSize + b.auxSize,
+    conns: conns.names,
+    runs: runs.names,
+    readyNames: ready.names,
+    minT: Math.min(a.minT, b.minT),
+    maxT: Math.max(a.maxT, b.maxT),
+  }
+}
+
+/**
  * Every event the renderer has seen, in columns (typed arrays) and one byte buffer, never
  * as one object per event: the timeline, the log and the filters scan numbers, and a
  * million events cost tens of MB, not a GB. Events are numbered by arrival (`seq`);

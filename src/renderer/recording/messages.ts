@@ -11,6 +11,14 @@ import type { StoreSnapshot } from '../model/event-store.ts'
 export interface OpenRequest {
   type: 'open'
   files: readonly { name: string; blob: Blob }[]
+  /** Read only this part of the one file (recording/split-read.ts: two workers read a large file at once). */
+  part?: FilePart
+}
+
+/** Bytes [from, to) of a file, cut at line ends; a part from past 0 is read after the file's header line. */
+export interface FilePart {
+  from: number
+  to: number
 }
 
 /** A file that was read, as the banner and the file list show it. */
@@ -34,6 +42,8 @@ export interface OpenedFile {
   offsetUs: number
   /** The group's zero: the earliest originNs of its files. */
   zeroNs: string
+  /** (A part of a file only) the empty lines it skipped: the parts' sum must stay within the file's limit. */
+  emptyLines?: number
 }
 
 export type WorkerMessage =

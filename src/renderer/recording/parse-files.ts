@@ -1,9 +1,9 @@
 import type { SockscopeEvent } from '../../servers/events.ts'
-import { TraceFileReader, type TraceFileOptions } from '../../servers/trace-lines.ts'
+import { TRACE_HEADER_MAX_BYTES, TraceFileReader, type TraceFileOptions } from '../../servers/trace-lines.ts'
 import { EventStore, snapshotBuffers } from '../model/event-store.ts'
 import { placeEvent, placeFiles } from './group.ts'
 import { LineScanner } from './line-scanner.ts'
-import type { OpenedFile, WorkerMessage } from './messages.ts'
+import type { FilePart, OpenedFile, WorkerMessage } from './messages.ts'
 
 /**
  * The parse worker's work, without the worker (so Node's tests run it as it is): read
@@ -37,7 +37,7 @@ interface ReadFile {
  * One file as a stream of bytes into the reader; rejects with TRACE_CORRUPT (file and line).
  * With `into`, its events go into that store as they are read, and no line is kept.
  */
-export async function readTraceBlob(name: string, blob: Blob, onBytes: (bytes: number) => void, options: TraceFileOptions = {}, into?: EventStore): Promise<ReadFile> {
+export async function readTraceBlob(name: string, blob: Blob, onBytes: (bytes: number) => void, options: TraceFileOptions = {}, into?: EventStore, header?: Uint8Array): Promise<ReadFile> {
   const lines: string[] = []
   const times: number[] = []
   // Into a store, the common lines go from their bytes to its rows (line-scanner.ts), the
@@ -75,6 +75,8 @@ export async function readTraceBlob(name: string, blob: Blob, onBytes: (bytes: n
   })
   const stream = blob.stream().getReader()
   try {
+    // A later part of a file (see FilePart): its header line first, as if the part followed it.
+    if (header) reader.push(header)
     for (;;) {
       const { done, value } = await stream.read()
       if (done) break
@@ -101,9 +103,20 @@ export async function readTraceBlob(name: string, blob: Blob, onBytes: (bytes: n
   return { name, bytes: blob.size, reader, lines, times, order }
 }
 
-/** Read every file, then post what was read and the store of their events, on one axis. */
-export async function parseFiles(files: readonly { name: string; blob: Blob }[], post: (message: WorkerMessage, transfer?: Transferable[]) => void, options: TraceFileOptions = {}): Promise<void> {
+/**
+ * Read every file, then post what was read and the store of their events, on one axis.
+ * With `part`, only bytes [from, to) of the one file are read (a later part after the
+ * file's header line), and what is posted is that part's (recording/split-read.ts joins two).
+ */
+export async function parseFiles(
+  whole: readonly { name: string; blob: Blob }[],
+  post: (message: WorkerMessage, transfer?: Transferable[]) => void,
+  options: TraceFileOptions = {},
+  part?: FilePart,
+): Promise<void> {
   const started = performance.now()
+  const header = part && part.from > 0 ? await headerLine(whole[0]!.blob) : undefined
+  const files = part ? [{ name: whole[0]!.name, blob: whole[0]!.blob.slice(part.from, part.to) }] : whole
   const total = files.reduce((n, f) => n + f.blob.size, 0)
   let read = 0
   let postedAt = 0
@@ -120,7 +133,7 @@ export async function parseFiles(files: readonly { name: string; blob: Blob }[],
   const problems: string[] = []
   for (const file of files) {
     try {
-      good.push(await readTraceBlob(file.name, file.blob, progress, options, direct))
+      good.push(await readTraceBlob(file.name, file.blob, progress, options, direct, header))
     } catch (err) {
       problems.push((err as Error).message)
     }
@@ -140,6 +153,7 @@ export async function parseFiles(files: readonly { name: string; blob: Blob }[],
       // On the recording's axis, as its events are.
       notes: f.reader.notes.map((n) => ({ t: n.t + places[i]!.offsetUs, text: n.text })),
       ...places[i]!,
+      ...(part ? { emptyLines: f.reader.emptyLines } : {}),
     }
   })
   post({ type: 'files', files: opened, problems, readMs: performance.now() - started })
@@ -151,6 +165,13 @@ export async function parseFiles(files: readonly { name: string; blob: Blob }[],
   const snapshot = store.snapshot()
   post({ type: 'store', snapshot }, snapshotBuffers(snapshot))
   post({ type: 'done', events: store.size })
+}
+
+/** The file's first line with its newline (what a later part is read after); the whole head when it has none, which the first part reports. */
+async function headerLine(blob: Blob): Promise<Uint8Array> {
+  const head = new Uint8Array(await blob.slice(0, TRACE_HEADER_MAX_BYTES + 2).arrayBuffer())
+  const newline = head.indexOf(10)
+  return newline === -1 ? head : head.subarray(0, newline + 1)
 }
 
 /** Several files' lines, merged in time order, each event moved onto the recording's axis, in one store. */

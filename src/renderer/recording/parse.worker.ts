@@ -10,7 +10,7 @@ const scope = self as unknown as { onmessage: ((event: MessageEvent<OpenRequest>
 
 scope.onmessage = (event) => {
   if (event.data?.type !== 'open') return
-  parseFiles(event.data.files, (message, transfer) => scope.postMessage(message, transfer ?? [])).catch((err: unknown) =>
+  parseFiles(event.data.files, (message, transfer) => scope.postMessage(message, transfer ?? []), {}, event.data.part).catch((err: unknown) =>
     // What parseFiles does not catch is a fault of this build, not of a file: say so as a problem all the same.
     scope.postMessage({ type: 'files', files: [], problems: [`cannot open the files: ${(err as Error).message}`], readMs: 0 }),
   )

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { EventStore, KINDS, kindCode, kindName, OTHER_KIND, snapshotBuffers } from '../../../src/renderer/model/event-store.ts'
+import { generateTrace } from '../../../bench/trace-generator.ts'
+import { EventStore, joinSnapshots, KINDS, kindCode, kindName, OTHER_KIND, snapshotBuffers } from '../../../src/renderer/model/event-store.ts'
+import type { SockscopeEvent } from '../../../src/servers/events.ts'
 import { TraceModel } from '../../../src/renderer/model/trace-model.ts'
 import { deriveConnection, deriveProcess } from '../../../src/renderer/model/derive.ts'
 import { client, ev, forkConnection, items, server } from '../events.ts'
@@ -129,6 +131,36 @@ describe('EventStore', () => {
     adopted.append([ev('recv', 1e9, client(), { conn: '1>2', bytes: 5, preview: 'later' })])
     expect(adopted.at(adopted.size - 1)).toMatchObject({ conn: '1>2', preview: 'later' })
     expect(adopted.conns.find('35252>45627')).toBe(0)
+  })
+
+  it('joins two stores into the one store their events make (a file read in two parts by two workers)', () => {
+    // A generated trace's every kind (compact waits, wake-ups' ready names, plain and other recvs, listens, closes…),
+    // a run past one byte's worth in the second part, a thread id past two bytes', and times out of order across the cut.
+    const events: SockscopeEvent[] = [...generateTrace({ events: 3000, connections: 30, seed: 7 })]
+    events.push(ev('recv', 5, { role: 'server', run: 'late', pid: 9, tid: 70_000 }, { conn: '9>9', bytes: 3, preview: 'odd', extra: 1 }))
+    for (let r = 0; r < 300; r++) events.push(ev('phase', 2e9 + r, { role: 'server', run: `r${r}`, pid: 1, tid: 0 }, { phase: 'setup', edge: 'begin' }))
+    const storeOf = (list: readonly SockscopeEvent[]) => {
+      const store = new EventStore(16)
+      for (let i = 0; i < list.length; i += 512) store.append(list.slice(i, i + 512))
+      return store
+    }
+    const whole = storeOf(events)
+    const read = (store: EventStore) => ({
+      events: Array.from({ length: store.size }, (_, seq) => store.event(seq)),
+      order: Array.from(store.order.subarray(0, store.size)),
+      conns: store.conns.names,
+      runs: store.runs.names,
+      span: [store.minT, store.maxT],
+    })
+    for (const cut of [0, 1, 1234, 2999, events.length - 150, events.length]) {
+      const joined = new EventStore()
+      joined.adopt(joinSnapshots(storeOf(events.slice(0, cut)).snapshot(), storeOf(events.slice(cut)).snapshot()))
+      expect(read(joined), `cut at ${cut}`).toEqual(read(whole))
+      expect(joined.wakeup(events.findIndex((e) => e.kind === 'wakeup'))).toEqual(whole.wakeup(events.findIndex((e) => e.kind === 'wakeup')))
+      // It goes on as any store does.
+      joined.append([ev('recv', 3e9, client(), { conn: '9>9', bytes: 5, preview: 'later' })])
+      expect(joined.at(joined.size - 1)).toMatchObject({ conn: '9>9', preview: 'later' })
+    }
   })
 
   // Its speed and memory per event are measured by bench/event-store.bench.ts.
