@@ -66,8 +66,9 @@ export const useRecordingStore = defineStore('recording', () => {
         list.map((f) => ({ name: f.name, blob: f })),
         {
           // Reading is most of the work; loading into the store the rest.
+          // (In whole percents: the bar and its figure change a hundred times in all, not at every message.)
           progress: (p) => {
-            if (current === ctrl) progress.value = p * READ_SHARE
+            if (current === ctrl) progress.value = Math.floor(p * READ_SHARE * 100) / 100
           },
           files: (read, bad, ms) => {
             problems.value = bad
