@@ -4,7 +4,7 @@ import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { createProcessSource } from '../../src/servers/os/index.ts'
 import { isAlive, waitUntil } from '../helpers/lab-run.ts'
-import { canBind } from '../helpers/ports.ts'
+import { noServerLeftOn } from '../helpers/ports.ts'
 
 /**
  * `npm start`, `npm test` and the `sockscope` command go through scripts/node24.mjs, so that
@@ -64,7 +64,7 @@ describe('scripts/sockscope.mjs (the sockscope command)', () => {
         expect(tree.map((p) => p.command).join(' | ')).toMatch(/sockscope\.mjs serve.*server-host.*fork-child/)
         launcher.kill(signal)
         expect(await waitUntil(() => tree.every((p) => !isAlive(p.pid)), 5000)).toBe(true)
-        expect(await canBind(port)).toBe(true)
+        expect(await noServerLeftOn(port)).toBe(true)
         held.destroy()
       } finally {
         try {

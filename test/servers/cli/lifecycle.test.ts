@@ -8,7 +8,7 @@ import type { ProcessInfo } from '../../../src/servers/os/types.ts'
 import { buildStatus, RENDERER_OUTPUTS, runBuild } from '../../../src/servers/web/artifacts.ts'
 import { API_PATH } from '../../../src/servers/web/protocol.ts'
 import { isAlive, waitUntil } from '../../helpers/lab-run.ts'
-import { canBind } from '../../helpers/ports.ts'
+import { noServerLeftOn } from '../../helpers/ports.ts'
 
 /**
  * Nothing outlives a stop, whatever wraps the lab. Each case starts the CLI as a user or
@@ -151,7 +151,7 @@ describe('sockscope serve under npx: every route of a stop ends the whole tree a
       const tree = await treeOf(run, (t) => has(t, 'server-host') && has(t, 'fork-child'))
       const ms = await signalAndWait(`serve --model fork, ${name}`, tree, () => send(tree, run.npx.pid!))
       expect(ms).toBeLessThan(HONEST_MS)
-      expect(await canBind(port)).toBe(true)
+      expect(await noServerLeftOn(port)).toBe(true)
       held.destroy()
     })
   }
@@ -165,7 +165,7 @@ describe('sockscope serve under npx: every route of a stop ends the whole tree a
     await new Promise((r) => setTimeout(r, 300))
     const ms = await signalAndWait('serve --model select --delay 30 (blocked loop), SIGTERM to npx alone', tree, () => process.kill(run.npx.pid!, 'SIGTERM'))
     expect(ms).toBeLessThan(HONEST_MS)
-    expect(await canBind(port)).toBe(true)
+    expect(await noServerLeftOn(port)).toBe(true)
     held.destroy()
   })
 })
@@ -232,8 +232,8 @@ describe('sockscope web under npx', () => {
       const { run, webPort, serverPort, tree, close } = await webWithServer()
       const ms = await signalAndWait(`web + a fork server, ${name}`, tree, () => send(tree, run.npx.pid!))
       expect(ms).toBeLessThan(HONEST_MS)
-      expect(await canBind(webPort)).toBe(true)
-      expect(await canBind(serverPort)).toBe(true)
+      expect(await noServerLeftOn(webPort)).toBe(true)
+      expect(await noServerLeftOn(serverPort)).toBe(true)
       close()
     })
   }

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { readTrace } from '../../../src/servers/trace.ts'
 import { cli, type CliRun, runCli } from '../../helpers/cli.ts'
 import { isAlive, waitUntil } from '../../helpers/lab-run.ts'
-import { canBind } from '../../helpers/ports.ts'
+import { noServerLeftOn } from '../../helpers/ports.ts'
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'sockscope-cli-'))
 
@@ -56,7 +56,7 @@ describe('sockscope CLI', () => {
     serve.child.kill('SIGINT')
     expect((await serve.exited).code).toBe(0)
     expect(await waitUntil(() => tree.every((pid) => !isAlive(pid)), 3000)).toBe(true)
-    expect(await canBind(Number(port))).toBe(true)
+    expect(await noServerLeftOn(Number(port))).toBe(true)
     held.destroy()
   })
 

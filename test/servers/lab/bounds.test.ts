@@ -8,7 +8,7 @@ import { DEFAULT_LAB_LIMITS, Lab, type LabLimits, LIMIT_FLAGS } from '../../../s
 import { readTrace } from '../../../src/servers/trace.ts'
 import { CLI, type CliRun, runCli } from '../../helpers/cli.ts'
 import { isAlive, waitUntil } from '../../helpers/lab-run.ts'
-import { canBind } from '../../helpers/ports.ts'
+import { noServerLeftOn } from '../../helpers/ports.ts'
 
 /**
  * Probes of what one lab, and one user of it, can cost (issue 10), each bounded in count
@@ -86,7 +86,7 @@ describe('a lab that vanishes takes every process it started with it', () => {
     figures.push(`select host asleep in --delay 60 outlived its SIGKILLed lab by ${outlivedMs.toFixed(0)} ms`)
     // The bound is 1 s; half a second more is the margin for a busy two-core machine.
     expect(outlivedMs).toBeLessThan(1500)
-    expect(await canBind(Number(port))).toBe(true)
+    expect(await noServerLeftOn(Number(port))).toBe(true)
   })
 
   it('a client driver holding idle connections exits within 1 s of its lab being SIGKILLed', async () => {

@@ -7,7 +7,7 @@ import { Lab } from '../../../src/servers/lab/lab.ts'
 import { ManagedProcess } from '../../../src/servers/lab/managed-process.ts'
 import type { ChildToLab } from '../../../src/servers/host/protocol.ts'
 import { isAlive, ofKind, startScenario, waitUntil, type Scenario } from '../../helpers/lab-run.ts'
-import { canBind } from '../../helpers/ports.ts'
+import { noServerLeftOn } from '../../helpers/ports.ts'
 
 /** Open raw connections and leave them open (the server is mid-way through serving them). */
 function openClients(port: number, count: number): Promise<net.Socket[]> {
@@ -44,7 +44,7 @@ describe('lab', () => {
       expect(performance.now() - started).toBeLessThan(2500)
       expect(isAlive(scenario.serverPid)).toBe(false)
       expect(await waitUntil(() => childPids.every((pid) => !isAlive(pid)), 2000)).toBe(true)
-      expect(await canBind(scenario.port)).toBe(true)
+      expect(await noServerLeftOn(scenario.port)).toBe(true)
       for (const s of sockets) s.destroy()
     })
   }
