@@ -12,14 +12,15 @@ import type { SockscopeEvent } from './events.ts'
 
 export const TRACE_FORMAT = 'sockscope-trace'
 /**
- * The version a trace of events alone is written as. Version 3 adds note records (a
- * user's notes at instants, `{"record":"note","t":…,"text":…}`), and is written only by a
- * writer that has notes to save, so a file without them still opens in a Sockscope that
- * reads version 2.
+ * The version a trace of events alone is written as. Version 3 adds records that are not
+ * events: a user's notes at instants (`{"record":"note","t":…,"text":…}`) and the lessons
+ * run (`{"record":"lesson","t":…,"lesson":…,"runs":…}`); it is written only by a writer
+ * that has records to save, so a file without them still opens in a Sockscope that reads
+ * version 2. A reader skips and counts a record of a kind it does not know.
  */
 export const TRACE_VERSION = 2
-/** The version of a trace that carries note records. */
-export const TRACE_VERSION_NOTES = 3
+/** The version of a trace that carries records (notes, lesson runs). */
+export const TRACE_VERSION_RECORDS = 3
 /** The versions this Sockscope reads. */
 export const TRACE_VERSIONS: readonly number[] = [1, 2, 3]
 
@@ -31,6 +32,30 @@ export interface TraceNote {
 
 /** The longest note text a trace may carry: a caption is a sentence. */
 export const TRACE_NOTE_MAX_CHARS = 1000
+
+/**
+ * A lesson's scenario run in this trace (version 3): which lesson, when it started (µs
+ * since the file's origin), and which of the run ids that tag the events (`src.run`) each
+ * of its named servers and client workloads got, so a reopened recording ticks the
+ * lesson's checkpoints as the live run did.
+ */
+export interface TraceLessonRun {
+  t: number
+  lesson: string
+  runs: { servers: Record<string, string>; clients: Record<string, string> }
+}
+
+/** Bounds of a lesson record: a lesson names a few servers and workloads with short names. */
+export const TRACE_LESSON_MAX_NAMES = 32
+export const TRACE_LESSON_MAX_CHARS = 64
+
+/** What a trace carries besides its events (version 3). */
+export interface TraceRecords {
+  notes: readonly TraceNote[]
+  lessons: readonly TraceLessonRun[]
+}
+
+export const hasRecords = (records: Partial<TraceRecords> | undefined): boolean => !!(records?.notes?.length || records?.lessons?.length)
 
 /**
  * How a trace's run ended (version 2), or null: the run is still writing it, or never
@@ -138,24 +163,55 @@ export function parseHeader(line: string, name: string): TraceHeader {
 
 /**
  * A line that is a record, not an event (it has `record`, events have `kind`): a note, a
- * record of a kind a newer writer knows (`other`: skipped and counted), or a note whose
- * fields are wrong (`wrong`). Undefined: not a record.
+ * lesson run, a record of a kind a newer writer knows (`other`: skipped and counted), or
+ * one whose fields are wrong (`wrong`). Undefined: not a record.
  */
-export function parseRecord(json: unknown): { note: TraceNote } | { other: string } | { wrong: string } | undefined {
+export function parseRecord(json: unknown): { note: TraceNote } | { lesson: TraceLessonRun } | { other: string } | { wrong: string } | undefined {
   if (!isObject(json) || !('record' in json) || 'kind' in json) return undefined
   const record = json.record
   if (typeof record !== 'string') return { wrong: `a record whose field record is wrong: ${invalid('string', record).message}` }
-  if (record !== 'note') return { other: `record:${record}` }
+  if (record !== 'note' && record !== 'lesson') return { other: `record:${record}` }
   const t = json.t
+  if (typeof t !== 'number' || !Number.isFinite(t)) return { wrong: `a ${record} record whose field t is wrong: ${invalid('number', t).message}` }
+  if (record === 'lesson') return parseLessonRecord(t, json)
   const text = json.text
-  if (typeof t !== 'number' || !Number.isFinite(t)) return { wrong: `a note record whose field t is wrong: ${invalid('number', t).message}` }
   if (typeof text !== 'string') return { wrong: `a note record whose field text is wrong: ${invalid('string', text).message}` }
   if (text.length > TRACE_NOTE_MAX_CHARS) return { wrong: `a note record whose text is longer than ${TRACE_NOTE_MAX_CHARS} characters` }
   return { note: { t, text } }
 }
 
+function parseLessonRecord(t: number, json: Record<string, unknown>): { lesson: TraceLessonRun } | { wrong: string } {
+  const lesson = json.lesson
+  if (typeof lesson !== 'string' || lesson.length === 0 || lesson.length > TRACE_LESSON_MAX_CHARS)
+    return { wrong: `a lesson record whose field lesson is wrong: expected a name of 1 to ${TRACE_LESSON_MAX_CHARS} characters` }
+  const runs = json.runs
+  if (!isObject(runs)) return { wrong: `a lesson record whose field runs is wrong: ${invalid('object', runs).message}` }
+  const names = (field: 'servers' | 'clients'): Record<string, string> | string => {
+    const map = runs[field]
+    if (!isObject(map)) return `a lesson record whose field runs.${field} is wrong: ${invalid('object', map).message}`
+    const entries = Object.entries(map)
+    if (entries.length > TRACE_LESSON_MAX_NAMES) return `a lesson record with more than ${TRACE_LESSON_MAX_NAMES} ${field}`
+    for (const [name, run] of entries)
+      if (name.length > TRACE_LESSON_MAX_CHARS || typeof run !== 'string' || run.length === 0 || run.length > TRACE_LESSON_MAX_CHARS)
+        return `a lesson record whose runs.${field}.${name.slice(0, TRACE_LESSON_MAX_CHARS)} is not a run id`
+    return Object.fromEntries(entries) as Record<string, string>
+  }
+  const servers = names('servers')
+  if (typeof servers === 'string') return { wrong: servers }
+  const clients = names('clients')
+  if (typeof clients === 'string') return { wrong: clients }
+  return { lesson: { t, lesson, runs: { servers, clients } } }
+}
+
 /** A note as its line in a trace file. */
 export const noteLine = (note: TraceNote): string => JSON.stringify({ record: 'note', t: note.t, text: note.text })
+/** A lesson run as its line in a trace file. */
+export const lessonLine = (run: TraceLessonRun): string => JSON.stringify({ record: 'lesson', t: run.t, lesson: run.lesson, runs: run.runs })
+/** Every record's line, each ending in a newline, notes first, each kind in time order. */
+export function recordLines(records: Partial<TraceRecords> | undefined): string {
+  const byTime = <T extends { t: number }>(list: readonly T[] | undefined) => [...(list ?? [])].sort((a, b) => a.t - b.t)
+  return [...byTime(records?.notes).map(noteLine), ...byTime(records?.lessons).map(lessonLine)].map((line) => line + '\n').join('')
+}
 
 // ---- Field checks, in zod's words ------------------------------------------------------
 
@@ -476,6 +532,8 @@ export class TraceFileReader {
   truncatedLine: number | null = null
   /** The user's notes the file carries (version 3), in file order. */
   readonly notes: TraceNote[] = []
+  /** The lessons run in it (version 3), in file order. */
+  readonly lessons: TraceLessonRun[] = []
   /** Whether every event so far came at or after the one before it. */
   ordered = true
   firstT = Number.POSITIVE_INFINITY
@@ -557,6 +615,7 @@ export class TraceFileReader {
     const record = parseRecord(json)
     if (record) {
       if ('note' in record) this.notes.push(record.note)
+      else if ('lesson' in record) this.lessons.push(record.lesson)
       else if ('other' in record) this.skipped.set(record.other, (this.skipped.get(record.other) ?? 0) + 1)
       else throw badLine(this.name, line, record.wrong)
       return

@@ -6,15 +6,18 @@ import { toEventLines } from './event-text.ts'
 import {
   emptyTrace,
   LineSplitter,
+  hasRecords,
   notAnEvent,
-  noteLine,
   parseRecord,
+  recordLines,
+  type TraceLessonRun,
   type TraceNote,
+  type TraceRecords,
   parseHeader,
   TRACE_FORMAT,
   TRACE_MAX_BAD_LINES,
   TRACE_VERSION,
-  TRACE_VERSION_NOTES,
+  TRACE_VERSION_RECORDS,
   type TraceEnding,
   type TraceHeader,
   type TraceProblem,
@@ -48,8 +51,10 @@ export interface TraceWriterOptions {
   elsewhere?: string
   /** Default TRACE_MAX_PENDING_BYTES. */
   maxPendingBytes?: number
-  /** The user's notes, written after the header (the file is then version 3). */
-  notes?: readonly TraceNote[]
+  /** The user's notes and the lessons run, written after the header (the file is then version 3). */
+  records?: Partial<TraceRecords>
+  /** Records will come later, among the events (a lesson's runs, known once they start): the header says version 3 now. */
+  recordsLater?: boolean
 }
 
 /** Errors a person fixes by making room; the others by fixing the path. */
@@ -102,8 +107,8 @@ export class TraceWriter {
    */
   static async open(path: string, fields: Pick<TraceHeader, 'originNs' | 'command'>, options: TraceWriterOptions = {}): Promise<TraceWriter> {
     const elsewhere = options.elsewhere ?? 'write it to another file'
-    const notes = options.notes ?? []
-    const header: Omit<TraceHeader, 'ended'> = { format: TRACE_FORMAT, version: notes.length ? TRACE_VERSION_NOTES : TRACE_VERSION, createdAt: new Date().toISOString(), ...fields }
+    const version = hasRecords(options.records) || options.recordsLater ? TRACE_VERSION_RECORDS : TRACE_VERSION
+    const header: Omit<TraceHeader, 'ended'> = { format: TRACE_FORMAT, version, createdAt: new Date().toISOString(), ...fields }
     // Wide enough for the longest ending, so the rewrite at close always fits.
     const headerWidth = Buffer.byteLength(headerLine(header, 'write-failed', 0))
     let file: FileHandle
@@ -114,7 +119,7 @@ export class TraceWriter {
     }
     try {
       const regular = (await file.stat()).isFile()
-      await writeAll(file, Buffer.from(headerLine(header, null, headerWidth) + notes.map((n) => noteLine(n) + '\n').join('')))
+      await writeAll(file, Buffer.from(headerLine(header, null, headerWidth) + recordLines(options.records)))
       return new TraceWriter(path, file, header, headerWidth, regular, options)
     } catch (err) {
       await file.close().catch(() => {})
@@ -144,6 +149,16 @@ export class TraceWriter {
       this.fail(new SockscopeError('TRACE_WRITE_FAILED', `cannot write the trace ${this.path}: the disk is not keeping up (${mb} MB of events waited to be written); ${this.elsewhere} on a faster disk`))
       return
     }
+    this.pumping ??= this.pump()
+  }
+
+  /** A lesson run among the events (the writer was opened with recordsLater, so the header says version 3). */
+  writeLesson(run: TraceLessonRun): void {
+    if (this.header.version !== TRACE_VERSION_RECORDS) throw new Error('a trace opened without recordsLater takes no records')
+    if (this.closing || this.failed) return
+    const text = recordLines({ lessons: [run] })
+    this.pending.push(text)
+    this.pendingBytes += text.length
     this.pumping ??= this.pump()
   }
 

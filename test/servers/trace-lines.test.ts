@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { KINDS } from '../../src/renderer/model/event-store.ts'
 import type { SockscopeEvent } from '../../src/servers/events.ts'
 import { loadRecording } from '../../src/servers/export/load.ts'
-import { KNOWN_KINDS, LineSplitter, TraceFileReader, wrongField } from '../../src/servers/trace-lines.ts'
+import { hasRecords, KNOWN_KINDS, LineSplitter, recordLines, TraceFileReader, type TraceLessonRun, wrongField } from '../../src/servers/trace-lines.ts'
 
 /**
  * trace-lines.ts: the trace reader's rules without Node, as the app's worker uses them.
@@ -199,5 +199,34 @@ describe('note records (version 3)', () => {
     const old = path.join(tmp, 'old.ndjson')
     writeFileSync(old, enc([HEADER, line(recv(10))]))
     expect(await readTrace(old)).toMatchObject({ header: { version: 2 }, notes: [], problems: [] })
+  })
+})
+
+describe('lesson records (version 3)', () => {
+  const V3 = HEADER.replace('"version":2', '"version":3')
+  const enc = (lines: string[]) => new TextEncoder().encode(lines.join('\n') + '\n')
+  const run: TraceLessonRun = { t: 12, lesson: 'fork-reap', runs: { servers: { forking: 's1' }, clients: { first: 'c2', next: 'c3' } } }
+
+  it('a lesson run written by recordLines is read back as it was, notes first, each kind in time order', () => {
+    const text = recordLines({ lessons: [run, { ...run, t: 3, lesson: 'naive-server' }], notes: [{ t: 9, text: 'b' }, { t: 1, text: 'a' }] })
+    expect(text.split('\n').slice(0, 4).map((l) => JSON.parse(l).record + ':' + JSON.parse(l).t)).toEqual(['note:1', 'note:9', 'lesson:3', 'lesson:12'])
+    const r = read(enc([V3, text.trimEnd(), line(recv(20))]))
+    expect(r.lessons).toEqual([{ ...run, t: 3, lesson: 'naive-server' }, run])
+    expect(r.notes.map((n) => n.text)).toEqual(['a', 'b'])
+    expect(r.count).toBe(1)
+    expect(hasRecords({ lessons: [run] })).toBe(true)
+    expect(hasRecords({ notes: [], lessons: [] })).toBe(false)
+  })
+
+  it('refuses a lesson record whose fields are wrong, with the line, as the CLI does', async () => {
+    const bad = (record: unknown) => enc([V3, line(record), line(recv(10))])
+    expect(refusal(bad({ ...run, record: 'lesson', lesson: '' }), 'l.ndjson')).toBe('l.ndjson, line 2: a lesson record whose field lesson is wrong: expected a name of 1 to 64 characters')
+    expect(refusal(bad({ record: 'lesson', t: 1, lesson: 'x', runs: { servers: [], clients: {} } }), 'l.ndjson')).toMatch(/^l\.ndjson, line 2: a lesson record whose field runs\.servers is wrong/)
+    expect(refusal(bad({ record: 'lesson', t: 1, lesson: 'x', runs: { servers: { a: 7 }, clients: {} } }), 'l.ndjson')).toBe('l.ndjson, line 2: a lesson record whose runs.servers.a is not a run id')
+    const many = Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`w${i}`, `c${i}`]))
+    expect(refusal(bad({ record: 'lesson', t: 1, lesson: 'x', runs: { servers: {}, clients: many } }), 'l.ndjson')).toBe('l.ndjson, line 2: a lesson record with more than 32 clients')
+    expect(refusal(bad({ record: 'lesson', t: 'later', lesson: 'x', runs: { servers: {}, clients: {} } }), 'l.ndjson')).toMatch(/^l\.ndjson, line 2: a lesson record whose field t is wrong/)
+    const cli = await cliRefusal(bad({ record: 'lesson', t: 1, lesson: 'x', runs: { servers: { a: 7 }, clients: {} } }), 'l.ndjson')
+    expect(cli).toContain('a lesson record whose runs.servers.a is not a run id')
   })
 })

@@ -1,5 +1,6 @@
 import { watch } from 'vue'
 import { useLabStore } from '../stores/lab.ts'
+import { useLessonStore } from '../stores/lesson.ts'
 import { usePresenterStore } from '../stores/presenter.ts'
 import { useRecordingStore } from '../stores/recording.ts'
 import { useTraceStore } from '../stores/trace.ts'
@@ -24,6 +25,7 @@ export function connectLab(transport: Transport = pickTransport(), makeTransport
   const trace = useTraceStore()
   const recording = useRecordingStore()
   const presenter = usePresenterStore()
+  const lessons = useLessonStore()
   const showingLive = () => recording.mode === 'live'
   let current = { transport, client: new LabClient(transport) }
 
@@ -40,6 +42,7 @@ export function connectLab(transport: Transport = pickTransport(), makeTransport
           if (showingLive()) trace.reset(message.now, { since: message.clearedAt ?? null })
           lab.applyHello(message)
           if (showingLive()) presenter.setNotes(message.notes)
+          lessons.setLiveRuns(message.lessons)
           break
         case 'events':
           if (showingLive()) trace.ingest(message.events, message.now)
@@ -53,6 +56,9 @@ export function connectLab(transport: Transport = pickTransport(), makeTransport
           break
         case 'notes':
           if (showingLive()) presenter.setNotes(message.notes)
+          break
+        case 'lessons':
+          lessons.setLiveRuns(message.lessons)
           break
         case 'cleared':
           if (showingLive()) trace.reset(message.now, { keepLiveOs: true, since: message.now })

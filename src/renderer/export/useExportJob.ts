@@ -58,7 +58,7 @@ export function useExportJob() {
     firstFrameAt = 0
     try {
       const zero = recording.mode === 'recording' ? (recording.zeroNs ?? '0') : '0'
-      const file = recordingToTrace(trace.store, zero, undefined, presenter.notes)
+      const file = recordingToTrace(trace.store, zero, undefined, { notes: presenter.notes })
       const result = await requestExport({ resourceUrl: (path) => lab.resourceUrl(path) }, ask, file, baseName(), onLine, controller.signal)
       if (!result) {
         state.value = 'idle'

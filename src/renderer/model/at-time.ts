@@ -1,4 +1,4 @@
-import type { ProcEvent, SocketsEvent, StateEvent } from '../../servers/events.ts'
+import type { ProcEvent, SockscopeEvent, SocketsEvent, StateEvent } from '../../servers/events.ts'
 import type { RunInfo } from '../../servers/web/protocol.ts'
 import type { ConnectionTrack, ProcessTrack, ThreadTrack } from './derive.ts'
 import { type EventStore, kindCode } from './event-store.ts'
@@ -184,4 +184,17 @@ export class StateHistory {
     }
     return [...last.values()]
   }
+}
+
+/** The events up to `t` (inclusive) of a time-ordered list: what has happened at the playhead. */
+export function eventsUpTo(events: readonly SockscopeEvent[], t: number): readonly SockscopeEvent[] {
+  if (!(t < Number.POSITIVE_INFINITY)) return events
+  let lo = 0
+  let hi = events.length
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1
+    if (events[mid]!.t <= t) lo = mid + 1
+    else hi = mid
+  }
+  return lo === events.length ? events : events.slice(0, lo)
 }

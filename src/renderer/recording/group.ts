@@ -1,4 +1,5 @@
 import type { SockscopeEvent } from '../../servers/events.ts'
+import type { TraceLessonRun } from '../../servers/trace-lines.ts'
 
 /**
  * Several trace files on one time axis. Files whose absolute time ranges (originNs plus
@@ -105,4 +106,10 @@ export function placeEvent(e: SockscopeEvent, place: FilePlacement): void {
     e.readable = e.readable.map((c) => groupConn(c, place.label))
     e.writable = e.writable.map((c) => groupConn(c, place.label))
   }
+}
+
+/** A lesson run of a file, on the recording's axis: its start moved as the file's events are, its run ids as theirs. */
+export function placeLesson(run: TraceLessonRun, place: FilePlacement): TraceLessonRun {
+  const ids = (names: Record<string, string>) => Object.fromEntries(Object.entries(names).map(([name, id]) => [name, groupRun(id, place.label)]))
+  return { t: run.t + place.offsetUs, lesson: run.lesson, runs: { servers: ids(run.runs.servers), clients: ids(run.runs.clients) } }
 }

@@ -1,4 +1,4 @@
-import type { TraceHeader, TraceNote } from '../../servers/trace-lines.ts'
+import type { TraceHeader, TraceLessonRun, TraceNote } from '../../servers/trace-lines.ts'
 import type { StoreSnapshot } from '../model/event-store.ts'
 
 /**
@@ -36,6 +36,8 @@ export interface OpenedFile {
   sorted: boolean
   /** The user's notes it carries (version 3), on the recording's axis. */
   notes: TraceNote[]
+  /** The lessons run in it (version 3), on the recording's axis and with its group's run ids. */
+  lessons: TraceLessonRun[]
   /** Its group (0: the earliest run), the group's label ('' for the first, then 'B'…), and µs from the group's zero to the file's. */
   group: number
   label: string

@@ -1,7 +1,7 @@
 import type { SockscopeEvent } from '../../servers/events.ts'
 import { TRACE_HEADER_MAX_BYTES, TraceFileReader, type TraceFileOptions } from '../../servers/trace-lines.ts'
 import { EventStore, snapshotBuffers } from '../model/event-store.ts'
-import { placeEvent, placeFiles } from './group.ts'
+import { placeEvent, placeFiles, placeLesson } from './group.ts'
 import { LineScanner } from './line-scanner.ts'
 import type { FilePart, OpenedFile, WorkerMessage } from './messages.ts'
 
@@ -152,6 +152,7 @@ export async function parseFiles(
       sorted: !f.reader.ordered,
       // On the recording's axis, as its events are.
       notes: f.reader.notes.map((n) => ({ t: n.t + places[i]!.offsetUs, text: n.text })),
+      lessons: f.reader.lessons.map((l) => placeLesson(l, places[i]!)),
       ...places[i]!,
       ...(part ? { emptyLines: f.reader.emptyLines } : {}),
     }

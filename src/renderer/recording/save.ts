@@ -1,5 +1,5 @@
 import type { SockscopeEvent } from '../../servers/events.ts'
-import { noteLine, TRACE_FORMAT, TRACE_VERSION, TRACE_VERSION_NOTES, type TraceHeader, type TraceNote } from '../../servers/trace-lines.ts'
+import { hasRecords, recordLines, TRACE_FORMAT, TRACE_VERSION, TRACE_VERSION_RECORDS, type TraceHeader, type TraceRecords } from '../../servers/trace-lines.ts'
 
 /** The command a saved recording's header names: not a CLI command, the app. */
 export const SAVED_COMMAND = 'sockscope (saved from the app)'
@@ -18,14 +18,14 @@ export interface EventSource {
  * The recording as one trace file in the format the CLI writes (trace.ts): a version 2
  * header whose originNs is the recording's zero, `ended: "clean"`, then every event in
  * time order, one JSON line each. The events are read from the store one at a time
- * (`event(seq)`): no second copy of them is made, only the text. With notes, the file is
- * version 3 and its note records follow the header.
+ * (`event(seq)`): no second copy of them is made, only the text. With records (notes,
+ * lesson runs), the file is version 3 and they follow the header.
  */
-export function recordingToTrace(store: EventSource, zeroNs: string, createdAt = new Date().toISOString(), notes: readonly TraceNote[] = []): Blob {
-  const version = notes.length ? TRACE_VERSION_NOTES : TRACE_VERSION
+export function recordingToTrace(store: EventSource, zeroNs: string, createdAt = new Date().toISOString(), records: Partial<TraceRecords> = {}): Blob {
+  const version = hasRecords(records) ? TRACE_VERSION_RECORDS : TRACE_VERSION
   const header: TraceHeader = { format: TRACE_FORMAT, version, createdAt, originNs: zeroNs, command: SAVED_COMMAND, ended: 'clean' }
   const parts: string[] = [JSON.stringify(header) + '\n']
-  if (notes.length) parts.push(notes.map((n) => noteLine(n) + '\n').join(''))
+  if (hasRecords(records)) parts.push(recordLines(records))
   let lines: string[] = []
   for (let i = 0; i < store.size; i++) {
     const e = store.event(store.order[i]!)

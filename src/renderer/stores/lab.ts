@@ -1,6 +1,6 @@
 import { defineStore } from 'pinia'
 import { computed, ref, shallowRef } from 'vue'
-import { type Catalog, type CompareStarted, type HostMessage, type ListeningProcessInfo, type Method, type RecordingInfo, type RunInfo, type SavedTrace, TRACE_PATH } from '../../servers/web/protocol.ts'
+import { type Catalog, type CompareStarted, type HostMessage, type LessonRun, type ListeningProcessInfo, type Method, type RecordingInfo, type RunInfo, type SavedTrace, TRACE_PATH } from '../../servers/web/protocol.ts'
 import { ApiError, type LabClient } from '../api/lab-client.ts'
 import type { TransportStatus } from '../api/transport.ts'
 
@@ -124,6 +124,8 @@ export const useLabStore = defineStore('lab', () => {
   /** The live session's notes, all of them: the host keeps them (a reload, another page, Save trace). */
   const setNotes = (notes: readonly { t: number; text: string }[]) => call<null>('setNotes', { notes })
   const startCompare = (spec: Record<string, unknown>) => call<CompareStarted>('startCompare', spec)
+  /** Run a lesson's scenario on the lab; its progress comes in `lessons` messages. */
+  const runLesson = (id: string) => call<LessonRun>('runLesson', { id })
 
   /**
    * A listed recording's file, byte for byte (LabClient.fetchRecording: an HTTP GET in web
@@ -176,7 +178,7 @@ export const useLabStore = defineStore('lab', () => {
     status, host, labPid, catalog, runs, problems, inFlight, recordings, openRequest,
     servers, clientRuns, observedRuns, liveServers, anyLive,
     attach, setStatus, applyHello, applyRecordings, applyMessage, setRuns, report, dismiss,
-    startServer, stopServer, runClients, stopClients, startTrace, observe, stopObserving, listListening, stopRun, stopAll, clear, runDemo, startCompare,
+    startServer, stopServer, runClients, stopClients, startTrace, observe, stopObserving, listListening, stopRun, stopAll, clear, runDemo, startCompare, runLesson,
     fetchRecording, saveTrace, setNotes, resourceUrl,
   }
 })

@@ -8,6 +8,7 @@ import { download, recordingToTrace, savedName } from '../recording/save.ts'
 import { fileNotes, recordingSummary } from '../recording/summary.ts'
 import { useLabStore } from './lab.ts'
 import { usePresenterStore } from './presenter.ts'
+import { useLessonStore } from './lesson.ts'
 import { useTraceStore } from './trace.ts'
 
 export type Mode = 'live' | 'recording'
@@ -95,6 +96,7 @@ export const useRecordingStore = defineStore('recording', () => {
       if (opened.length) {
         // (Set once the events are in: the reset that made room for them forgets the old notes.)
         usePresenterStore().setNotes(opened.flatMap((f) => f.notes ?? []))
+        useLessonStore().setRecordedRuns(opened.flatMap((f) => f.lessons ?? []))
         lastOpen.value = { events, bytes: opened.reduce((n, f) => n + f.bytes, 0), readMs, totalMs: performance.now() - started }
         void remember(list.filter((f) => opened.some((o) => o.name === f.name)))
       }
@@ -121,6 +123,7 @@ export const useRecordingStore = defineStore('recording', () => {
     if (mode.value === 'live') return
     files.value = []
     problems.value = []
+    useLessonStore().setRecordedRuns([])
     trace.reset(0)
     mode.value = 'live'
   }
@@ -133,7 +136,7 @@ export const useRecordingStore = defineStore('recording', () => {
   async function save(): Promise<void> {
     const notes = usePresenterStore().notes
     if (mode.value === 'recording') {
-      download(recordingToTrace(trace.store, zeroNs.value ?? '0', undefined, notes), savedName(files.value.map((f) => f.name)))
+      download(recordingToTrace(trace.store, zeroNs.value ?? '0', undefined, { notes, lessons: useLessonStore().recordedForSave }), savedName(files.value.map((f) => f.name)))
       return
     }
     // The host writes the live session, its notes with it (the page gave them to the lab as they were made).

@@ -3,7 +3,7 @@ import { z } from 'zod'
 import { SockscopeError } from '../errors.ts'
 import { type NumberRange, rangeOf, rangeWords } from '../spec.ts'
 import { Lab, type LabOptions, type StopReason } from '../lab/lab.ts'
-import { TraceWriter } from '../trace.ts'
+import { TraceWriter, type TraceWriterOptions } from '../trace.ts'
 
 /**
  * A commander parser that rejects a bad value with the same sentence as the spec's own
@@ -60,11 +60,11 @@ export function fail(err: unknown): never {
  * exit 1): what the run did after that would go unrecorded, and with --trace the record
  * is what the run was for.
  */
-export async function openLab(tracePath: string | undefined, command: string, options: LabOptions = {}) {
+export async function openLab(tracePath: string | undefined, command: string, options: LabOptions = {}, traceOptions: Pick<TraceWriterOptions, 'recordsLater'> = {}) {
   const lab = new Lab(options)
   let trace: TraceWriter | undefined
   if (tracePath) {
-    trace = await TraceWriter.open(tracePath, { originNs: String(lab.clock.originNs), command }, { elsewhere: 'give --trace another file' })
+    trace = await TraceWriter.open(tracePath, { originNs: String(lab.clock.originNs), command }, { elsewhere: 'give --trace another file', ...traceOptions })
     lab.onEvents((batch) => trace!.write(batch))
   }
   let closing: Promise<void> | undefined

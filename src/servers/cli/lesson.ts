@@ -11,10 +11,6 @@ type Loaded = Awaited<ReturnType<typeof load>>
 
 const langOption = () => new Option('--lang <code>', 'language of the texts').choices([...LANGUAGES]).default('en')
 
-function seedLabel({ uiText }: Loaded, i18n: ReturnType<Loaded['lessonI18n']>, lesson: Lesson): string {
-  return lesson.seed.file === 'beyond' ? uiText(i18n, 'beyondSeeds') : uiText(i18n, 'seed', { file: lesson.seed.file })
-}
-
 /** One lesson in a line of the list, and as JSON. */
 function describe(loaded: Loaded, lesson: Lesson, lang: Language, index: number) {
   const i18n = loaded.lessonI18n(lang)
@@ -25,7 +21,7 @@ function describe(loaded: Loaded, lesson: Lesson, lang: Language, index: number)
     title: texts.title,
     summary: texts.summary,
     seed: lesson.seed,
-    seedLabel: seedLabel(loaded, i18n, lesson),
+    seedLabel: loaded.seedText(i18n, lesson),
     program: lesson.program,
     servers: Object.values(lesson.scenario.servers).map((s) => s.model),
     checkpoints: lesson.checkpoints.map((c) => c.id),
@@ -74,19 +70,23 @@ export function lessonCommand(): Command {
       const i18n = lessonI18n(opts.lang)
       const texts = lessonTexts(i18n, lesson)
       if (!opts.json) {
-        console.log(`${texts.title} (${seedLabel(loaded, i18n, lesson)})`)
+        console.log(`${texts.title} (${loaded.seedText(i18n, lesson)})`)
         texts.steps.forEach((step, i) => console.log(`  ${i + 1}. ${step}`))
         console.log(uiText(i18n, 'running'))
       }
       // A workload counts against the lab's caps until its driver has exited, a moment after
       // its results: a scenario's clients in all are what its lab admits at once.
       const clients = lesson.scenario.clients.reduce((sum, step) => sum + (step.spec.count ?? 8), 0)
-      const { lab, shutdown } = await openLab(opts.trace, `lesson run ${id}`, { limits: { clients: Math.max(clients, DEFAULT_LAB_LIMITS.clients) } }).catch(fail)
+      // The trace says which run ids the lesson's servers and workloads got (a lesson record), so
+      // `sockscope web` of it opens with the lesson's checkpoints.
+      const { lab, trace, shutdown } = await openLab(opts.trace, `lesson run ${id}`, { limits: { clients: Math.max(clients, DEFAULT_LAB_LIMITS.clients) } }, { recordsLater: true }).catch(fail)
       const events: SockscopeEvent[] = []
       lab.onEvents((batch) => void events.push(...batch))
       stopWhenAsked(lab, () => void shutdown().then(() => process.exit(130), fail))
       try {
+        const t = lab.clock.nowUs()
         const run = await runScenario(lesson, lab)
+        trace?.writeLesson({ t, lesson: lesson.id, runs: run.runs })
         // Every process has ended and every batch is in: the checkpoints see the whole run.
         await shutdown()
         const checkpoints = evaluate(lesson, { events, runs: run.runs }).map((c) => ({

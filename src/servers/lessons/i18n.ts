@@ -52,6 +52,11 @@ export function checkpointText(i18n: i18n, lesson: Lesson, checkpoint: string, f
   return i18n.t(`lessons.${lesson.id}.checkpoints.${checkpoint}`, figures)
 }
 
+/** Which seed a lesson follows, in words ("seed 003"; C10k goes beyond the seeds). */
+export function seedText(i18n: i18n, lesson: Lesson): string {
+  return lesson.seed.file === 'beyond' ? uiText(i18n, 'beyondSeeds') : uiText(i18n, 'seed', { file: lesson.seed.file })
+}
+
 /** Words of the runner's own (observed, not observed, Question, Answer), in the same language. */
 export function uiText(i18n: i18n, key: string, figures: Figures = {}): string {
   return i18n.t(`ui.${key}`, figures)

@@ -83,3 +83,12 @@ export interface Checkpoint {
   id: string
   check(view: LessonView): CheckpointResult
 }
+
+export interface CheckpointOutcome extends CheckpointResult {
+  id: string
+}
+
+/** Every checkpoint of a lesson over the events seen so far (the whole run, or up to a playhead). */
+export function evaluate(lesson: Lesson, view: LessonView): CheckpointOutcome[] {
+  return lesson.checkpoints.map((c) => ({ id: c.id, ...c.check(view) }))
+}

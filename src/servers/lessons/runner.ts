@@ -1,7 +1,7 @@
 import type { SockscopeEvent } from '../events.ts'
 import type { ClientResult } from '../host/protocol.ts'
 import type { ClientSpecInput, ServerSpecInput } from '../spec.ts'
-import type { CheckpointResult, Lesson, LessonRuns, LessonView } from './lesson.ts'
+import type { Lesson, LessonRuns, LessonView } from './lesson.ts'
 
 /** What running a scenario needs of a lab: the CLI's Lab has it, and so can the renderer's client of one. */
 export interface LessonLab {
@@ -53,7 +53,15 @@ const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  * reported the end of every connection (serversSettled, bounded). The caller
  * collects the events (subscribe before calling, so nothing is missed) and stops the lab.
  */
-export async function runScenario(lesson: Lesson, lab: LessonLab): Promise<ScenarioRun> {
+export interface ScenarioOptions {
+  /**
+   * Told each time a server or a workload got its run id (the mapping so far): a live
+   * lesson's page ticks its checkpoints from the first event, and a trace records it.
+   */
+  onRuns?: (runs: LessonRuns) => void
+}
+
+export async function runScenario(lesson: Lesson, lab: LessonLab, options: ScenarioOptions = {}): Promise<ScenarioRun> {
   const events: SockscopeEvent[] = []
   const waiters = new Set<() => void>()
   const unsubscribe = lab.onEvents((batch) => {
@@ -73,6 +81,7 @@ export async function runScenario(lesson: Lesson, lab: LessonLab): Promise<Scena
       servers[name] = up[i]!.id
       ports[name] = up[i]!.ports
     })
+    options.onRuns?.(runs)
     const finished = new Map<string, PromiseWithResolvers<ClientResult[]>>()
     for (const step of lesson.scenario.clients) finished.set(step.name, Promise.withResolvers<ClientResult[]>())
     const view: LessonView = { events, runs }
@@ -110,6 +119,7 @@ export async function runScenario(lesson: Lesson, lab: LessonLab): Promise<Scena
         const port = ports[step.server]![step.port ?? 0]!
         const run = await lab.runClients({ ...step.spec, port })
         clients[step.name] = run.id
+        options.onRuns?.(runs)
         const ended = new AbortController()
         const leaving = step.leaveWhen
           ? holds(step.leaveWhen, LEAVE_TIMEOUT_MS, ended.signal).then((held) => (held && !ended.signal.aborted ? lab.stopClients(run.id) : undefined))
@@ -132,11 +142,4 @@ export async function runScenario(lesson: Lesson, lab: LessonLab): Promise<Scena
   }
 }
 
-export interface CheckpointOutcome extends CheckpointResult {
-  id: string
-}
-
-/** Every checkpoint of a lesson over the events seen so far (the whole run, or up to a playhead). */
-export function evaluate(lesson: Lesson, view: LessonView): CheckpointOutcome[] {
-  return lesson.checkpoints.map((c) => ({ id: c.id, ...c.check(view) }))
-}
+export { type CheckpointOutcome, evaluate } from './lesson.ts'

@@ -4,12 +4,27 @@ import { splitCommandLine } from '../tracer/command-line.ts'
 import type { SockscopeEvent } from '../events.ts'
 import type { Lab } from '../lab/lab.ts'
 import type { ClientSpecInput, ServerSpecInput } from '../spec.ts'
+import type { ClientResult } from '../host/protocol.ts'
 import type { ListeningProcess } from '../os/index.ts'
 import { buildCatalog, forPeople } from './catalog.ts'
 import { TargetPolicy } from './loopback.ts'
 import { workloadOutcome } from './outcome.ts'
 import { parseCompareSpec, startCompare } from '../compare/run.ts'
-import { type Catalog, type CompareStarted, type HostMessage, PROTOCOL_VERSION, type Request, RequestSchema, type RunInfo, type SavedTrace, TRACE_PATH } from './protocol.ts'
+import { findLesson } from '../lessons/index.ts'
+import { runScenario } from '../lessons/runner.ts'
+import {
+  type Catalog,
+  type CompareStarted,
+  type HostMessage,
+  type LessonRun,
+  MAX_SESSION_LESSONS,
+  PROTOCOL_VERSION,
+  type Request,
+  RequestSchema,
+  type RunInfo,
+  type SavedTrace,
+  TRACE_PATH,
+} from './protocol.ts'
 import { RecordingList } from './recordings.ts'
 import type { SessionRecord } from './session-trace.ts'
 import type { TraceNote } from '../trace-lines.ts'
@@ -92,6 +107,8 @@ export class LabService {
   private clearedAt: number | null = null
   /** The session's notes (a page's, kept here so that a reload, another page and Save trace have them). */
   private notes: TraceNote[] = []
+  /** The lessons run in the session, oldest first (at most MAX_SESSION_LESSONS). */
+  private lessons: LessonRun[] = []
   private flushTimer: NodeJS.Timeout | undefined
   private readonly heartbeat: NodeJS.Timeout
   private readonly flushMs: number
@@ -154,6 +171,7 @@ export class LabService {
       recordings: this.recordings.list(),
       openAtStart: this.openAtStart,
       notes: this.notes,
+      lessons: this.lessons,
     })
     this.sessions.add(member)
     void this.replay(member)
@@ -235,6 +253,7 @@ export class LabService {
       historyLimit: this.historyLimit,
       clearedAt: this.clearedAt,
       notes: this.notes,
+      lessons: this.lessons.map(({ t, lesson, runs }) => ({ t, lesson, runs })),
     }
   }
 
@@ -292,6 +311,8 @@ export class LabService {
         return null
       case 'startCompare':
         return this.startCompare(request.params)
+      case 'runLesson':
+        return this.runLesson(request.params.id)
       case 'saveTrace':
         if (!this.saveTraceHook) throw new SockscopeError('BAD_MESSAGE', `this host saves the session as a download of ${TRACE_PATH}, not through saveTrace`)
         return this.saveTraceHook()
@@ -310,8 +331,10 @@ export class LabService {
     this.historyBase += this.history.length
     this.trimmed = 0
     this.history = [...this.osLatest.values()].sort((a, b) => a.t - b.t)
-    // Notes belong to the events they were made at.
+    // Notes and lesson runs belong to the events they were made at (a running lesson is kept: it goes on).
     this.notes = []
+    this.lessons = this.lessons.filter((l) => l.state === 'running')
+    this.broadcast({ type: 'lessons', lessons: this.lessons })
     for (const [id, run] of this.runs) if (!isLive(run)) this.runs.delete(id)
     this.broadcast({ type: 'cleared', now })
     this.broadcastRuns()
@@ -395,6 +418,11 @@ export class LabService {
   }
 
   private async runClients(params: Record<string, unknown>, options: { held?: boolean } = {}): Promise<RunInfo> {
+    return (await this.startClients(params, options)).run
+  }
+
+  /** A workload listed as a run, and its clients' results (what a lesson's scenario waits for). */
+  private async startClients(params: Record<string, unknown>, options: { held?: boolean } = {}): Promise<{ run: RunInfo; results: Promise<ClientResult[]> }> {
     const startedAt = this.now()
     this.targets.check(params.host, 'client workload')
     const clients = await this.lab.runClients(params as unknown as ClientSpecInput, options)
@@ -413,7 +441,7 @@ export class LabService {
         if (isLive(run)) this.update(run, { state: 'crashed', endedAt: this.now() })
       },
     )
-    return structuredClone(run)
+    return { run: structuredClone(run), results: clients.results }
   }
 
   /** compare/run.ts's start, with every run listed here as the forms' own are. */
@@ -430,6 +458,63 @@ export class LabService {
       spec,
     )
     return { pairs: pairs.map(({ model, server, clients }) => ({ model, server, clients })) }
+  }
+
+  /**
+   * lessons/runner.ts's runScenario on this lab, its runs listed as the forms' own are,
+   * followed by every page in `lessons` messages. Answers once it has started; the
+   * lesson's servers are stopped when it is over, and whatever it started is stopped if
+   * it fails, so a failed lesson leaves nothing running.
+   */
+  private runLesson(id: string): LessonRun {
+    const lesson = findLesson(id)
+    const running = this.lessons.find((l) => l.state === 'running')
+    if (running) throw new SockscopeError('LIMIT_REACHED', `one lesson at a time: ${running.lesson} is still running; wait for it to finish`)
+    const entry: LessonRun = { t: this.now(), lesson: lesson.id, runs: { servers: {}, clients: {} }, state: 'running', problems: [] }
+    this.lessons = [...this.lessons, entry].slice(-MAX_SESSION_LESSONS)
+    this.broadcastLessons()
+    const started: RunInfo[] = []
+    /** Every start asked for, settled or not: a failure stops what the others started, even those that finish starting after it. */
+    const starts: Promise<unknown>[] = []
+    const track = <T extends { run: RunInfo }>(start: Promise<T>): Promise<T> => {
+      starts.push(start)
+      return start.then((s) => (started.push(s.run), s))
+    }
+    const lab = {
+      startServer: async (spec: ServerSpecInput) => {
+        const { run } = await track(this.startServer(spec as Record<string, unknown>).then((run) => ({ run })))
+        return { id: run.id, ports: run.ports ?? [] }
+      },
+      runClients: async (spec: ClientSpecInput) => {
+        const { run, results } = await track(this.startClients(spec as Record<string, unknown>))
+        return { id: run.id, results }
+      },
+      stopClients: (clientsId: string) => this.stopClients(clientsId).then(() => undefined),
+      onEvents: (listener: (batch: readonly SockscopeEvent[]) => void) => this.lab.onEvents(listener),
+    }
+    const onRuns = (runs: LessonRun['runs']) => {
+      entry.runs = { servers: { ...runs.servers }, clients: { ...runs.clients } }
+      this.broadcastLessons()
+    }
+    void runScenario(lesson, lab, { onRuns }).then(
+      async (run) => {
+        await Promise.all(started.filter((r) => r.kind === 'server').map((r) => this.stopServer(r.id).catch(() => null)))
+        Object.assign(entry, { state: 'finished', problems: run.problems })
+        this.broadcastLessons()
+      },
+      async (err) => {
+        await Promise.allSettled(starts)
+        await Promise.all(started.map((r) => (r.kind === 'server' ? this.stopServer(r.id) : this.stopClients(r.id)).catch(() => null)))
+        const error = toErrorInfo(err)
+        Object.assign(entry, { state: 'failed', error: { code: error.code, message: forPeople(error.message) } })
+        this.broadcastLessons()
+      },
+    )
+    return structuredClone(entry)
+  }
+
+  private broadcastLessons(): void {
+    this.broadcast({ type: 'lessons', lessons: this.lessons.map((l) => structuredClone(l)) })
   }
 
   private async stopClients(id: string): Promise<null> {

@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import type { SockscopeEvent } from '../events.ts'
 import { WorkloadVerdictSchema } from '../clients/verdict.ts'
-import { TRACE_NOTE_MAX_CHARS } from '../trace-lines.ts'
+import { TRACE_LESSON_MAX_CHARS, TRACE_NOTE_MAX_CHARS } from '../trace-lines.ts'
 
 /**
  * The API between a host (web mode's WebSocket, Electron's IPC) and the renderer. Both
@@ -66,6 +66,25 @@ export const MAX_SESSION_NOTES = 500
 /** A session's notes: each at an instant (µs on the lab's clock), one sentence; the bound is the trace format's. */
 export const SessionNotesSchema = z.array(z.object({ t: z.number().finite(), text: z.string().min(1).max(TRACE_NOTE_MAX_CHARS) })).max(MAX_SESSION_NOTES)
 
+/** The most lesson runs a session keeps; the oldest is forgotten first. */
+export const MAX_SESSION_LESSONS = 50
+
+/**
+ * A lesson run in the session (lessons/runner.ts's runScenario, run by the lab): which
+ * lesson, when it started (µs on the lab's clock), which run id each of its named servers
+ * and workloads got (filled in as they start), how far it is, and what did not go as its
+ * scenario says. What a trace keeps of it is TraceLessonRun: the lesson, t and runs.
+ */
+export const LessonRunSchema = z.object({
+  t: z.number().finite(),
+  lesson: z.string().min(1).max(TRACE_LESSON_MAX_CHARS),
+  runs: z.object({ servers: z.record(z.string(), runId), clients: z.record(z.string(), runId) }),
+  state: z.enum(['running', 'finished', 'failed']),
+  problems: z.array(z.string()).default([]),
+  error: errorInfo.optional(),
+})
+export type LessonRun = z.infer<typeof LessonRunSchema>
+
 /** Renderer → host. `id` pairs a request with its response. */
 export const RequestSchema = z.discriminatedUnion('method', [
   z.object({ type: z.literal('request'), id: z.number().int().nonnegative(), method: z.literal('startServer'), params: specInput }),
@@ -116,6 +135,13 @@ export const RequestSchema = z.discriminatedUnion('method', [
   z.object({ type: z.literal('request'), id: z.number().int().nonnegative(), method: z.literal('saveTrace'), params: z.object({}).optional() }),
   /** The session's notes, all of them (the page edits the list; the host keeps it, saves it, and tells every page). */
   z.object({ type: z.literal('request'), id: z.number().int().nonnegative(), method: z.literal('setNotes'), params: z.object({ notes: SessionNotesSchema }) }),
+  /**
+   * Run a lesson's scenario (lessons/) on this lab: its servers, then its workloads as
+   * their conditions hold; its servers are stopped once every connection's end is in.
+   * Answers at once with the LessonRun; every page follows it in `lessons` messages.
+   * One lesson at a time: another while one runs is refused with LIMIT_REACHED.
+   */
+  z.object({ type: z.literal('request'), id: z.number().int().nonnegative(), method: z.literal('runLesson'), params: z.object({ id: z.string().min(1).max(TRACE_LESSON_MAX_CHARS) }) }),
 ])
 export type Request = z.infer<typeof RequestSchema>
 export type Method = Request['method']
@@ -236,6 +262,8 @@ export const HostMessageSchema = z.discriminatedUnion('type', [
     openAtStart: z.boolean().default(false),
     /** The live session's notes (µs on the lab's clock), so a reloaded page has them again. */
     notes: SessionNotesSchema.default([]),
+    /** The lessons run in the live session, so a reloaded page ticks their checkpoints again. */
+    lessons: z.array(LessonRunSchema).max(MAX_SESSION_LESSONS).default([]),
   }),
   /** ok: `result` holds the method's result; not ok: `error` says why. */
   z.object({ type: z.literal('response'), id: z.number().int(), ok: z.boolean(), result: z.unknown().optional(), error: errorInfo.optional() }),
@@ -245,6 +273,8 @@ export const HostMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('cleared'), now: z.number() }),
   /** The session's notes changed (a page set them): every page shows these. */
   z.object({ type: z.literal('notes'), notes: SessionNotesSchema }),
+  /** A lesson run started, got a run id, finished or failed: every lesson run of the session. */
+  z.object({ type: z.literal('lessons'), lessons: z.array(LessonRunSchema).max(MAX_SESSION_LESSONS) }),
   /** The host's list of recordings changed (File › Open in Electron); `open`: the indices the page should open now. */
   z.object({ type: z.literal('recordings'), recordings: z.array(RecordingInfoSchema), open: z.array(z.number().int().nonnegative()) }),
 ])

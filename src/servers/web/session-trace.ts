@@ -1,6 +1,6 @@
 import type { Writable } from 'node:stream'
 import type { SockscopeEvent } from '../events.ts'
-import { noteLine, TRACE_VERSION_NOTES, type TraceNote } from '../trace-lines.ts'
+import { hasRecords, recordLines, TRACE_VERSION_RECORDS, type TraceLessonRun, type TraceNote } from '../trace-lines.ts'
 import { TRACE_FORMAT, TRACE_VERSION, TraceWriter } from '../trace.ts'
 import type { SavedTrace } from './protocol.ts'
 
@@ -11,8 +11,8 @@ import type { SavedTrace } from './protocol.ts'
  * and `"ended":"clean"`. What the session no longer holds (trimmed at the front to its
  * bound, or forgotten by a clear) is said in the header's `command`, the one free-text
  * field a version 2 reader keeps: the file has no event it did not see, and no marker
- * event that would look like one. The notes the pages added to the session are its note
- * records (and the file is then version 3).
+ * event that would look like one. The notes the pages added to the session and the
+ * lessons run in it are its records (and the file is then version 3).
  */
 
 /** What the lab's session holds now, as LabService.recorded() hands it out. */
@@ -30,6 +30,8 @@ export interface SessionRecord {
   readonly clearedAt: number | null
   /** The notes the pages added (µs on the lab's clock, as events' `t`), in time order. */
   readonly notes: readonly TraceNote[]
+  /** The lessons run in the session: which run ids each one's servers and workloads got. */
+  readonly lessons: readonly TraceLessonRun[]
 }
 
 /** Events serialized per piece: about 300 KB of text, so no piece is large and the file never is whole in memory. */
@@ -57,12 +59,12 @@ export function sessionCommand(record: SessionRecord, savedAt: Date): string {
  * since it knows the ending before it starts.
  */
 function headerLine(record: SessionRecord, savedAt: Date): string {
-  const version = record.notes.length ? TRACE_VERSION_NOTES : TRACE_VERSION
+  const version = hasRecords(record) ? TRACE_VERSION_RECORDS : TRACE_VERSION
   return JSON.stringify({ format: TRACE_FORMAT, version, createdAt: savedAt.toISOString(), originNs: String(record.originNs), command: sessionCommand(record, savedAt), ended: 'clean' }) + '\n'
 }
 
-/** The header and the note records after it: what comes before the events. */
-const prologue = (record: SessionRecord, savedAt: Date): string => headerLine(record, savedAt) + record.notes.map((n) => noteLine(n) + '\n').join('')
+/** The header and the records after it: what comes before the events. */
+const prologue = (record: SessionRecord, savedAt: Date): string => headerLine(record, savedAt) + recordLines(record)
 
 function* eventPieces(record: SessionRecord): Generator<string> {
   for (let i = 0; i < record.count; i += EVENTS_PER_PIECE) {
@@ -116,7 +118,7 @@ function countLines(text: string): number {
  * elsewhere.
  */
 export async function writeSessionTrace(record: SessionRecord, file: string, savedAt: Date = new Date()): Promise<SavedTrace> {
-  const writer = await TraceWriter.open(file, { originNs: String(record.originNs), command: sessionCommand(record, savedAt) }, { elsewhere: 'save it to another file', notes: record.notes })
+  const writer = await TraceWriter.open(file, { originNs: String(record.originNs), command: sessionCommand(record, savedAt) }, { elsewhere: 'save it to another file', records: record })
   for (let i = 0; i < record.count && !writer.failure; i += EVENTS_PER_PIECE) {
     writer.write(record.events.slice(i, Math.min(record.count, i + EVENTS_PER_PIECE)))
     // TraceWriter has no drain to wait for: a turn of the event loop per piece lets its

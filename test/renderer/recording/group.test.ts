@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { GROUP_GAP_US, groupConn, groupLabel, groupRun, placeEvent, placeFiles } from '../../../src/renderer/recording/group.ts'
+import { GROUP_GAP_US, groupConn, groupLabel, groupRun, placeEvent, placeFiles, placeLesson } from '../../../src/renderer/recording/group.ts'
 import { client, ev, server } from '../events.ts'
 
 const S = 1_000_000_000n // ns in a second
@@ -54,5 +54,11 @@ describe('placing files on one axis', () => {
     const first = ev('connect', 10, client(), { conn: '1>2' })
     placeEvent(first, { group: 0, label: '', offsetUs: 0, zeroNs: '0' })
     expect(first).toMatchObject({ t: 10, src: { run: 'c2' }, conn: '1>2' })
+  })
+
+  it("moves a file's lesson run as its events: its start by the offset, its run ids by the group's label", () => {
+    const run = { t: 100, lesson: 'fork-reap', runs: { servers: { forking: 's1' }, clients: { first: 'c2', next: 'c3' } } }
+    expect(placeLesson(run, { group: 1, label: 'B', offsetUs: 50, zeroNs: '0' })).toEqual({ t: 150, lesson: 'fork-reap', runs: { servers: { forking: 'B·s1' }, clients: { first: 'B·c2', next: 'B·c3' } } })
+    expect(placeLesson(run, { group: 0, label: '', offsetUs: 0, zeroNs: '0' })).toEqual(run)
   })
 })

@@ -34,7 +34,7 @@ describe('saving a recording', () => {
     const store = new EventStore()
     store.append(forkConnection('51000>50007', 1000, 501))
     const notes = [{ t: 2000, text: 'watch the queue grow' }]
-    const blob = recordingToTrace(store, '123456789', '2026-12-01T00:00:00.000Z', notes)
+    const blob = recordingToTrace(store, '123456789', '2026-12-01T00:00:00.000Z', { notes })
     const [header, first] = (await blob.text()).split('\n')
     expect(JSON.parse(header!)).toMatchObject({ version: 3 })
     expect(JSON.parse(first!)).toEqual({ record: 'note', t: 2000, text: 'watch the queue grow' })

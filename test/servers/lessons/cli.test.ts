@@ -1,5 +1,11 @@
-import { describe, expect, it } from 'vitest'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
 import { lessons } from '../../../src/servers/lessons/index.ts'
+import { evaluate } from '../../../src/servers/lessons/lesson.ts'
+import { readTrace } from '../../../src/servers/trace.ts'
+import { TraceFileReader } from '../../../src/servers/trace-lines.ts'
 import { cli } from '../../helpers/cli.ts'
 
 /**
@@ -34,14 +40,36 @@ interface RunJson {
   problems: string[]
 }
 
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'sockscope-lesson-cli-'))
+afterAll(() => rmSync(tmp, { recursive: true, force: true }))
+/** The lesson whose run also writes --trace: the file names the runs, so a reopened recording ticks the same. */
+const TRACED = 'naive-server'
+
 async function runLesson(id: string) {
-  const { code, stdout, stderr } = await cli(['lesson', 'run', id, '--json'])
+  const trace = id === TRACED ? path.join(tmp, `${id}.ndjson`) : null
+  const { code, stdout, stderr } = await cli(['lesson', 'run', id, '--json', ...(trace ? ['--trace', trace] : [])])
   const out = JSON.parse(stdout.join('\n')) as RunJson
   const missed = out.checkpoints.filter((c) => !c.observed).map((c) => c.text)
   expect(missed, stderr.join('\n')).toEqual([])
   expect(out.problems).toEqual([])
   expect(out.checkpoints.map((c) => c.id)).toEqual(lessons.find((l) => l.id === id)!.checkpoints.map((c) => c.id))
   expect(code).toBe(0)
+  if (trace) await checkTrace(id, trace)
+}
+
+async function checkTrace(id: string, file: string) {
+  const reader = new TraceFileReader(file)
+  reader.push(readFileSync(file))
+  reader.end()
+  expect(reader.header).toMatchObject({ version: 3, ended: 'clean', command: `lesson run ${id}` })
+  expect(reader.lessons).toHaveLength(1)
+  const [record] = reader.lessons
+  expect(record!.lesson).toBe(id)
+  const { events } = await readTrace(file)
+  expect(record!.t).toBeLessThanOrEqual(events[0]!.t)
+  const lesson = lessons.find((l) => l.id === id)!
+  expect(Object.keys(record!.runs.servers)).toEqual(Object.keys(lesson.scenario.servers))
+  expect(evaluate(lesson, { events, runs: record!.runs }).filter((c) => !c.observed)).toEqual([])
 }
 
 describe('sockscope lesson', () => {

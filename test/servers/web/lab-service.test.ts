@@ -2,7 +2,9 @@ import net from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Lab } from '../../../src/servers/lab/lab.ts'
 import { LabService, MAX_EVENTS_PER_MESSAGE } from '../../../src/servers/web/lab-service.ts'
-import { type CompareStarted, type HostMessage, HostMessageSchema, type RunInfo } from '../../../src/servers/web/protocol.ts'
+import { type CompareStarted, type HostMessage, HostMessageSchema, type LessonRun, type RunInfo } from '../../../src/servers/web/protocol.ts'
+import { findLesson } from '../../../src/servers/lessons/index.ts'
+import { evaluate } from '../../../src/servers/lessons/lesson.ts'
 
 /**
  * The lab behind the UI's API, with a real lab (real servers and clients on port 0): what
@@ -102,6 +104,62 @@ describe('the lab service', () => {
     s.detach()
     for (const p of pairs) await call('stopServer', { id: p.server.id })
   })
+
+  it('runLesson: the scenario on real servers, every page told which run each name got; one at a time; its servers stopped at the end', async () => {
+    const s = session()
+    const started = await call<LessonRun>('runLesson', { id: 'naive-server' })
+    expect(started).toMatchObject({ lesson: 'naive-server', state: 'running', runs: { servers: {}, clients: {} } })
+    const refused = await service.handle({ type: 'request', id: 2, method: 'runLesson', params: { id: 'fork-reap' } })
+    expect(refused).toMatchObject({ ok: false, error: { code: 'LIMIT_REACHED', message: expect.stringContaining('one lesson at a time: naive-server is still running') } })
+    const lessonsMessage = (m: HostMessage): m is Extract<HostMessage, { type: 'lessons' }> => m.type === 'lessons'
+    const done = await s.waitFor((m): m is Extract<HostMessage, { type: 'lessons' }> => lessonsMessage(m) && m.lessons.at(-1)!.state !== 'running', 60_000)
+    const run = done.lessons.at(-1)!
+    expect(run.state).toBe('finished')
+    expect(run.problems).toEqual([])
+    expect(run.runs.servers.naive).toMatch(/^s\d+$/)
+    expect(run.runs.clients.clients).toMatch(/^c\d+$/)
+    // The mapping came as the runs started: a message named the server before the workload.
+    const partial = s.messages.filter(lessonsMessage).map((m) => m.lessons.at(-1)!.runs)
+    expect(partial.some((r) => r.servers.naive && !r.clients.clients)).toBe(true)
+    // The events the pages got tick every checkpoint, as the CLI's run does.
+    const events = s.messages.flatMap((m) => (m.type === 'events' ? m.events : []))
+    expect(evaluate(findLesson('naive-server'), { events, runs: run.runs }).filter((c) => !c.observed)).toEqual([])
+    const listed = s.runs().runs.find((r) => r.id === run.runs.servers.naive)!
+    expect(listed.state).toBe('stopped')
+    // A page that joins later, and Save trace, have it too.
+    const late = session()
+    expect((late.messages[0] as Extract<HostMessage, { type: 'hello' }>).lessons.at(-1)).toMatchObject({ lesson: 'naive-server', state: 'finished', runs: run.runs })
+    expect(service.recorded().lessons.at(-1)).toEqual({ t: run.t, lesson: 'naive-server', runs: run.runs })
+    late.detach()
+    s.detach()
+    const unknown = await service.handle({ type: 'request', id: 3, method: 'runLesson', params: { id: 'nope' } })
+    expect(unknown).toMatchObject({ ok: false, error: { code: 'UNKNOWN_LESSON' } })
+  }, 90_000)
+
+  it('runLesson that cannot start everything it needs fails, says why, and leaves nothing of it running', async () => {
+    // A lab that takes one server at a time: the bank lesson needs two.
+    const small = new Lab({ osSampling: false, limits: { servers: 1 } })
+    const narrow = new LabService(small, { host: 'web', flushMs: 5 })
+    try {
+      const seen: HostMessage[] = []
+      narrow.attach((m) => void seen.push(m))
+      const response = await narrow.handle({ type: 'request', id: 1, method: 'runLesson', params: { id: 'bank-race' } })
+      expect(response).toMatchObject({ ok: true })
+      const failed = await new Promise<LessonRun>((resolve) => {
+        const poll = setInterval(() => {
+          const last = seen.findLast((m) => m.type === 'lessons') as Extract<HostMessage, { type: 'lessons' }> | undefined
+          const run = last?.lessons.at(-1)
+          if (run && run.state !== 'running') resolve(run), clearInterval(poll)
+        }, 20)
+      })
+      expect(failed).toMatchObject({ state: 'failed', error: { code: 'LIMIT_REACHED' } })
+      expect(narrow.listRuns().filter((r) => r.state === 'running' || r.state === 'stopping')).toEqual([])
+      // And the next lesson may run.
+      expect(await narrow.handle({ type: 'request', id: 2, method: 'runLesson', params: { id: 'naive-server' } })).toMatchObject({ ok: true })
+    } finally {
+      await narrow.dispose()
+    }
+  }, 60_000)
 
   it("says the lab's refusals in the form's words, not the command line's", async () => {
     const busy = net.createServer()

@@ -224,7 +224,7 @@ describe('Save trace in Electron (writeSessionTrace, what main calls after its s
 describe('streamSessionTrace', () => {
   it('holds at most a piece or so of the file however large the session, at the pace of a slow reader, and stops when it goes away', async () => {
     const events = Array.from({ length: 60_000 }, (_, i) => ({ kind: 'recv', t: i * 10, src: { role: 'server', run: 's1', pid: 10, tid: 0 }, conn: `${50000 + (i % 100)}>4000`, bytes: 64, preview: 'x'.repeat(64) }))
-    const record: SessionRecord = { events: events as unknown as SockscopeEvent[], count: events.length, originNs: 123n, host: 'web', trimmed: 0, historyLimit: 1_000_000, clearedAt: null, notes: [] }
+    const record: SessionRecord = { events: events as unknown as SockscopeEvent[], count: events.length, originNs: 123n, host: 'web', trimmed: 0, historyLimit: 1_000_000, clearedAt: null, notes: [], lessons: [] }
     let total = 0
     let most = 0
     const slow = new Writable({

@@ -1,7 +1,8 @@
 import type { SockscopeEvent } from '../../../servers/events.ts'
 import { type ModelSummary, summarize } from '../../../servers/compare/summary.ts'
 import { inServiceSeries, latencyPoints, queueDepthSeries, type StepSeries, valueAt } from '../../../servers/compare/series.ts'
-import { type CompareEntry, eventsUpTo } from './pairs.ts'
+import { eventsUpTo } from '../at-time.ts'
+import type { CompareEntry } from './pairs.ts'
 
 /** A chart's data as uPlot takes it: one x array, one y array per model (null: no value there). */
 export interface ChartData {

@@ -64,15 +64,3 @@ export function compareEvents(store: EventStore, entries: readonly CompareEntry[
   return out
 }
 
-/** The events up to `t` (inclusive) of a time-ordered list: what has happened at the playhead. */
-export function eventsUpTo(events: readonly SockscopeEvent[], t: number): readonly SockscopeEvent[] {
-  if (!(t < Number.POSITIVE_INFINITY)) return events
-  let lo = 0
-  let hi = events.length
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1
-    if (events[mid]!.t <= t) lo = mid + 1
-    else hi = mid
-  }
-  return lo === events.length ? events : events.slice(0, lo)
-}
