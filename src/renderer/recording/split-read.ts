@@ -69,7 +69,7 @@ export function joinParts(first: PartRead, second: PartRead, bytes: number, maxB
   const { emptyLines: _a, ...rest } = a
   return {
     kind: 'joined',
-    file: { ...rest, bytes, events: a.events + b.events, skipped, truncatedLine: null, sorted, notes: [...a.notes, ...b.notes] },
+    file: { ...rest, bytes, events: a.events + b.events, skipped, truncatedLine: null, sorted, notes: [...a.notes, ...b.notes], lessons: [...a.lessons, ...b.lessons] },
     snapshot,
     events: snapshot.size,
   }

@@ -92,6 +92,16 @@ describe('reading a large trace in two parts at once', () => {
     expect(joined?.file.skipped).toEqual({ 'future-kind': 2 })
   })
 
+  it("keeps the records of both parts: each part's notes and lesson runs, as the whole reads them", async () => {
+    const body = lines()
+    const lesson = (t: number, name: string) => JSON.stringify({ record: 'lesson', t, lesson: name, runs: { servers: { naive: 's1' }, clients: { clients: 'c2' } } })
+    body.splice(10, 0, JSON.stringify({ record: 'note', t: 5, text: 'early' }), lesson(1, 'naive-server'))
+    body.splice(body.length - 10, 0, JSON.stringify({ record: 'note', t: 9e9, text: 'late' }), lesson(2, 'fork-reap'))
+    const joined = await expectSameAsWhole(file(body))
+    expect(joined?.file.notes.map((n) => n.text)).toEqual(['early', 'late'])
+    expect(joined?.file.lessons.map((l) => l.lesson)).toEqual(['naive-server', 'fork-reap'])
+  })
+
   it('reads the whole again where the parts cannot say what it would: a bad line, a torn last line, too many empty lines in all', async () => {
     const body = lines()
     const bad = [...body]
