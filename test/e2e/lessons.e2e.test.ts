@@ -13,7 +13,8 @@ import { drawnTimeline, haveChromium, screenshot, until, useLabPage } from './br
  * code panel shows the seed's Python with the server's marker on the line it is in, and
  * both follow the playhead taken back into the run. The question's answer is revealed on
  * asking; Greek is a setting, kept across a reload, with the lab's lesson run still ticked;
- * the session saved and reopened is the same lesson, ticked the same.
+ * the session saved and reopened is the same lesson, ticked the same. The main view's
+ * charts (in the log's place) follow the same playhead.
  * Screenshots: test-results/e2e/lesson-*.png.
  */
 let page: Page
@@ -26,6 +27,7 @@ const observed = async () => (await checkpoints()).filter((c) => c.observed).map
 /** The code panel's markers: who is on which line, in which state. */
 const markers = () => page.getByTestId('code-marker').evaluateAll((chips) => chips.map((c) => ({ lane: c.getAttribute('data-lane'), line: c.getAttribute('data-line'), state: c.getAttribute('data-state') })))
 const seek = (us: number) => page.evaluate((t) => (globalThis as unknown as { __sockscope: { seek(us: number): void } }).__sockscope.seek(t), us)
+const recordingEnd = () => page.evaluate(() => (globalThis as unknown as { __sockscope: { recording(): { end: number } } }).__sockscope.recording().end)
 const ALL = ['one-at-a-time', 'queue-wait', 'arrival-order']
 
 describe.skipIf(!haveChromium)('the lessons panel', () => {
@@ -71,12 +73,25 @@ describe.skipIf(!haveChromium)('the lessons panel', () => {
     expect(midText).toMatch(/served [1-4] of 8 clients/)
     await screenshot(page, 'lesson-playhead.png')
     // Forward to the end again: the same three, the same markers.
-    await seek(await page.evaluate(() => (globalThis as unknown as { __sockscope: { recording(): { end: number } } }).__sockscope.recording().end))
+    await seek(await recordingEnd())
     await until('every checkpoint again', observed, (ids) => ids.length === 3)
     expect((await markers()).map((m) => m.line)).toEqual(atEnd.map((m) => m.line))
 
     await page.getByTestId('lesson-reveal').click()
     expect(await page.getByTestId('lesson-answer').innerText()).toContain(en.lessons['naive-server'].answer)
+
+    // The main view's charts, in the log's place: a latency point per client served by the playhead.
+    const drawn = async (testid: string) => Number(await page.getByTestId(testid).getAttribute('data-drawn'))
+    await page.getByTestId('show-charts').click()
+    expect(await until('a latency point per client', () => drawn('run-chart-latency'), (n) => n === 8)).toBe(8)
+    expect(await drawn('run-chart-in-service')).toBeGreaterThan(0)
+    expect(await drawn('run-chart-queue')).toBeGreaterThan(0)
+    await screenshot(page, 'charts-main.png')
+    await seek(accepts[3]! + 100_000)
+    expect(await until('only the clients served by then', () => drawn('run-chart-latency'), (n) => n === 3)).toBe(3)
+    await page.getByTestId('show-log').click()
+    await page.getByTestId('log-count').waitFor()
+    await seek(await recordingEnd())
 
     // At a screencast's size the panel scrolls within its column, nothing spills out of the window.
     await page.setViewportSize({ width: 1280, height: 720 })

@@ -162,11 +162,13 @@ export function drawPhases(rc: RenderContext, phases: readonly Phase[], run: str
     ctx.fillRect(runFrom, top, runTo - runFrom, height)
     runFill = null
   }
+  /** Left of this, the columns are drawn: a phase kept from the last column's skip starts at it. */
+  let drawnTo = Number.NEGATIVE_INFINITY
   while (i < phases.length) {
     const phase = phases[i]!
     if (sorted && phase.start > scale.end) break
     const end = phase.end ?? Math.max(phase.start, rc.liveEnd(run))
-    const x0 = scale.toX(phase.start)
+    const x0 = Math.max(scale.toX(phase.start), drawnTo)
     const x1 = scale.toX(end)
     if (!sorted || x1 - x0 >= 1 || end < scale.start) {
       flush()
@@ -193,7 +195,13 @@ export function drawPhases(rc: RenderContext, phases: readonly Phase[], run: str
         runTo = px + 1
       }
     }
-    i = Math.max(i + 1, firstStartingAt(starts, scale.toT(px + 1), i))
+    // Skip the other phases that start in this column: they are narrow, bar the last one,
+    // which may reach far past it (a 0.5 s sleep after a 1 µs run) and is drawn, not skipped.
+    const columnEnd = scale.toT(px + 1)
+    let next = Math.max(i + 1, firstStartingAt(starts, columnEnd, i))
+    if (next - 1 > i && (phases[next - 1]!.end ?? Number.POSITIVE_INFINITY) > columnEnd) next--
+    drawnTo = px + 1
+    i = next
   }
   flush()
 }

@@ -70,4 +70,23 @@ describe('drawPhases (a lane’s bars at any zoom)', () => {
     expect(labelled.map((p) => p.seq)).toEqual(Array.from({ length: 22 }, (_, i) => 99_999 + i))
     expect(rects.length).toBe(22)
   })
+
+  it('draws a long phase that starts in the column of a narrow one: a 0.5 s sleep right after a 1 µs run', () => {
+    const { rects, rc } = fakeContext()
+    const labelled: Phase[] = []
+    // 1 ms a pixel: the accept's 1 µs of running and the recv's 2 µs fall in the column the sleep starts in.
+    const served: Phase[] = [
+      { kind: 'queued', start: 0, end: 549_000, seq: 0 },
+      { kind: 'working', start: 549_000, end: 549_001, seq: 1 },
+      { kind: 'blocked', on: 'recv', start: 549_001, end: 549_003, seq: 2 },
+      { kind: 'blocked', on: 'sleep', start: 549_003, end: 1_050_000, seq: 3 },
+      { kind: 'working', start: 1_050_000, end: 1_050_001, seq: 4 },
+    ] as Phase[]
+    drawPhases(rc(new TimeScale(0, 1e6, 100, 1100)), served, null, 0, 10, (p) => labelled.push(p))
+    expect(labelled.map((p) => p.seq)).toEqual([0, 3])
+    // The sleep's bar runs from its start to the view's end (x 649 → 1100).
+    const sleep = rects.at(-1)!
+    expect(sleep[0]!).toBeCloseTo(649, 0)
+    expect(sleep[0]! + sleep[2]!).toBeCloseTo(1100, 0)
+  })
 })
