@@ -87,6 +87,8 @@ export class ClientConnection {
 
   /** The next chunk from the server, or an empty array at EOF. */
   async recv(timeoutMs: number): Promise<Uint8Array> {
+    // The driver's event channel full (emitter.ts): the client reads on once it has drained.
+    await this.emitter.gate.whenOpen()
     const deadline = Date.now() + timeoutMs
     while (this.chunks.length === 0 && !this.eof && !this.failure) {
       const left = deadline - Date.now()

@@ -12,12 +12,19 @@ export type ProcessState = 'starting' | 'running' | 'stopping' | 'stopped'
 /**
  * How long stop() waits for a process to exit on its own before it kills its group. A
  * host whose thread runs stops in 50–150 ms (fork, with children to end, is the slowest)
- * and gives itself at most STOP_DEADLINE_MS (750 ms, in host/child-channel.ts) before it
+ * and gives itself at most STOP_DEADLINE_MS without progress (750 ms, host/child-channel.ts) before it
  * exits regardless; one that has not gone by this time cannot answer (a select server
  * asleep in its --delay, a handler spinning on the main thread), and waiting longer would
  * not help it.
  */
 export const STOP_GRACE_MS = 1000
+
+/**
+ * A process still sending its last batches is not hung, so the grace counts again from
+ * each message it sends (its backlog is bounded, emitter.ts's EVENTS_IN_FLIGHT); but no
+ * stop waits longer than this in all.
+ */
+export const STOP_DRAIN_MAX_MS = 10_000
 
 /** Every process any lab started, so that none outlives this one, however it ends. */
 const live = new Set<ChildProcess>()
@@ -151,9 +158,18 @@ export class ManagedProcess extends NodeEmitter<ManagedProcessEvents> {
     this.stopping ??= (async () => {
       this.state = 'stopping'
       this.send({ type: 'stop' })
-      const timer = setTimeout(() => killTree(this.child, 'SIGKILL'), graceMs)
+      const kill = () => killTree(this.child, 'SIGKILL')
+      let timer = setTimeout(kill, graceMs)
+      const latest = setTimeout(kill, Math.max(graceMs, STOP_DRAIN_MAX_MS))
+      const talking = () => {
+        clearTimeout(timer)
+        timer = setTimeout(kill, graceMs)
+      }
+      this.child.on('message', talking)
       await this.exited
       clearTimeout(timer)
+      clearTimeout(latest)
+      this.child.off('message', talking)
     })()
     return this.stopping
   }

@@ -6,7 +6,7 @@
 import type net from 'node:net'
 import { findApp } from '../apps/index.ts'
 import { clockFromEnv } from '../clock.ts'
-import { EventEmitter } from '../emitter.ts'
+import { EVENTS_IN_FLIGHT, EventEmitter } from '../emitter.ts'
 import type { ServeConnection } from '../host/protocol.ts'
 import { appContext, finishConnection } from './connection.ts'
 import { connectionHandler } from './request-handler.ts'
@@ -16,6 +16,8 @@ import { LocalWorld } from './world.ts'
 const send = (message: unknown) => new Promise<void>((resolve) => process.send!(message, undefined, {}, () => resolve()))
 
 let emitter: EventEmitter | undefined
+/** Batches sent to the server and not yet acknowledged, oldest first (see the 'taken' message). */
+const unacknowledged: (() => void)[] = []
 
 // The parent gone means the server is gone: a handler must not outlive it.
 process.on('disconnect', () => process.exit(0))
@@ -25,12 +27,24 @@ process.on('SIGTERM', () => {
   void send({ type: 'flushed' }).then(() => process.exit(0))
 })
 
+// The server has passed a batch on (it acknowledges one only while its own channel to the
+// lab has room): that is when this child's batch counts as taken, so a full channel at
+// the server holds this child's handler too.
+process.on('message', (message: { type?: string }) => {
+  if (message?.type === 'taken') unacknowledged.shift()?.()
+})
+
 process.once('message', async (message: ServeConnection, handle: unknown) => {
   const socket = handle as net.Socket
   emitter = new EventEmitter({
     clock: clockFromEnv(),
     source: { role: 'server', run: message.run, pid: process.pid, tid: 0 },
-    sink: (events, upTo) => void send({ type: 'events', events, upTo }),
+    sink: (events, upTo, taken) => {
+      unacknowledged.push(taken)
+      void send({ type: 'events', events, upTo })
+    },
+    // Two full batches on their way: past that the server is behind, or its own channel full.
+    maxInFlight: EVENTS_IN_FLIGHT / 2,
   })
   const { conn } = message
   // As the server's sockets: a client that shuts down its sending side still gets its replies.

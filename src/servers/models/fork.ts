@@ -90,7 +90,15 @@ export async function startForkServer(ctx: ModelContext, style: HandlerStyle): P
     if (child.pid !== undefined) children.set(child.pid, child)
     const ready = new Promise<void>((resolve, reject) => {
       child.on('message', (msg: { type?: string; events?: never[] }) => {
-        if (msg?.type === 'events' && Array.isArray(msg.events)) emitter.forward(msg.events)
+        if (msg?.type === 'events' && Array.isArray(msg.events)) {
+          emitter.forward(msg.events)
+          // Acknowledged once this process's own channel has room (emitter.ts): the child's
+          // handler waits at its gate meanwhile, as this process's own handlers would.
+          const acknowledge = () => child.connected && child.send({ type: 'taken' }, (err) => void err)
+          const room = emitter.gate.whenOpen()
+          if (room) void room.then(acknowledge)
+          else acknowledge()
+        }
         else if (msg?.type === 'ready') resolve()
       })
       child.on('error', (err) => {

@@ -173,7 +173,11 @@ export async function runAsync(handler: Handler, io: AsyncConnIo, ctx: RunContex
       try {
         if (op.op === 'recv') {
           const blockedAt = blocked(ctx, 'recv')
-          const { data } = await awaitOn('recv', () => io.recv(op.max))
+          // The event channel full (emitter.ts): the handler reads on once it has drained.
+          const { data } = await awaitOn('recv', async () => {
+            await emitter.gate.whenOpen()
+            return io.recv(op.max)
+          })
           unblocked(ctx, 'recv', blockedAt)
           if (data.byteLength === 0) sawEof = true
           else emitter.emit({ kind: 'recv', conn, bytes: data.byteLength, preview: preview(data) })
@@ -224,6 +228,8 @@ export function runBlocking(handler: Handler, io: BlockingConnIo, ctx: RunContex
           const blockedAt = blocked(ctx, 'recv')
           // Events queued so far must leave before this thread sleeps in the kernel.
           emitter.flush()
+          // The host's event channel full (emitter.ts): this thread sleeps until it drains.
+          emitter.gate.waitOpen()
           const { data } = io.recv(op.max)
           unblocked(ctx, 'recv', blockedAt)
           if (data.byteLength === 0) sawEof = true
@@ -315,6 +321,8 @@ export class SteppedHandler {
   private waitingSince = 0
   private pendingRecv = 0
   private cancelWait: (() => void) | undefined
+  /** Waiting in recv for the event channel to drain (emitter.ts), not for bytes. */
+  private held = false
 
   constructor(handler: Handler, io: StepIo, ctx: RunContext<AsyncMutex>, options: SteppedOptions) {
     this.handler = handler
@@ -329,6 +337,11 @@ export class SteppedHandler {
     return this.end !== undefined
   }
 
+  /** Waiting for bytes: the loop should watch its socket for them (not while held at the event gate). */
+  get wantsBytes(): boolean {
+    return this.waiting === 'recv' && !this.held
+  }
+
   /** Start the handler, or retry the recv it waits on. */
   advance(): void {
     if (this.done) return
@@ -336,7 +349,8 @@ export class SteppedHandler {
       this.started = true
       return this.drive({ value: undefined })
     }
-    if (this.waiting !== 'recv') return
+    if (this.waiting !== 'recv' || this.held) return
+    if (this.ctx.emitter.gate.closed) return this.hold()
     let data: Uint8Array | undefined
     try {
       data = this.io.recv(this.pendingRecv)
@@ -390,12 +404,14 @@ export class SteppedHandler {
     try {
       switch (op.op) {
         case 'recv': {
-          const data = this.io.recv(op.max)
+          const gated = emitter.gate.closed
+          const data = gated ? undefined : this.io.recv(op.max)
           if (data !== undefined) return { value: this.received(data) }
           this.pendingRecv = op.max
           this.waiting = 'recv'
           // Parked until its socket is readable: only this handler waits, the loop goes on.
           this.waitingSince = this.options.traceRecvWaits ? blocked(this.ctx, 'recv', 'task') : -1
+          if (gated) this.hold()
           return undefined
         }
         case 'send':
@@ -437,6 +453,18 @@ export class SteppedHandler {
     } catch (err) {
       return { error: err }
     }
+  }
+
+  /** Parked in its recv until the event channel drains (emitter.ts); then it reads on from the loop. */
+  private hold(): void {
+    this.held = true
+    void (this.ctx.emitter.gate.whenOpen() ?? Promise.resolve()).then(() =>
+      this.io.later(() => {
+        this.held = false
+        this.advance()
+        this.options.onResumed()
+      }),
+    )
   }
 
   private received(data: Uint8Array): Uint8Array {

@@ -133,7 +133,7 @@ export const selectModel: ServerModel = {
         }
         return
       }
-      sel.modify(sock, (handler.waiting === 'recv' ? EVENT_READ : 0) | (client.outb.size > 0 ? EVENT_WRITE : 0))
+      sel.modify(sock, (handler.wantsBytes ? EVENT_READ : 0) | (client.outb.size > 0 ? EVENT_WRITE : 0))
     }
 
     const acceptWrapper = (lsock: ListeningSocket) => {

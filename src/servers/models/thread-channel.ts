@@ -26,6 +26,8 @@ export interface ThreadWorkerData {
   originNs: string
   /** The thread's name, which is also the kernel's name for it (/proc/PID/task/TID/comm): how it finds its own TID. */
   name: string
+  /** The host's event gate (emitter.ts): the thread waits at it before a recv while the host's channel is full. */
+  gate: SharedArrayBuffer
 }
 
 /** Main → worker over parentPort, once: the connection this thread serves. */

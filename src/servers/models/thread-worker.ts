@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { parentPort, threadId, workerData } from 'node:worker_threads'
 import { findApp } from '../apps/index.ts'
 import { createClock } from '../clock.ts'
-import { EventEmitter } from '../emitter.ts'
+import { EventEmitter, EventGate } from '../emitter.ts'
 import { appContext, closeEvent, errnoCode } from './connection.ts'
 import { connectionHandler } from './request-handler.ts'
 import { runBlocking } from './runtime.ts'
@@ -30,12 +30,19 @@ function ownOsTid(name: string): number | undefined {
 }
 
 const osTid = ownOsTid(boot.name)
+const hostGate = new EventGate(boot.gate)
 
 function serve(job: ThreadJob): void {
   const emitter = new EventEmitter({
     clock: createClock(BigInt(boot.originNs)),
     source: { role: 'server', run: job.run, pid: process.pid, tid: threadId },
-    sink: (events) => parentPort!.postMessage({ type: 'events', events } satisfies WorkerToMain),
+    // Taken at once: the host's main thread forwards it into its own emitter, whose channel
+    // to the lab is the bound; this thread waits at that emitter's gate (shared memory).
+    sink: (events, _upTo, taken) => {
+      parentPort!.postMessage({ type: 'events', events } satisfies WorkerToMain)
+      taken()
+    },
+    gate: hostGate,
   })
   const { conn } = job
   const socket = new BlockingSocket(job.signal, job.port)

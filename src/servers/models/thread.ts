@@ -61,7 +61,7 @@ export async function startThreadServer(ctx: ModelContext, style: HandlerStyle):
   const startThread = () => {
     // Node gives the OS thread this name, and the thread finds its kernel TID by it (15 characters at most).
     const name = `handler-${++serial}`
-    const workerData: ThreadWorkerData = { shared, originNs: String(emitter.clock.originNs), name }
+    const workerData: ThreadWorkerData = { shared, originNs: String(emitter.clock.originNs), name, gate: emitter.gate.buffer }
     const worker = new Worker(entryPath('thread-worker'), { workerData, name, execArgv: CHILD_EXEC_ARGV, resourceLimits: THREAD_HEAP })
     const thread: HandlerThread = { worker }
     threads.add(thread)
