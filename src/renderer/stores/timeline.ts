@@ -121,10 +121,17 @@ export const useTimelineStore = defineStore('timeline', () => {
     return recording.mode === 'live' && lab.anyLive
   }
 
-  /** The live edge: now while anything runs, else the last event. */
+  /**
+   * The live edge: now while anything runs, else the last event, or the last run's end if
+   * that came later: a stopped server's run ends when the lab has it stopped, a moment
+   * after its last event, and at the edge the table must show it ended, not still waiting.
+   */
   function edge(): number {
     const last = Number.isFinite(trace.store.maxT) ? trace.store.maxT : trace.nowUs()
-    return isLive() ? Math.max(trace.nowUs(), last) : last
+    if (isLive()) return Math.max(trace.nowUs(), last)
+    let ended = last
+    if (recording.mode === 'live') for (const run of lab.runs) if (run.endedAt !== null && run.endedAt > ended) ended = run.endedAt
+    return ended
   }
 
   /**
