@@ -1,9 +1,6 @@
 import { defineStore } from 'pinia'
-import { computed, markRaw, ref, watch } from 'vue'
-import { compareFigures } from '../model/compare/charts.ts'
-import { compareEntries, compareEvents } from '../model/compare/pairs.ts'
-import { usePlayheadStore } from './playhead.ts'
-import { useTraceStore } from './trace.ts'
+import { computed, ref, watch } from 'vue'
+import { useRunFigures } from './run-figures.ts'
 
 const KEY = 'sockscope.charts'
 
@@ -15,8 +12,6 @@ const KEY = 'sockscope.charts'
  * computed only while the charts show.
  */
 export const useChartsStore = defineStore('charts', () => {
-  const trace = useTraceStore()
-  const playhead = usePlayheadStore()
   const open = ref<boolean>(load())
   watch(open, () => {
     try {
@@ -24,16 +19,9 @@ export const useChartsStore = defineStore('charts', () => {
     } catch {}
   })
 
-  const entries = computed(() => {
-    void trace.version
-    void trace.epoch
-    return open.value ? compareEntries(trace.model.servers(), trace.model.connections()) : []
-  })
-  const events = computed(() => {
-    void trace.version
-    return markRaw(entries.value.length ? compareEvents(trace.store, entries.value) : [])
-  })
-  const figures = computed(() => (entries.value.length ? compareFigures(events.value, entries.value, playhead.shownAt ?? Number.POSITIVE_INFINITY) : null))
+  const { entries, figures } = useRunFigures(() => null,
+    () => open.value,
+  )
   /** Each series' name: its server run and model (two servers may run the same model). */
   const labels = computed(() => entries.value.map((e) => `${e.serverRun} · ${e.model}`))
 

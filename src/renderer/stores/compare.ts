@@ -1,12 +1,10 @@
 import { defineStore } from 'pinia'
-import { computed, markRaw, ref } from 'vue'
+import { computed, ref } from 'vue'
 import { MAX_COMPARED, MIN_COMPARED } from '../../servers/compare/bounds.ts'
-import { compareFigures } from '../model/compare/charts.ts'
-import { compareEntries, compareEvents } from '../model/compare/pairs.ts'
 import { useLabStore } from './lab.ts'
 import { usePlayheadStore } from './playhead.ts'
 import { useRecordingStore } from './recording.ts'
-import { useTraceStore } from './trace.ts'
+import { useRunFigures } from './run-figures.ts'
 import { useTimelineStore } from './timeline.ts'
 
 /** The timeline's group of client workloads (timeline/layout.ts). */
@@ -29,7 +27,6 @@ export interface CompareChoice {
  */
 export const useCompareStore = defineStore('compare', () => {
   const lab = useLabStore()
-  const trace = useTraceStore()
   const playhead = usePlayheadStore()
   const recording = useRecordingStore()
   const timeline = useTimelineStore()
@@ -39,17 +36,7 @@ export const useCompareStore = defineStore('compare', () => {
   const started = ref<string[] | null>(null)
   const starting = ref(false)
 
-  const entries = computed(() => {
-    void trace.version
-    void trace.epoch
-    const only = recording.mode === 'live' ? started.value : null
-    return compareEntries(trace.model.servers(), trace.model.connections(), only)
-  })
-  const events = computed(() => {
-    void trace.version
-    return markRaw(compareEvents(trace.store, entries.value))
-  })
-  const figures = computed(() => (entries.value.length ? compareFigures(events.value, entries.value, playhead.shownAt ?? Number.POSITIVE_INFINITY) : null))
+  const { entries, figures } = useRunFigures(() => (recording.mode === 'live' ? started.value : null))
 
   const choiceError = computed(() => {
     const n = choice.value.models.length

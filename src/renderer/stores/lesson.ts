@@ -44,7 +44,7 @@ export const useLessonStore = defineStore('lesson', () => {
   const starting = ref(false)
   /** The live session's lesson runs (the lab keeps them: a reload has them again). */
   const liveRuns = ref<LessonRun[]>([])
-  /** The lesson runs of the recording shown. */
+  /** The lesson runs of the recording shown; Save trace writes them as they are (the live session's are the lab's to save). */
   const recordedRuns = ref<TraceLessonRun[]>([])
 
   watch([open, lessonId, language], () => {
@@ -138,13 +138,11 @@ export const useLessonStore = defineStore('lesson', () => {
   }
   const setLiveRuns = (runs: LessonRun[]) => (liveRuns.value = runs)
   const setRecordedRuns = (runs: TraceLessonRun[]) => (recordedRuns.value = runs)
-  /** What Save trace keeps of the lesson runs shown (the recording's: the live session's are the lab's to save). */
-  const recordedForSave = computed<TraceLessonRun[]>(() => recordedRuns.value.map(({ t, lesson: id, runs }) => ({ t, lesson: id, runs })))
 
   if (open.value && lesson.value) showProgram()
 
   return {
-    open, lessonId, language, revealed, starting, liveRuns, recordedRuns, list, lesson, texts, run, state, checkpoints, ticked, recordedForSave,
+    open, lessonId, language, revealed, starting, liveRuns, recordedRuns, list, lesson, texts, run, state, checkpoints, ticked,
     ui, choose, start, setLanguage, toggle, setLiveRuns, setRecordedRuns,
   }
 })

@@ -136,7 +136,7 @@ export const useRecordingStore = defineStore('recording', () => {
   async function save(): Promise<void> {
     const notes = usePresenterStore().notes
     if (mode.value === 'recording') {
-      download(recordingToTrace(trace.store, zeroNs.value ?? '0', undefined, { notes, lessons: useLessonStore().recordedForSave }), savedName(files.value.map((f) => f.name)))
+      download(recordingToTrace(trace.store, zeroNs.value ?? '0', undefined, { notes, lessons: useLessonStore().recordedRuns }), savedName(files.value.map((f) => f.name)))
       return
     }
     // The host writes the live session, its notes with it (the page gave them to the lab as they were made).
