@@ -19,7 +19,8 @@ export const useChartsStore = defineStore('charts', () => {
     } catch {}
   })
 
-  const { entries, figures } = useRunFigures(() => null,
+  const { entries, figures } = useRunFigures(
+    () => null,
     () => open.value,
   )
   /** Each series' name: its server run and model (two servers may run the same model). */
